@@ -1,0 +1,12 @@
+//! coldcost simulates serverless cold starts of container-image functions and meters their
+//! usage exactly, so a team can see cold-start waits and the bill before they pay for them.
+//!
+//! Layers, from the bottom: [`engine`] (a generic discrete-event core that knows nothing of
+//! functions or money), [`scenario`] (the validated input), [`workload`] (arrivals and
+//! execution times), [`platform`] (the model of hosts, caches, pulls, instances and routing,
+//! with its usage meters), [`report`] (CSV outputs) and [`cli`] (one file per subcommand).
+
+pub mod error;
+pub mod scenario;
+pub mod units;
+pub mod workload;

@@ -1,0 +1,3 @@
+//! Scenario files: raw TOML → validated [`model::Scenario`].
+pub mod model;
+pub use model::*;

@@ -1,0 +1,227 @@
+//! The validated scenario: every unit resolved to integers (µs, bytes, MB, milli-vCPU),
+//! every default applied, every cross-reference (function → image, workload → function)
+//! turned into an index. The simulator reads only these types, never the raw TOML.
+
+/// Simulated time and durations, in integer microseconds.
+pub type Micros = u64;
+
+/// One microsecond-based constant per unit, so code reads `5 * SECOND`.
+pub const MICROS_PER_MS: u64 = 1_000;
+pub const MICROS_PER_SECOND: u64 = 1_000_000;
+
+/// A whole scenario, ready to simulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub simulation: Simulation,
+    pub platform: Platform,
+    /// Images in file order; `Function::image` indexes this.
+    pub images: Vec<Image>,
+    /// Functions in file order; `Workload::function` indexes this.
+    pub functions: Vec<Function>,
+    pub workloads: Vec<Workload>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulation {
+    pub name: String,
+    pub horizon: Micros,
+    pub seed: u64,
+    pub replications: u32,
+    /// Time-series resolution.
+    pub bucket: Micros,
+}
+
+/// How a new request picks among ready instances with a free slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Most recently used first (the default): keeps the pool small and warm.
+    Mru,
+    /// Most recently created first (SimFaaS's rule).
+    Newest,
+    /// Fewest requests in flight first.
+    LeastLoaded,
+    /// Uniformly at random.
+    Random,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Platform {
+    /// Built-in price sheet name (`fc3`, ...) or a path; checked, used by billing.
+    pub pricing: String,
+    pub keep_alive: Micros,
+    pub pick: Pick,
+    pub hosts: u32,
+    pub host_memory_mb: u64,
+    /// Layer cache capacity per host, in (uncompressed) bytes.
+    pub cache_capacity: u64,
+    /// A cached layer unused for this long is dropped.
+    pub cache_ttl: Micros,
+    pub ready_timeout: Micros,
+    pub container_create: Dist,
+    pub pull: Pull,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pull {
+    /// Bytes per second (the TOML gives decimal bits: `5Gbps` = 625e6 B/s).
+    pub host_bandwidth: f64,
+    pub registry_bandwidth: f64,
+    /// Fixed cost of each layer download before bytes flow.
+    pub layer_overhead: Micros,
+    /// Manifest + config round trip before any layer starts.
+    pub manifest: Micros,
+    /// Uncompressed bytes per second of extraction.
+    pub extract_rate: f64,
+    /// Extra extraction cost per file, where a layer gives a file count.
+    pub extract_per_file: Micros,
+    /// Layer downloads in flight per host at most (Docker's max-concurrent-downloads).
+    pub parallel_layers: u32,
+    /// Lazy loading: only this fraction of each layer is fetched and extracted before start.
+    /// `None` when acceleration is off.
+    pub fetch_fraction: Option<f64>,
+    /// Path of the calibration profile that supplied values, if any (for the report).
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    pub name: String,
+    pub layers: Vec<Layer>,
+}
+
+impl Image {
+    pub fn compressed_bytes(&self) -> u64 {
+        self.layers.iter().map(|l| l.compressed).sum()
+    }
+    pub fn uncompressed_bytes(&self) -> u64 {
+        self.layers.iter().map(|l| l.uncompressed).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// Layers with the same id are the same blob, shared between images
+    /// (default `"<image>#<index>"`).
+    pub id: String,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    /// Number of files, when known (adds `extract_per_file` each).
+    pub files: u64,
+}
+
+/// GPU attached to a function (billing only; the engine treats it as part of the spec).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gpu {
+    pub kind: String,
+    pub memory_mb: u64,
+}
+
+/// The reserved (provisioned / minimum) instance target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reserved {
+    /// This many for the whole run.
+    Fixed(u32),
+    /// Daily schedule: at each time of day (µs after midnight, sorted, distinct) the target
+    /// becomes `count`; before the first step of a day the last step of the previous day holds.
+    Daily(Vec<ReservedStep>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservedStep {
+    pub at: Micros,
+    pub count: u32,
+}
+
+impl Reserved {
+    /// The largest target ever asked for.
+    pub fn max(&self) -> u32 {
+        match self {
+            Reserved::Fixed(n) => *n,
+            Reserved::Daily(steps) => steps.iter().map(|s| s.count).max().unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    /// Index into `Scenario::images`.
+    pub image: usize,
+    pub memory_mb: u64,
+    /// vCPU in thousandths (1.0 vCPU = 1000).
+    pub milli_vcpu: u64,
+    pub disk_mb: u64,
+    pub gpu: Option<Gpu>,
+    pub concurrency: u32,
+    pub max_instances: u32,
+    pub reserved: Reserved,
+    /// Queue length bound (0 = no queue: throttle at once).
+    pub queue: u32,
+    pub queue_timeout: Micros,
+    /// A request running longer is cut at this time and fails.
+    pub timeout: Micros,
+    pub startup: Dist,
+    pub exec: Dist,
+    /// Per-function keep-alive (else the platform's).
+    pub keep_alive: Micros,
+    /// SimFaaS semantics: a request that starts an instance is served in this time in place of
+    /// pull + create + startup + exec.
+    pub cold_service: Option<Dist>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Index into `Scenario::functions`.
+    pub function: usize,
+    pub arrivals: Arrivals,
+    /// Arrivals happen in `[from, until)`; `until` is at most the horizon.
+    pub from: Micros,
+    pub until: Micros,
+}
+
+/// An arrival process (rates are per second).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrivals {
+    Poisson {
+        rate: f64,
+    },
+    /// Non-homogeneous Poisson: rate(t) = mean · (1 + a·cos(2π (t − peak) / period)),
+    /// a = (peak_ratio − 1) / (peak_ratio + 1), so max/min = peak_ratio.
+    Diurnal {
+        mean: f64,
+        peak_ratio: f64,
+        period: Micros,
+        /// Time (from 0) of the first peak.
+        peak: Micros,
+    },
+    /// Two-state Markov-modulated Poisson: exponential sojourns with the given means.
+    Bursty {
+        on_rate: f64,
+        off_rate: f64,
+        mean_on: Micros,
+        mean_off: Micros,
+    },
+    /// One arrival every `interval`, the first at the window's start.
+    Constant {
+        interval: Micros,
+    },
+}
+
+/// A distribution of durations; samples are whole microseconds ≥ 0.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dist {
+    Fixed(Micros),
+    /// Exponential with this mean.
+    Exp { mean: Micros },
+    /// ln(X / 1 s) ~ Normal(mu, sigma), X in seconds.
+    LogNormal { mu: f64, sigma: f64 },
+    /// Gamma with shape k and scale θ (µs).
+    Gamma { shape: f64, scale: f64 },
+    /// Weibull with shape k and scale λ (µs).
+    Weibull { shape: f64, scale: f64 },
+    /// Pareto with shape α and scale (minimum) x_m (µs).
+    Pareto { shape: f64, scale: f64 },
+    /// Piecewise-linear inverse CDF through (percentile in 0..=100, value µs) points,
+    /// percentiles strictly increasing from 0 to 100, values non-decreasing.
+    Empirical { points: Vec<(f64, f64)> },
+}

@@ -1,0 +1,3 @@
+//! Workloads: arrival processes and execution-time distributions.
+pub mod dist;
+pub mod synthetic;
