@@ -6,7 +6,10 @@
 //! execution times), [`platform`] (the model of hosts, caches, pulls, instances and routing,
 //! with its usage meters), [`report`] (CSV outputs) and [`cli`] (one file per subcommand).
 
+pub mod engine;
 pub mod error;
+pub mod platform;
 pub mod scenario;
 pub mod units;
+pub mod usage;
 pub mod workload;

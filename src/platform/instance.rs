@@ -1,0 +1,155 @@
+//! One container of one function, and the slab that recycles their slots. A slot's `gen`
+//! changes on every reuse, so an event aimed at an instance that is gone is recognised and
+//! dropped.
+
+use crate::scenario::Micros;
+use crate::usage::{Phase, PhaseTimes};
+
+/// "No instance" in the intrusive lists.
+pub const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Fetching the manifest and the layers missing from the host's cache.
+    Pulling,
+    /// Container create + start.
+    Creating,
+    /// App start, until the HTTP server answers.
+    Starting,
+    /// SimFaaS semantics: serving the request that started it, in the cold service time.
+    ColdServing,
+    Ready,
+    Dead,
+}
+
+/// A request waiting for an instance: when it arrived and how long it will run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    pub arrival: Micros,
+    pub exec: Micros,
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub gen: u32,
+    /// Creation number within the run (what reports call the instance id).
+    pub id: u64,
+    pub func: u32,
+    pub host: u32,
+    pub reserved: bool,
+    pub state: State,
+    pub created: Micros,
+    pub pull_start: Option<Micros>,
+    pub pull_end: Option<Micros>,
+    pub ready_at: Option<Micros>,
+    pub inflight: u32,
+    /// Requests waiting for this instance to start (at most `concurrency`).
+    pub pending: Vec<Pending>,
+    pub phase: Phase,
+    pub phase_since: Micros,
+    pub times: PhaseTimes,
+    pub served: u64,
+    /// When the instance last became idle (keep-alive counts from here).
+    pub idle_since: Micros,
+    /// A keep-alive check is scheduled.
+    pub keepalive_armed: bool,
+    /// Reserved scale-down: release as soon as it is idle.
+    pub release_when_idle: bool,
+    /// Layers `[0, cursor)` of the image are cached on the host and pinned by this instance.
+    pub cursor: u32,
+    pub in_starting: bool,
+    /// Links of the function's list of instances with a free slot.
+    pub prev: u32,
+    pub next: u32,
+    pub in_avail: bool,
+}
+
+impl Instance {
+    fn blank() -> Self {
+        Instance {
+            gen: 0,
+            id: 0,
+            func: 0,
+            host: 0,
+            reserved: false,
+            state: State::Dead,
+            created: 0,
+            pull_start: None,
+            pull_end: None,
+            ready_at: None,
+            inflight: 0,
+            pending: Vec::new(),
+            phase: Phase::Pull,
+            phase_since: 0,
+            times: [0; Phase::COUNT],
+            served: 0,
+            idle_since: 0,
+            keepalive_armed: false,
+            release_when_idle: false,
+            cursor: 0,
+            in_starting: false,
+            prev: NIL,
+            next: NIL,
+            in_avail: false,
+        }
+    }
+}
+
+/// Instance slots, reused so a long run allocates nothing once warm.
+#[derive(Debug, Default)]
+pub struct Slab {
+    pub items: Vec<Instance>,
+    free: Vec<u32>,
+    next_id: u64,
+}
+
+impl Slab {
+    /// A fresh instance in a reused or new slot; keeps the old `pending` buffer's capacity.
+    pub fn alloc(&mut self, func: u32, host: u32, reserved: bool, now: Micros, phase: Phase) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.items.push(Instance::blank());
+                (self.items.len() - 1) as u32
+            }
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let it = &mut self.items[slot as usize];
+        let gen = it.gen.wrapping_add(1);
+        let mut pending = std::mem::take(&mut it.pending);
+        pending.clear();
+        *it = Instance::blank();
+        it.pending = pending;
+        it.gen = gen;
+        it.id = id;
+        it.func = func;
+        it.host = host;
+        it.reserved = reserved;
+        it.created = now;
+        it.phase = phase;
+        it.phase_since = now;
+        it.idle_since = now;
+        slot
+    }
+
+    pub fn free(&mut self, slot: u32) {
+        self.items[slot as usize].state = State::Dead;
+        self.free.push(slot);
+    }
+
+    /// Slots of live instances, in slot order.
+    pub fn live(&self) -> impl Iterator<Item = u32> + '_ {
+        self.items.iter().enumerate().filter(|(_, i)| i.state != State::Dead).map(|(s, _)| s as u32)
+    }
+
+    #[inline]
+    pub fn get(&self, slot: u32) -> &Instance {
+        &self.items[slot as usize]
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, slot: u32) -> &mut Instance {
+        &mut self.items[slot as usize]
+    }
+}

@@ -1,0 +1,291 @@
+//! Hand-worked runs of the platform model: each checks one rule with numbers that can be
+//! computed on paper.
+
+use super::*;
+use crate::scenario::{self as sc_model, *};
+
+const S: Micros = MICROS_PER_SECOND;
+const MB: u64 = 1 << 20;
+
+/// One 1 GB function on one host; one layer that takes exactly 10 s to extract
+/// (1500 MB at 150 MB/s, nothing to download, no overheads); no workloads yet.
+pub(crate) fn base() -> Scenario {
+    Scenario {
+        simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
+        platform: sc_model::Platform {
+            pricing: "fc3".into(),
+            keep_alive: 60 * S,
+            pick: Pick::Mru,
+            hosts: 1,
+            host_memory_mb: 128 * 1024,
+            cache_capacity: 200 << 30,
+            cache_ttl: 1800 * S,
+            ready_timeout: 120 * S,
+            container_create: Dist::Fixed(0),
+            pull: Pull {
+                host_bandwidth: 625e6,
+                registry_bandwidth: 2.5e9,
+                layer_overhead: 0,
+                manifest: 0,
+                extract_rate: (150 * MB) as f64,
+                extract_per_file: 0,
+                parallel_layers: 3,
+                fetch_fraction: None,
+                profile: None,
+            },
+        },
+        images: vec![Image {
+            name: "img".into(),
+            layers: vec![Layer { id: "img#0".into(), compressed: 0, uncompressed: 1500 * MB, files: 0 }],
+        }],
+        functions: vec![Function {
+            name: "f".into(),
+            image: 0,
+            memory_mb: 1024,
+            milli_vcpu: 1000,
+            disk_mb: 512,
+            gpu: None,
+            concurrency: 1,
+            max_instances: 100,
+            reserved: Reserved::Fixed(0),
+            queue: 0,
+            queue_timeout: 60 * S,
+            timeout: 600 * S,
+            startup: Dist::Fixed(0),
+            exec: Dist::Fixed(S),
+            keep_alive: 60 * S,
+            cold_service: None,
+        }],
+        workloads: vec![],
+    }
+}
+
+/// One arrival at `at`.
+pub(crate) fn once(at: Micros) -> Workload {
+    Workload { function: 0, arrivals: Arrivals::Constant { interval: 1 << 50 }, from: at, until: at + 1 }
+}
+
+fn run(sc: &Scenario) -> (FnStats, VecSink) {
+    let mut sink = VecSink { keep_requests: true, ..Default::default() };
+    let r = simulate(sc, 0, &mut sink, |_| {});
+    let st = r.functions.into_iter().next().unwrap().1;
+    assert_conserved(&st);
+    (st, sink)
+}
+
+fn assert_conserved(st: &FnStats) {
+    assert_eq!(
+        st.requests,
+        st.completed + st.throttled + st.failed + st.queue_timeouts + st.in_flight,
+        "requests = completed + throttled + failed + queue timeouts + in flight"
+    );
+}
+
+#[test]
+fn an_instance_that_pulls_for_10_s_records_exactly_10_gb_s_of_pull() {
+    let mut sc = base();
+    sc.workloads.push(once(0));
+    let (st, sink) = run(&sc);
+    assert_eq!(st.pulls, 1);
+    assert_eq!(st.pull_us, 10 * S as u128);
+    assert_eq!(st.usage.gbs(Phase::Pull), 10.0);
+    // the request waited for the pull, then ran 1 s
+    assert_eq!(st.completed, 1);
+    assert_eq!(st.cold_starts, 1);
+    assert_eq!(st.latency_sum_us, 11 * S as u128);
+    assert_eq!(sink.requests[0].2, Some(10 * S));
+}
+
+#[test]
+fn a_cache_hit_pulls_nothing_and_pays_nothing_for_the_pull() {
+    let mut sc = base();
+    sc.functions[0].keep_alive = 0;
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(100 * S));
+    let (st, _) = run(&sc);
+    assert_eq!(st.instances_created, 2);
+    assert_eq!((st.pulls, st.cache_hits), (1, 1));
+    assert_eq!(st.usage.gbs(Phase::Pull), 10.0, "only the first start pulled");
+    assert_eq!(st.latency_sum_us, (11 + 1) * S as u128);
+}
+
+#[test]
+fn three_overlapping_10_s_requests_on_one_instance_record_10_s_of_busy_time() {
+    let mut sc = base();
+    sc.functions[0].concurrency = 10;
+    sc.functions[0].exec = Dist::Fixed(10 * S);
+    for _ in 0..3 {
+        sc.workloads.push(once(0));
+    }
+    let (st, _) = run(&sc);
+    assert_eq!(st.instances_created, 1);
+    assert_eq!(st.cold_starts, 3, "two requests waited on the starting instance");
+    assert_eq!(st.usage.inst_us[Phase::Busy.index()], 10 * S as u128);
+    assert_eq!(st.usage.gbs(Phase::Busy), 10.0);
+}
+
+#[test]
+fn an_instance_that_misses_ready_timeout_fails_its_requests_and_serves_none() {
+    let mut sc = base();
+    sc.functions[0].startup = Dist::Fixed(200 * S);
+    sc.workloads.push(once(0));
+    let (st, sink) = run(&sc);
+    assert_eq!((st.failed, st.not_started, st.completed), (1, 1, 0));
+    assert_eq!(sink.instances.len(), 1);
+    let (_, _, times, ended, reason, served) = &sink.instances[0];
+    assert_eq!((*ended, *reason, *served), (Some(120 * S), "not_started", 0));
+    assert_eq!(times[Phase::Pull.index()] + times[Phase::Startup.index()], 120 * S);
+    assert_eq!(sink.requests[0].5, Outcome::Failed);
+}
+
+#[test]
+fn keep_alive_zero_makes_every_request_cold() {
+    let mut sc = base();
+    sc.functions[0].keep_alive = 0;
+    sc.workloads.push(Workload { function: 0, arrivals: Arrivals::Poisson { rate: 0.05 }, from: 0, until: 1000 * S });
+    let (st, _) = run(&sc);
+    assert!(st.requests > 20);
+    assert_eq!(st.cold_starts, st.requests);
+    assert_eq!(st.instances_created, st.requests);
+}
+
+#[test]
+fn a_warm_instance_serves_the_next_request_within_keep_alive() {
+    let mut sc = base();
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(50 * S)); // idle since 11 s: 39 s < 60 s keep-alive
+    sc.workloads.push(once(200 * S)); // idle since 51 s: reclaimed at 111 s
+    let (st, sink) = run(&sc);
+    assert_eq!(st.instances_created, 2);
+    assert_eq!(st.cold_starts, 2);
+    assert_eq!(sink.instances[0].3, Some(111 * S));
+    // keep-alive idle: 11..50 and 51..111 on the first instance
+    assert_eq!(sink.instances[0].2[Phase::IdleKeepalive.index()], 39 * S + 60 * S);
+}
+
+#[test]
+fn reserved_instances_are_used_first_and_never_reclaimed() {
+    let mut sc = base();
+    sc.functions[0].reserved = Reserved::Fixed(2);
+    sc.workloads.push(once(500 * S));
+    let (st, sink) = run(&sc);
+    assert_eq!(st.instances_created, 2);
+    assert_eq!(st.cold_starts, 0);
+    assert_eq!(sink.instances.len(), 2);
+    assert!(sink.instances.iter().all(|r| r.4 == "horizon"));
+    // the two reserved instances exist for the whole run: 10 s pull each (second waits on the
+    // same layer), then idle-reserved except the 1 s request
+    let idle: u64 = sink.instances.iter().map(|r| r.2[Phase::IdleReserved.index()]).sum();
+    assert_eq!(idle, 2 * 990 * S - S);
+}
+
+#[test]
+fn two_instances_on_one_host_wait_on_one_download_of_a_layer() {
+    let mut sc = base();
+    sc.functions[0].reserved = Reserved::Fixed(2);
+    let (st, _) = run(&sc);
+    assert_eq!(st.pulls, 2);
+    // both pulls end when the single extraction ends
+    assert_eq!(st.pull_us, 2 * 10 * S as u128);
+}
+
+#[test]
+fn a_full_function_queues_then_throttles_and_queued_requests_time_out() {
+    let mut sc = base();
+    sc.functions[0].max_instances = 1;
+    sc.functions[0].queue = 1;
+    sc.functions[0].queue_timeout = 5 * S;
+    for _ in 0..3 {
+        sc.workloads.push(once(0));
+    }
+    let (st, _) = run(&sc);
+    // first starts an instance (ready at 10 s); second queues; third is throttled;
+    // the queued one times out at 5 s, before the instance is ready
+    assert_eq!((st.completed, st.queued, st.throttled, st.queue_timeouts), (1, 1, 1, 1));
+}
+
+#[test]
+fn a_queued_request_runs_when_a_slot_frees() {
+    let mut sc = base();
+    sc.functions[0].max_instances = 1;
+    sc.functions[0].queue = 10;
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(S));
+    let (st, sink) = run(&sc);
+    assert_eq!((st.completed, st.queued), (2, 1));
+    // second waits for the first to end at 11 s, then runs to 12 s
+    assert_eq!(sink.requests[1].2, Some(11 * S));
+    assert_eq!(sink.requests[1].3, Some(12 * S));
+}
+
+#[test]
+fn the_function_timeout_cuts_a_request_and_fails_it() {
+    let mut sc = base();
+    sc.functions[0].timeout = S / 2;
+    sc.workloads.push(once(0));
+    let (st, _) = run(&sc);
+    assert_eq!((st.completed, st.failed), (0, 1));
+    assert_eq!(st.usage.inst_us[Phase::Busy.index()], (S / 2) as u128);
+}
+
+#[test]
+fn requests_running_at_the_horizon_are_in_flight() {
+    let mut sc = base();
+    sc.functions[0].exec = Dist::Fixed(5000 * S);
+    sc.functions[0].timeout = 10_000 * S;
+    sc.workloads.push(once(0));
+    let (st, sink) = run(&sc);
+    assert_eq!((st.in_flight, st.completed), (1, 0));
+    assert_eq!(sink.requests[0].5, Outcome::InFlight);
+    // meters stop at the horizon
+    assert_eq!(st.usage.inst_us.iter().sum::<u128>(), 1000 * S as u128);
+}
+
+#[test]
+fn cold_service_replaces_the_whole_start_and_leaves_the_instance_idle() {
+    let mut sc = base();
+    sc.functions[0].cold_service = Some(Dist::Fixed(3 * S));
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(10 * S));
+    let (st, sink) = run(&sc);
+    assert_eq!((st.instances_created, st.cold_starts, st.pulls), (1, 1, 0));
+    assert_eq!(st.latency_sum_us, (3 + 1) * S as u128);
+    assert_eq!(sink.requests[0].3, Some(3 * S));
+}
+
+#[test]
+fn a_reserved_schedule_scales_up_and_down_each_day() {
+    let mut sc = base();
+    sc.simulation.horizon = 2 * DAY;
+    sc.functions[0].reserved = Reserved::Daily(vec![
+        ReservedStep { at: 8 * 3600 * S, count: 3 },
+        ReservedStep { at: 20 * 3600 * S, count: 1 },
+    ]);
+    let (st, sink) = run(&sc);
+    // 1 at midnight (last step of the day), +2 at 08:00 on day 1 and day 2
+    assert_eq!(st.instances_created, 1 + 2 + 2);
+    let scaled_down = sink.instances.iter().filter(|r| r.4 == "scale_down").count();
+    assert_eq!(scaled_down, 4);
+    // time-average: 1 all day, plus 2 for 12 h a day (less the 10 s pulls count as live too)
+    let mean = st.live_area as f64 / (2 * DAY) as f64;
+    assert!((mean - 2.0).abs() < 1e-9, "{mean}");
+}
+
+#[test]
+fn time_series_buckets_add_up_to_the_summary() {
+    let mut sc = base();
+    sc.functions[0].concurrency = 4;
+    sc.functions[0].reserved = Reserved::Fixed(1);
+    sc.workloads.push(Workload { function: 0, arrivals: Arrivals::Poisson { rate: 0.5 }, from: 0, until: 1000 * S });
+    let (st, sink) = run(&sc);
+    let arrivals: u64 = sink.buckets.iter().map(|b| b.arrivals).sum();
+    assert_eq!(arrivals, st.requests);
+    let cold: u64 = sink.buckets.iter().map(|b| b.cold_starts).sum();
+    assert_eq!(cold, st.cold_starts);
+    for p in Phase::ALL {
+        let mb: u128 = sink.buckets.iter().map(|b| b.mb_us[p.index()]).sum();
+        assert_eq!(mb, st.usage.mb_us[p.index()], "{p:?}");
+    }
+    assert_eq!(sink.buckets.len(), 17); // 16 full minutes and the last 40 s
+    assert_eq!(sink.buckets.last().unwrap().end, 1000 * S);
+}
