@@ -1,1 +1,31 @@
-fn main() {}
+//! Engine throughput on SimFaaS's README model (Poisson 0.9/s, exp service 1.991 s warm and
+//! 2.244 s cold, 600 s expiration, newest instance first), loaded from
+//! `scenarios/simfaas-readme.toml`: simulated requests per second of one thread.
+
+use std::path::Path;
+
+use coldcost::platform::{simulate, NullSink};
+use coldcost::scenario;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn simfaas_readme(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/simfaas-readme.toml");
+    let sc = scenario::load(&path, &["simulation.horizon=100000s".to_string()])
+        .expect("example scenario loads");
+    // count the requests once, for the throughput figure
+    let requests: u64 = simulate(&sc, 0, &mut NullSink, |_| {})
+        .functions
+        .iter()
+        .map(|(_, s)| s.requests)
+        .sum();
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Elements(requests));
+    g.sample_size(20);
+    g.bench_function("simfaas_readme_1e5s", |b| {
+        b.iter(|| simulate(&sc, 0, &mut NullSink, |_| {}))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, simfaas_readme);
+criterion_main!(benches);

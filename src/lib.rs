@@ -6,9 +6,12 @@
 //! execution times), [`platform`] (the model of hosts, caches, pulls, instances and routing,
 //! with its usage meters), [`report`] (CSV outputs) and [`cli`] (one file per subcommand).
 
+pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod platform;
+pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod units;
 pub mod usage;

@@ -1,0 +1,3 @@
+pub fn format_duration(us: u64) -> String {
+    format!("{us}us")
+}

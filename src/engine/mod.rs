@@ -34,7 +34,9 @@ pub fn run<H: Handler>(
         if t >= until {
             break;
         }
-        let Some((now, event)) = queue.pop() else { break };
+        let Some((now, event)) = queue.pop() else {
+            break;
+        };
         handler.handle(now, event, queue);
         handled += 1;
         if handled & 0xFFFF == 0 {

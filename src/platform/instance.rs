@@ -105,7 +105,14 @@ pub struct Slab {
 
 impl Slab {
     /// A fresh instance in a reused or new slot; keeps the old `pending` buffer's capacity.
-    pub fn alloc(&mut self, func: u32, host: u32, reserved: bool, now: Micros, phase: Phase) -> u32 {
+    pub fn alloc(
+        &mut self,
+        func: u32,
+        host: u32,
+        reserved: bool,
+        now: Micros,
+        phase: Phase,
+    ) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -140,7 +147,11 @@ impl Slab {
 
     /// Slots of live instances, in slot order.
     pub fn live(&self) -> impl Iterator<Item = u32> + '_ {
-        self.items.iter().enumerate().filter(|(_, i)| i.state != State::Dead).map(|(s, _)| s as u32)
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.state != State::Dead)
+            .map(|(s, _)| s as u32)
     }
 
     #[inline]

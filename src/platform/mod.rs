@@ -29,7 +29,9 @@ use host::{Host, LayerState};
 use instance::{Pending, Slab, State};
 use pull::Transfers;
 use router::AvailList;
-pub use stats::{BucketRow, FnStats, InstanceRow, NullSink, Outcome, RequestRow, Series, Sink, VecSink};
+pub use stats::{
+    BucketRow, FnStats, InstanceRow, NullSink, Outcome, RequestRow, Series, Sink, VecSink,
+};
 
 const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 
@@ -38,25 +40,61 @@ const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 #[derive(Debug, Clone, Copy)]
 pub enum Event {
     /// The next arrival of workload stream `stream`.
-    Arrival { stream: u32 },
+    Arrival {
+        stream: u32,
+    },
     /// A request ends on an instance.
-    Done { inst: u32, arrival: Micros, start: Micros, cold: bool, failed: bool },
+    Done {
+        inst: u32,
+        arrival: Micros,
+        start: Micros,
+        cold: bool,
+        failed: bool,
+    },
     /// Check whether an idle on-demand instance's keep-alive ran out.
-    KeepAlive { inst: u32, gen: u32 },
+    KeepAlive {
+        inst: u32,
+        gen: u32,
+    },
     /// The instance must be ready by now.
-    ReadyTimeout { inst: u32, gen: u32 },
-    ManifestDone { inst: u32, gen: u32 },
+    ReadyTimeout {
+        inst: u32,
+        gen: u32,
+    },
+    ManifestDone {
+        inst: u32,
+        gen: u32,
+    },
     /// A layer download's fixed overhead is over; its bytes start to flow.
-    OverheadDone { host: u32, layer: u32 },
+    OverheadDone {
+        host: u32,
+        layer: u32,
+    },
     /// The earliest transfer finishes (stale unless `gen` is current).
-    TransferDone { gen: u32 },
-    ExtractDone { host: u32, layer: u32 },
-    CreateDone { inst: u32, gen: u32 },
-    StartupDone { inst: u32, gen: u32 },
+    TransferDone {
+        gen: u32,
+    },
+    ExtractDone {
+        host: u32,
+        layer: u32,
+    },
+    CreateDone {
+        inst: u32,
+        gen: u32,
+    },
+    StartupDone {
+        inst: u32,
+        gen: u32,
+    },
     /// The queue's oldest request may have waited too long.
-    QueueTimeout { func: u32 },
+    QueueTimeout {
+        func: u32,
+    },
     /// A daily reserved-instance step takes effect.
-    ReservedStep { func: u32, step: u32 },
+    ReservedStep {
+        func: u32,
+        step: u32,
+    },
 }
 
 /// A distinct layer blob (layers with the same id in several images are one).
@@ -136,7 +174,12 @@ pub struct Platform<'a> {
 
 /// Simulate one replication of `sc` to its horizon, streaming rows into `sink`.
 /// `progress` receives the simulated time now and then.
-pub fn simulate(sc: &Scenario, replication: u32, sink: &mut dyn Sink, progress: impl FnMut(SimTime)) -> RunResult {
+pub fn simulate(
+    sc: &Scenario,
+    replication: u32,
+    sink: &mut dyn Sink,
+    progress: impl FnMut(SimTime),
+) -> RunResult {
     let mut queue = EventQueue::new();
     let mut p = Platform::new(sc, replication, sink);
     p.start(&mut queue);
@@ -158,7 +201,11 @@ impl<'a> Platform<'a> {
                     Some(i) => i,
                     None => {
                         ids.push(&l.id);
-                        layers.push(LayerInfo { compressed: l.compressed, uncompressed: l.uncompressed, files: l.files });
+                        layers.push(LayerInfo {
+                            compressed: l.compressed,
+                            uncompressed: l.uncompressed,
+                            files: l.files,
+                        });
                         ids.len() - 1
                     }
                 };
@@ -225,9 +272,15 @@ impl<'a> Platform<'a> {
             layers,
             image_holders: vec![Vec::new(); image_layers.len()],
             image_layers,
-            hosts: (0..pl.hosts).map(|_| Host::new(pl.host_memory_mb)).collect(),
+            hosts: (0..pl.hosts)
+                .map(|_| Host::new(pl.host_memory_mb))
+                .collect(),
             insts: Slab::default(),
-            transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
+            transfers: Transfers::new(
+                pl.hosts as usize,
+                pl.pull.host_bandwidth,
+                pl.pull.registry_bandwidth,
+            ),
             transfer_gen: 0,
             streams,
             rng: stream(seed, replication, "platform", 0),
@@ -264,7 +317,13 @@ impl<'a> Platform<'a> {
                 // a step at midnight is in force already; its next turn is tomorrow
                 let first = if s.at == 0 { DAY } else { s.at };
                 if first < self.horizon {
-                    q.push(first, Event::ReservedStep { func: f as u32, step: k as u32 });
+                    q.push(
+                        first,
+                        Event::ReservedStep {
+                            func: f as u32,
+                            step: k as u32,
+                        },
+                    );
                 }
             }
         }
@@ -307,7 +366,9 @@ impl<'a> Platform<'a> {
         while k < self.image_holders[img].len() {
             let h = self.image_holders[img][k];
             let host = &mut self.hosts[h as usize];
-            let holds = self.image_layers[img].iter().all(|&l| host.state(l, now, ttl) == Some(LayerState::Cached));
+            let holds = self.image_layers[img]
+                .iter()
+                .all(|&l| host.state(l, now, ttl) == Some(LayerState::Cached));
             if !holds {
                 self.image_holders[img].remove(k);
                 continue;
@@ -325,14 +386,26 @@ impl<'a> Platform<'a> {
             }
         }
         let start = self.rng.random_range(0..n);
-        (0..n).map(|d| (start + d) % n).find(|&h| self.hosts[h as usize].mem_free_mb >= mem)
+        (0..n)
+            .map(|d| (start + d) % n)
+            .find(|&h| self.hosts[h as usize].mem_free_mb >= mem)
     }
 
     /// Start a new instance of `f` (on-demand or reserved). None when no host has room.
-    fn create_instance(&mut self, f: u32, reserved: bool, now: Micros, q: &mut EventQueue<Event>) -> Option<u32> {
+    fn create_instance(
+        &mut self,
+        f: u32,
+        reserved: bool,
+        now: Micros,
+        q: &mut EventQueue<Event>,
+    ) -> Option<u32> {
         let h = self.place(f, now)?;
         let cold_service = self.funcs[f as usize].cold_service.is_some() && !reserved;
-        let first_phase = if cold_service { Phase::Busy } else { Phase::Pull };
+        let first_phase = if cold_service {
+            Phase::Busy
+        } else {
+            Phase::Pull
+        };
         let i = self.insts.alloc(f, h, reserved, now, first_phase);
         let fr = &mut self.funcs[f as usize];
         self.hosts[h as usize].mem_free_mb -= fr.spec.memory_mb;
@@ -343,7 +416,8 @@ impl<'a> Platform<'a> {
         fr.stats.instances_created += 1;
         fr.stats.live_change(now, 1);
         self.series.row.instances_created += 1;
-        self.series.shift(now, None, Some(first_phase), fr.spec.memory_mb);
+        self.series
+            .shift(now, None, Some(first_phase), fr.spec.memory_mb);
         if cold_service {
             self.insts.get_mut(i).state = State::ColdServing;
             return Some(i);
@@ -352,7 +426,10 @@ impl<'a> Platform<'a> {
         self.insts.get_mut(i).in_starting = true;
         self.funcs[f as usize].starting.push(i);
         let gen = self.insts.get(i).gen;
-        q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
+        q.push(
+            now + self.sc.platform.ready_timeout,
+            Event::ReadyTimeout { inst: i, gen },
+        );
         self.begin_pull(i, now, q);
         Some(i)
     }
@@ -387,7 +464,10 @@ impl<'a> Platform<'a> {
             it.state = State::Pulling;
             it.pull_start = Some(now);
             let gen = it.gen;
-            q.push(now + self.sc.platform.pull.manifest, Event::ManifestDone { inst: i, gen });
+            q.push(
+                now + self.sc.platform.pull.manifest,
+                Event::ManifestDone { inst: i, gen },
+            );
         }
     }
 
@@ -413,7 +493,10 @@ impl<'a> Platform<'a> {
         if host.downloads_active < self.sc.platform.pull.parallel_layers {
             host.add_wanted(l, LayerState::Downloading, now);
             host.downloads_active += 1;
-            q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: l });
+            q.push(
+                now + self.sc.platform.pull.layer_overhead,
+                Event::OverheadDone { host: h, layer: l },
+            );
         } else {
             host.add_wanted(l, LayerState::Queued, now);
             host.download_queue.push_back(l);
@@ -433,7 +516,12 @@ impl<'a> Platform<'a> {
     fn reschedule_transfers(&mut self, q: &mut EventQueue<Event>) {
         self.transfer_gen = self.transfer_gen.wrapping_add(1);
         if let Some(t) = self.transfers.next_finish() {
-            q.push(t, Event::TransferDone { gen: self.transfer_gen });
+            q.push(
+                t,
+                Event::TransferDone {
+                    gen: self.transfer_gen,
+                },
+            );
         }
     }
 
@@ -450,7 +538,13 @@ impl<'a> Platform<'a> {
                 if host.layers.get(&next).map(|e| e.state) == Some(LayerState::Queued) {
                     host.set_state(next, LayerState::Downloading);
                     host.downloads_active += 1;
-                    q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: next });
+                    q.push(
+                        now + self.sc.platform.pull.layer_overhead,
+                        Event::OverheadDone {
+                            host: h,
+                            layer: next,
+                        },
+                    );
                     break;
                 }
             }
@@ -594,7 +688,11 @@ impl<'a> Platform<'a> {
     fn make_available(&mut self, i: u32) {
         let it = self.insts.get(i);
         let fr = &mut self.funcs[it.func as usize];
-        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+        let list = if it.reserved {
+            &mut fr.avail_reserved
+        } else {
+            &mut fr.avail_ondemand
+        };
         list.push_front(&mut self.insts.items, i);
     }
 
@@ -604,7 +702,11 @@ impl<'a> Platform<'a> {
             return;
         }
         let fr = &mut self.funcs[it.func as usize];
-        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+        let list = if it.reserved {
+            &mut fr.avail_reserved
+        } else {
+            &mut fr.avail_ondemand
+        };
         list.remove(&mut self.insts.items, i);
     }
 
@@ -619,9 +721,14 @@ impl<'a> Platform<'a> {
         let p = Pending { arrival: now, exec };
         let pick = self.sc.platform.pick;
         let fr = &self.funcs[f as usize];
-        let chosen = match fr.avail_reserved.choose(&self.insts.items, pick, &mut self.rng) {
+        let chosen = match fr
+            .avail_reserved
+            .choose(&self.insts.items, pick, &mut self.rng)
+        {
             Some(i) => Some(i),
-            None => fr.avail_ondemand.choose(&self.insts.items, pick, &mut self.rng),
+            None => fr
+                .avail_ondemand
+                .choose(&self.insts.items, pick, &mut self.rng),
         };
         if let Some(i) = chosen {
             self.dispatch(i, p, false, now, q);
@@ -679,11 +786,24 @@ impl<'a> Platform<'a> {
         let f = self.insts.get(i).func as usize;
         self.funcs[f].stats.cold_starts += 1;
         self.series.row.cold_starts += 1;
-        let d = self.funcs[f].cold_service.as_ref().expect("cold-serving needs cold_service").sample(&mut self.rng);
+        let d = self.funcs[f]
+            .cold_service
+            .as_ref()
+            .expect("cold-serving needs cold_service")
+            .sample(&mut self.rng);
         let it = self.insts.get_mut(i);
         it.inflight = 1;
         self.funcs[f].stats.started += 1;
-        q.push(now + d, Event::Done { inst: i, arrival: p.arrival, start: now, cold: true, failed: false });
+        q.push(
+            now + d,
+            Event::Done {
+                inst: i,
+                arrival: p.arrival,
+                start: now,
+                cold: true,
+                failed: false,
+            },
+        );
     }
 
     /// Start executing `p` on ready instance `i` now.
@@ -699,9 +819,22 @@ impl<'a> Platform<'a> {
         let run = p.exec.min(fr.timeout);
         fr.stats.started += 1;
         fr.stats.wait_sum_us += (now - p.arrival) as u128;
-        q.push(now + run, Event::Done { inst: i, arrival: p.arrival, start: now, cold, failed });
+        q.push(
+            now + run,
+            Event::Done {
+                inst: i,
+                arrival: p.arrival,
+                start: now,
+                cold,
+                failed,
+            },
+        );
         let full = it.inflight >= fr.concurrency;
-        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+        let list = if it.reserved {
+            &mut fr.avail_reserved
+        } else {
+            &mut fr.avail_ondemand
+        };
         if it.in_avail {
             if full {
                 list.remove(&mut self.insts.items, i);
@@ -716,7 +849,9 @@ impl<'a> Platform<'a> {
         let f = self.insts.get(i).func as usize;
         while self.insts.get(i).inflight < self.funcs[f].concurrency {
             self.expire_queue(f as u32, now);
-            let Some(p) = self.funcs[f].queue.pop_front() else { break };
+            let Some(p) = self.funcs[f].queue.pop_front() else {
+                break;
+            };
             self.dispatch(i, p, false, now, q);
         }
     }
@@ -744,11 +879,23 @@ impl<'a> Platform<'a> {
         let fr = &mut self.funcs[f as usize];
         if let Some(p) = fr.queue.front() {
             fr.queue_timer_armed = true;
-            q.push(p.arrival + fr.queue_timeout, Event::QueueTimeout { func: f });
+            q.push(
+                p.arrival + fr.queue_timeout,
+                Event::QueueTimeout { func: f },
+            );
         }
     }
 
-    fn on_done(&mut self, i: u32, arrival: Micros, start: Micros, cold: bool, failed: bool, now: Micros, q: &mut EventQueue<Event>) {
+    fn on_done(
+        &mut self,
+        i: u32,
+        arrival: Micros,
+        start: Micros,
+        cold: bool,
+        failed: bool,
+        now: Micros,
+        q: &mut EventQueue<Event>,
+    ) {
         let f = self.insts.get(i).func as usize;
         {
             let fr = &mut self.funcs[f];
@@ -775,7 +922,15 @@ impl<'a> Platform<'a> {
         if self.wants_requests {
             let id = self.insts.get(i).id;
             let outcome = if failed { Outcome::Failed } else { Outcome::Ok };
-            self.emit_request(f as u32, arrival, Some(start), Some(now), cold, Some(id), outcome);
+            self.emit_request(
+                f as u32,
+                arrival,
+                Some(start),
+                Some(now),
+                cold,
+                Some(id),
+                outcome,
+            );
         }
         if self.insts.get(i).state == State::ColdServing {
             // the cold-served request is over: the instance is ready and idle
@@ -792,7 +947,11 @@ impl<'a> Platform<'a> {
         let it = self.insts.get(i);
         if it.in_avail {
             let fr = &mut self.funcs[f];
-            let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+            let list = if it.reserved {
+                &mut fr.avail_reserved
+            } else {
+                &mut fr.avail_ondemand
+            };
             list.touch(&mut self.insts.items, i);
         } else if it.inflight < self.funcs[f].concurrency {
             self.make_available(i);
@@ -840,7 +999,10 @@ impl<'a> Platform<'a> {
     }
 
     fn on_ready_timeout(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        if !matches!(self.insts.get(i).state, State::Pulling | State::Creating | State::Starting) {
+        if !matches!(
+            self.insts.get(i).state,
+            State::Pulling | State::Creating | State::Starting
+        ) {
             return;
         }
         // FunctionNotStarted: every request waiting on it fails
@@ -864,7 +1026,13 @@ impl<'a> Platform<'a> {
         self.leave_starting(i);
         let (f, h, cursor, reserved, marked) = {
             let it = self.insts.get(i);
-            (it.func, it.host, it.cursor, it.reserved, it.release_when_idle)
+            (
+                it.func,
+                it.host,
+                it.cursor,
+                it.reserved,
+                it.release_when_idle,
+            )
         };
         let img = self.funcs[f as usize].image;
         let host = &mut self.hosts[h as usize];
@@ -893,17 +1061,25 @@ impl<'a> Platform<'a> {
     /// room appears; they wait for its start, so they count as cold starts.
     fn serve_queue_with_new_instance(&mut self, f: u32, now: Micros, q: &mut EventQueue<Event>) {
         self.expire_queue(f, now);
-        while !self.funcs[f as usize].queue.is_empty() && self.funcs[f as usize].live < self.funcs[f as usize].max_instances
+        while !self.funcs[f as usize].queue.is_empty()
+            && self.funcs[f as usize].live < self.funcs[f as usize].max_instances
         {
-            let Some(i) = self.create_instance(f, false, now, q) else { return };
+            let Some(i) = self.create_instance(f, false, now, q) else {
+                return;
+            };
             if self.insts.get(i).state == State::ColdServing {
-                let p = self.funcs[f as usize].queue.pop_front().expect("queue not empty");
+                let p = self.funcs[f as usize]
+                    .queue
+                    .pop_front()
+                    .expect("queue not empty");
                 self.cold_serve(i, p, now, q);
                 continue;
             }
             let conc = self.funcs[f as usize].concurrency as usize;
             while self.insts.get(i).pending.len() < conc {
-                let Some(p) = self.funcs[f as usize].queue.pop_front() else { break };
+                let Some(p) = self.funcs[f as usize].queue.pop_front() else {
+                    break;
+                };
                 self.attach(i, p);
             }
         }
@@ -919,8 +1095,10 @@ impl<'a> Platform<'a> {
             }
         }
         while self.funcs[fu].reserved_live > self.funcs[fu].reserved_target {
-            let idle =
-                self.funcs[fu].avail_reserved.iter(&self.insts.items).find(|&i| self.insts.get(i).inflight == 0);
+            let idle = self.funcs[fu]
+                .avail_reserved
+                .iter(&self.insts.items)
+                .find(|&i| self.insts.get(i).inflight == 0);
             let victim = match idle {
                 Some(i) => Some(i),
                 None => self.insts.live().find(|&i| {
@@ -960,7 +1138,15 @@ impl<'a> Platform<'a> {
         outcome: Outcome,
     ) {
         if self.wants_requests {
-            let row = RequestRow { function: &self.funcs[f as usize].name, arrival, start, end, cold, instance, outcome };
+            let row = RequestRow {
+                function: &self.funcs[f as usize].name,
+                arrival,
+                start,
+                end,
+                cold,
+                instance,
+                outcome,
+            };
             self.sink.request(&row);
         }
     }
@@ -995,11 +1181,26 @@ impl<'a> Platform<'a> {
         self.series.advance(end, self.sink);
         // requests running at the horizon are the Done events still queued
         while let Some((_, ev)) = q.pop() {
-            if let Event::Done { inst, arrival, start, cold, .. } = ev {
+            if let Event::Done {
+                inst,
+                arrival,
+                start,
+                cold,
+                ..
+            } = ev
+            {
                 let it = self.insts.get(inst);
                 let (f, id) = (it.func, it.id);
                 self.funcs[f as usize].stats.in_flight += 1;
-                self.emit_request(f, arrival, Some(start), None, cold, Some(id), Outcome::InFlight);
+                self.emit_request(
+                    f,
+                    arrival,
+                    Some(start),
+                    None,
+                    cold,
+                    Some(id),
+                    Outcome::InFlight,
+                );
             }
         }
         let live: Vec<u32> = self.insts.live().collect();
@@ -1017,7 +1218,15 @@ impl<'a> Platform<'a> {
             let queued: Vec<Pending> = self.funcs[f].queue.drain(..).collect();
             for p in queued {
                 self.funcs[f].stats.in_flight += 1;
-                self.emit_request(f as u32, p.arrival, None, None, false, None, Outcome::InFlight);
+                self.emit_request(
+                    f as u32,
+                    p.arrival,
+                    None,
+                    None,
+                    false,
+                    None,
+                    Outcome::InFlight,
+                );
             }
             self.funcs[f].stats.live_change(end, 0);
         }
@@ -1050,7 +1259,13 @@ impl Handler for Platform<'_> {
                 }
                 self.arrive(f, exec, now, q);
             }
-            Event::Done { inst, arrival, start, cold, failed } => self.on_done(inst, arrival, start, cold, failed, now, q),
+            Event::Done {
+                inst,
+                arrival,
+                start,
+                cold,
+                failed,
+            } => self.on_done(inst, arrival, start, cold, failed, now, q),
             Event::KeepAlive { inst, gen } => {
                 if live(self, inst, gen) {
                     self.on_keepalive(inst, now, q);

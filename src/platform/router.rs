@@ -17,7 +17,11 @@ pub struct AvailList {
 
 impl Default for AvailList {
     fn default() -> Self {
-        AvailList { head: NIL, tail: NIL, len: 0 }
+        AvailList {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
     }
 }
 
@@ -54,7 +58,10 @@ impl AvailList {
             let it = &mut insts[i as usize];
             debug_assert!(it.in_avail);
             it.in_avail = false;
-            (std::mem::replace(&mut it.prev, NIL), std::mem::replace(&mut it.next, NIL))
+            (
+                std::mem::replace(&mut it.prev, NIL),
+                std::mem::replace(&mut it.next, NIL),
+            )
         };
         if p != NIL {
             insts[p as usize].next = n;
@@ -78,7 +85,12 @@ impl AvailList {
     }
 
     /// The instance `pick` chooses, if any.
-    pub fn choose<R: Rng + ?Sized>(&self, insts: &[Instance], pick: Pick, rng: &mut R) -> Option<u32> {
+    pub fn choose<R: Rng + ?Sized>(
+        &self,
+        insts: &[Instance],
+        pick: Pick,
+        rng: &mut R,
+    ) -> Option<u32> {
         if self.head == NIL {
             return None;
         }

@@ -128,9 +128,15 @@ impl FnStats {
         self.latency_sum_us += o.latency_sum_us;
         self.wait_sum_us += o.wait_sum_us;
         self.started += o.started;
-        self.latency.add(&o.latency).expect("auto-resizing histograms merge");
-        self.cold_latency.add(&o.cold_latency).expect("auto-resizing histograms merge");
-        self.warm_latency.add(&o.warm_latency).expect("auto-resizing histograms merge");
+        self.latency
+            .add(&o.latency)
+            .expect("auto-resizing histograms merge");
+        self.cold_latency
+            .add(&o.cold_latency)
+            .expect("auto-resizing histograms merge");
+        self.warm_latency
+            .add(&o.warm_latency)
+            .expect("auto-resizing histograms merge");
         self.live_area += o.live_area;
         self.usage.merge(&o.usage);
     }
@@ -214,7 +220,14 @@ impl Sink for NullSink {
 pub struct VecSink {
     pub buckets: Vec<BucketRow>,
     pub instances: Vec<(u64, String, PhaseTimes, Option<Micros>, &'static str, u64)>,
-    pub requests: Vec<(String, Micros, Option<Micros>, Option<Micros>, bool, Outcome)>,
+    pub requests: Vec<(
+        String,
+        Micros,
+        Option<Micros>,
+        Option<Micros>,
+        bool,
+        Outcome,
+    )>,
     pub keep_requests: bool,
 }
 
@@ -223,10 +236,24 @@ impl Sink for VecSink {
         self.buckets.push(row.clone());
     }
     fn instance(&mut self, r: &InstanceRow<'_>) {
-        self.instances.push((r.id, r.function.to_string(), r.times, r.ended, r.end_reason, r.served));
+        self.instances.push((
+            r.id,
+            r.function.to_string(),
+            r.times,
+            r.ended,
+            r.end_reason,
+            r.served,
+        ));
     }
     fn request(&mut self, r: &RequestRow<'_>) {
-        self.requests.push((r.function.to_string(), r.arrival, r.start, r.end, r.cold, r.outcome));
+        self.requests.push((
+            r.function.to_string(),
+            r.arrival,
+            r.start,
+            r.end,
+            r.cold,
+            r.outcome,
+        ));
     }
     fn wants_requests(&self) -> bool {
         self.keep_requests
@@ -246,8 +273,19 @@ pub struct Series {
 
 impl Series {
     pub fn new(bucket: Micros, horizon: Micros) -> Self {
-        let row = BucketRow { start: 0, end: bucket.min(horizon), ..Default::default() };
-        Series { bucket, horizon, row, count: [0; Phase::COUNT], mb: [0; Phase::COUNT], last: 0 }
+        let row = BucketRow {
+            start: 0,
+            end: bucket.min(horizon),
+            ..Default::default()
+        };
+        Series {
+            bucket,
+            horizon,
+            row,
+            count: [0; Phase::COUNT],
+            mb: [0; Phase::COUNT],
+            last: 0,
+        }
     }
 
     #[inline]
@@ -272,7 +310,11 @@ impl Series {
             self.integrate(end);
             sink.bucket(&self.row);
             let start = end;
-            self.row = BucketRow { start, end: (start + self.bucket).min(self.horizon), ..Default::default() };
+            self.row = BucketRow {
+                start,
+                end: (start + self.bucket).min(self.horizon),
+                ..Default::default()
+            };
         }
     }
 

@@ -11,7 +11,13 @@ const MB: u64 = 1 << 20;
 /// (1500 MB at 150 MB/s, nothing to download, no overheads); no workloads yet.
 pub(crate) fn base() -> Scenario {
     Scenario {
-        simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
+        simulation: Simulation {
+            name: "t".into(),
+            horizon: 1000 * S,
+            seed: 7,
+            replications: 1,
+            bucket: 60 * S,
+        },
         platform: sc_model::Platform {
             pricing: "fc3".into(),
             keep_alive: 60 * S,
@@ -36,7 +42,12 @@ pub(crate) fn base() -> Scenario {
         },
         images: vec![Image {
             name: "img".into(),
-            layers: vec![Layer { id: "img#0".into(), compressed: 0, uncompressed: 1500 * MB, files: 0 }],
+            layers: vec![Layer {
+                id: "img#0".into(),
+                compressed: 0,
+                uncompressed: 1500 * MB,
+                files: 0,
+            }],
         }],
         functions: vec![Function {
             name: "f".into(),
@@ -62,11 +73,19 @@ pub(crate) fn base() -> Scenario {
 
 /// One arrival at `at`.
 pub(crate) fn once(at: Micros) -> Workload {
-    Workload { function: 0, arrivals: Arrivals::Constant { interval: 1 << 50 }, from: at, until: at + 1 }
+    Workload {
+        function: 0,
+        arrivals: Arrivals::Constant { interval: 1 << 50 },
+        from: at,
+        until: at + 1,
+    }
 }
 
 fn run(sc: &Scenario) -> (FnStats, VecSink) {
-    let mut sink = VecSink { keep_requests: true, ..Default::default() };
+    let mut sink = VecSink {
+        keep_requests: true,
+        ..Default::default()
+    };
     let r = simulate(sc, 0, &mut sink, |_| {});
     let st = r.functions.into_iter().next().unwrap().1;
     assert_conserved(&st);
@@ -105,7 +124,11 @@ fn a_cache_hit_pulls_nothing_and_pays_nothing_for_the_pull() {
     let (st, _) = run(&sc);
     assert_eq!(st.instances_created, 2);
     assert_eq!((st.pulls, st.cache_hits), (1, 1));
-    assert_eq!(st.usage.gbs(Phase::Pull), 10.0, "only the first start pulled");
+    assert_eq!(
+        st.usage.gbs(Phase::Pull),
+        10.0,
+        "only the first start pulled"
+    );
     assert_eq!(st.latency_sum_us, (11 + 1) * S as u128);
 }
 
@@ -119,7 +142,10 @@ fn three_overlapping_10_s_requests_on_one_instance_record_10_s_of_busy_time() {
     }
     let (st, _) = run(&sc);
     assert_eq!(st.instances_created, 1);
-    assert_eq!(st.cold_starts, 3, "two requests waited on the starting instance");
+    assert_eq!(
+        st.cold_starts, 3,
+        "two requests waited on the starting instance"
+    );
     assert_eq!(st.usage.inst_us[Phase::Busy.index()], 10 * S as u128);
     assert_eq!(st.usage.gbs(Phase::Busy), 10.0);
 }
@@ -133,8 +159,14 @@ fn an_instance_that_misses_ready_timeout_fails_its_requests_and_serves_none() {
     assert_eq!((st.failed, st.not_started, st.completed), (1, 1, 0));
     assert_eq!(sink.instances.len(), 1);
     let (_, _, times, ended, reason, served) = &sink.instances[0];
-    assert_eq!((*ended, *reason, *served), (Some(120 * S), "not_started", 0));
-    assert_eq!(times[Phase::Pull.index()] + times[Phase::Startup.index()], 120 * S);
+    assert_eq!(
+        (*ended, *reason, *served),
+        (Some(120 * S), "not_started", 0)
+    );
+    assert_eq!(
+        times[Phase::Pull.index()] + times[Phase::Startup.index()],
+        120 * S
+    );
     assert_eq!(sink.requests[0].5, Outcome::Failed);
 }
 
@@ -142,7 +174,12 @@ fn an_instance_that_misses_ready_timeout_fails_its_requests_and_serves_none() {
 fn keep_alive_zero_makes_every_request_cold() {
     let mut sc = base();
     sc.functions[0].keep_alive = 0;
-    sc.workloads.push(Workload { function: 0, arrivals: Arrivals::Poisson { rate: 0.05 }, from: 0, until: 1000 * S });
+    sc.workloads.push(Workload {
+        function: 0,
+        arrivals: Arrivals::Poisson { rate: 0.05 },
+        from: 0,
+        until: 1000 * S,
+    });
     let (st, _) = run(&sc);
     assert!(st.requests > 20);
     assert_eq!(st.cold_starts, st.requests);
@@ -160,7 +197,10 @@ fn a_warm_instance_serves_the_next_request_within_keep_alive() {
     assert_eq!(st.cold_starts, 2);
     assert_eq!(sink.instances[0].3, Some(111 * S));
     // keep-alive idle: 11..50 and 51..111 on the first instance
-    assert_eq!(sink.instances[0].2[Phase::IdleKeepalive.index()], 39 * S + 60 * S);
+    assert_eq!(
+        sink.instances[0].2[Phase::IdleKeepalive.index()],
+        39 * S + 60 * S
+    );
 }
 
 #[test]
@@ -175,7 +215,11 @@ fn reserved_instances_are_used_first_and_never_reclaimed() {
     assert!(sink.instances.iter().all(|r| r.4 == "horizon"));
     // the two reserved instances exist for the whole run: 10 s pull each (second waits on the
     // same layer), then idle-reserved except the 1 s request
-    let idle: u64 = sink.instances.iter().map(|r| r.2[Phase::IdleReserved.index()]).sum();
+    let idle: u64 = sink
+        .instances
+        .iter()
+        .map(|r| r.2[Phase::IdleReserved.index()])
+        .sum();
     assert_eq!(idle, 2 * 990 * S - S);
 }
 
@@ -201,7 +245,10 @@ fn a_full_function_queues_then_throttles_and_queued_requests_time_out() {
     let (st, _) = run(&sc);
     // first starts an instance (ready at 10 s); second queues; third is throttled;
     // the queued one times out at 5 s, before the instance is ready
-    assert_eq!((st.completed, st.queued, st.throttled, st.queue_timeouts), (1, 1, 1, 1));
+    assert_eq!(
+        (st.completed, st.queued, st.throttled, st.queue_timeouts),
+        (1, 1, 1, 1)
+    );
 }
 
 #[test]
@@ -258,13 +305,23 @@ fn a_reserved_schedule_scales_up_and_down_each_day() {
     let mut sc = base();
     sc.simulation.horizon = 2 * DAY;
     sc.functions[0].reserved = Reserved::Daily(vec![
-        ReservedStep { at: 8 * 3600 * S, count: 3 },
-        ReservedStep { at: 20 * 3600 * S, count: 1 },
+        ReservedStep {
+            at: 8 * 3600 * S,
+            count: 3,
+        },
+        ReservedStep {
+            at: 20 * 3600 * S,
+            count: 1,
+        },
     ]);
     let (st, sink) = run(&sc);
     // 1 at midnight (last step of the day), +2 at 08:00 on day 1 and day 2
     assert_eq!(st.instances_created, 1 + 2 + 2);
-    let scaled_down = sink.instances.iter().filter(|r| r.4 == "scale_down").count();
+    let scaled_down = sink
+        .instances
+        .iter()
+        .filter(|r| r.4 == "scale_down")
+        .count();
     assert_eq!(scaled_down, 4);
     // time-average: 1 all day, plus 2 for 12 h a day (less the 10 s pulls count as live too)
     let mean = st.live_area as f64 / (2 * DAY) as f64;
@@ -276,7 +333,12 @@ fn time_series_buckets_add_up_to_the_summary() {
     let mut sc = base();
     sc.functions[0].concurrency = 4;
     sc.functions[0].reserved = Reserved::Fixed(1);
-    sc.workloads.push(Workload { function: 0, arrivals: Arrivals::Poisson { rate: 0.5 }, from: 0, until: 1000 * S });
+    sc.workloads.push(Workload {
+        function: 0,
+        arrivals: Arrivals::Poisson { rate: 0.5 },
+        from: 0,
+        until: 1000 * S,
+    });
     let (st, sink) = run(&sc);
     let arrivals: u64 = sink.buckets.iter().map(|b| b.arrivals).sum();
     assert_eq!(arrivals, st.requests);
@@ -288,4 +350,39 @@ fn time_series_buckets_add_up_to_the_summary() {
     }
     assert_eq!(sink.buckets.len(), 17); // 16 full minutes and the last 40 s
     assert_eq!(sink.buckets.last().unwrap().end, 1000 * S);
+}
+
+/// Not a test of numbers: a quick speed probe, run by hand in release mode
+/// (`cargo test --release --lib speed_probe -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn speed_probe_simfaas_model() {
+    let mut sc = base();
+    sc.simulation.horizon = 10_000_000 * S;
+    sc.simulation.bucket = 3600 * S;
+    sc.platform.pick = Pick::Newest;
+    sc.platform.hosts = 1000;
+    sc.functions[0].keep_alive = 600 * S;
+    sc.functions[0].max_instances = 1000;
+    sc.functions[0].exec = Dist::Exp { mean: 1_991_000 };
+    sc.functions[0].cold_service = Some(Dist::Exp { mean: 2_244_000 });
+    sc.workloads.push(Workload {
+        function: 0,
+        arrivals: Arrivals::Poisson { rate: 0.9 },
+        from: 0,
+        until: sc.simulation.horizon,
+    });
+    let t = std::time::Instant::now();
+    let r = simulate(&sc, 0, &mut NullSink, |_| {});
+    let el = t.elapsed().as_secs_f64();
+    let st = &r.functions[0].1;
+    println!(
+        "{} requests, {} events in {:.3} s: {:.2} M req/s; cold {:.5}, instances {:.4}",
+        st.requests,
+        r.events,
+        el,
+        st.requests as f64 / el / 1e6,
+        st.cold_starts as f64 / st.requests as f64,
+        st.live_area as f64 / sc.simulation.horizon as f64
+    );
 }

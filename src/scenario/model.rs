@@ -212,16 +212,32 @@ pub enum Arrivals {
 pub enum Dist {
     Fixed(Micros),
     /// Exponential with this mean.
-    Exp { mean: Micros },
+    Exp {
+        mean: Micros,
+    },
     /// ln(X / 1 s) ~ Normal(mu, sigma), X in seconds.
-    LogNormal { mu: f64, sigma: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
     /// Gamma with shape k and scale θ (µs).
-    Gamma { shape: f64, scale: f64 },
+    Gamma {
+        shape: f64,
+        scale: f64,
+    },
     /// Weibull with shape k and scale λ (µs).
-    Weibull { shape: f64, scale: f64 },
+    Weibull {
+        shape: f64,
+        scale: f64,
+    },
     /// Pareto with shape α and scale (minimum) x_m (µs).
-    Pareto { shape: f64, scale: f64 },
+    Pareto {
+        shape: f64,
+        scale: f64,
+    },
     /// Piecewise-linear inverse CDF through (percentile in 0..=100, value µs) points,
     /// percentiles strictly increasing from 0 to 100, values non-decreasing.
-    Empirical { points: Vec<(f64, f64)> },
+    Empirical {
+        points: Vec<(f64, f64)>,
+    },
 }

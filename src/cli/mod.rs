@@ -1,0 +1,37 @@
+//! The command line: one file per subcommand (its arguments and its `run`), and one exit
+//! path in `main`: bad input exits 2, anything else that fails exits 1.
+
+pub mod init;
+pub mod run;
+pub mod validate;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Simulate serverless cold starts of container-image functions and their bill.
+#[derive(Debug, Parser)]
+#[command(name = "coldcost", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario (the built-in quickstart if none is given) and write its reports.
+    Run(run::Args),
+    /// Check scenario files without running them.
+    Validate(validate::Args),
+    /// Write the commented quickstart scenario as a starting point for your own.
+    Init(init::Args),
+}
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Init(a) => init::run(a),
+    }
+}

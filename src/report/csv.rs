@@ -1,0 +1,181 @@
+//! The streamed files of one replication (`timeseries.csv`, `instances.csv`, and
+//! `requests.csv` when asked): rows are written as the run produces them, so memory stays
+//! flat however long the horizon. Replications write to their own scratch files, which are
+//! joined in replication order afterwards.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use super::fmt::{float, ms, secs};
+use crate::platform::{BucketRow, InstanceRow, RequestRow, Sink};
+use crate::usage::{mb_us_to_gbs, Phase};
+
+pub const TIMESERIES_HEADER: &str = "replication,bucket_start_s,bucket_end_s,arrivals,cold_starts,completed,throttled,failed,queue_timeouts,instances_created,instances_starting,instances_busy,instances_idle,instances_total,pulls_in_flight,instances_create,instances_startup,instances_idle_keepalive,instances_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total\n";
+
+pub const INSTANCES_HEADER: &str = "replication,instance,function,host,reserved,created_s,pull_start_s,pull_end_s,ready_s,ended_s,end_reason,requests_served,seconds_pull,seconds_create,seconds_startup,seconds_busy,seconds_idle_keepalive,seconds_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total,vcpu_seconds\n";
+
+pub const REQUESTS_HEADER: &str =
+    "replication,function,arrival_s,start_s,end_s,wait_ms,latency_ms,cold,instance,outcome\n";
+
+/// Writes one replication's rows; the first I/O error is kept and reported after the run.
+pub struct CsvSink {
+    replication: u32,
+    timeseries: BufWriter<File>,
+    instances: BufWriter<File>,
+    requests: Option<BufWriter<File>>,
+    error: Option<io::Error>,
+}
+
+fn opt_secs(t: Option<u64>) -> String {
+    t.map(secs).unwrap_or_default()
+}
+
+/// A function name as a CSV field (quoted only when it must be).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl CsvSink {
+    pub fn new(
+        replication: u32,
+        timeseries: BufWriter<File>,
+        instances: BufWriter<File>,
+        requests: Option<BufWriter<File>>,
+    ) -> Self {
+        CsvSink {
+            replication,
+            timeseries,
+            instances,
+            requests,
+            error: None,
+        }
+    }
+
+    fn keep(&mut self, r: io::Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    /// Flush everything; the first error of the run, if any.
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.timeseries.flush()?;
+        self.instances.flush()?;
+        if let Some(r) = &mut self.requests {
+            r.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for CsvSink {
+    fn bucket(&mut self, b: &BucketRow) {
+        let len = (b.end - b.start) as f64;
+        let avg = |p: Phase| b.inst_us[p.index()] as f64 / len;
+        let starting = avg(Phase::Pull) + avg(Phase::Create) + avg(Phase::Startup);
+        let idle = avg(Phase::IdleKeepalive) + avg(Phase::IdleReserved);
+        let total: f64 = Phase::ALL.iter().map(|&p| avg(p)).sum();
+        let gbs = |p: Phase| float(mb_us_to_gbs(b.mb_us[p.index()]), 6);
+        let gbs_total = float(mb_us_to_gbs(b.mb_us.iter().sum()), 6);
+        let r = writeln!(
+            self.timeseries,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            self.replication,
+            secs(b.start),
+            secs(b.end),
+            b.arrivals,
+            b.cold_starts,
+            b.completed,
+            b.throttled,
+            b.failed,
+            b.queue_timeouts,
+            b.instances_created,
+            float(starting, 4),
+            float(avg(Phase::Busy), 4),
+            float(idle, 4),
+            float(total, 4),
+            float(avg(Phase::Pull), 4),
+            float(avg(Phase::Create), 4),
+            float(avg(Phase::Startup), 4),
+            float(avg(Phase::IdleKeepalive), 4),
+            float(avg(Phase::IdleReserved), 4),
+            gbs(Phase::Pull),
+            gbs(Phase::Create),
+            gbs(Phase::Startup),
+            gbs(Phase::Busy),
+            gbs(Phase::IdleKeepalive),
+            gbs(Phase::IdleReserved),
+            gbs_total,
+        );
+        self.keep(r);
+    }
+
+    fn instance(&mut self, r: &InstanceRow<'_>) {
+        let t = &r.times;
+        let gbs = |p: Phase| float(mb_us_to_gbs(r.memory_mb as u128 * t[p.index()] as u128), 6);
+        let total_us: u128 = t.iter().map(|&x| x as u128).sum();
+        let res = writeln!(
+            self.instances,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            self.replication,
+            r.id,
+            field(r.function),
+            r.host,
+            r.reserved,
+            secs(r.created),
+            opt_secs(r.pull_start),
+            opt_secs(r.pull_end),
+            opt_secs(r.ready),
+            opt_secs(r.ended),
+            r.end_reason,
+            r.served,
+            secs(t[0]),
+            secs(t[1]),
+            secs(t[2]),
+            secs(t[3]),
+            secs(t[4]),
+            secs(t[5]),
+            gbs(Phase::Pull),
+            gbs(Phase::Create),
+            gbs(Phase::Startup),
+            gbs(Phase::Busy),
+            gbs(Phase::IdleKeepalive),
+            gbs(Phase::IdleReserved),
+            float(mb_us_to_gbs(r.memory_mb as u128 * total_us), 6),
+            float((r.milli_vcpu as u128 * total_us) as f64 / 1e9, 6),
+        );
+        self.keep(res);
+    }
+
+    fn request(&mut self, r: &RequestRow<'_>) {
+        let Some(w) = &mut self.requests else { return };
+        let wait = r.start.map(|s| ms(s - r.arrival)).unwrap_or_default();
+        let latency = r.end.map(|e| ms(e - r.arrival)).unwrap_or_default();
+        let res = writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{},{}",
+            self.replication,
+            field(r.function),
+            secs(r.arrival),
+            opt_secs(r.start),
+            opt_secs(r.end),
+            wait,
+            latency,
+            r.cold,
+            r.instance.map(|i| i.to_string()).unwrap_or_default(),
+            r.outcome.name(),
+        );
+        self.keep(res);
+    }
+
+    fn wants_requests(&self) -> bool {
+        self.requests.is_some()
+    }
+}

@@ -1,0 +1,38 @@
+//! Number formats for reports: exact where the value is exact (µs → seconds with six
+//! decimals by integer arithmetic), fixed decimals elsewhere, so files are byte-identical
+//! across runs and readable by any CSV tool.
+
+use crate::scenario::Micros;
+
+/// µs as seconds with six decimals, exactly.
+pub fn secs(us: Micros) -> String {
+    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
+}
+
+/// µs as milliseconds with three decimals, exactly.
+pub fn ms(us: u64) -> String {
+    format!("{}.{:03}", us / 1_000, us % 1_000)
+}
+
+/// A float with `d` decimals; NaN (no data) as an empty field.
+pub fn float(x: f64, d: usize) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.d$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_and_milliseconds_are_exact() {
+        assert_eq!(secs(10_000_000), "10.000000");
+        assert_eq!(secs(1), "0.000001");
+        assert_eq!(ms(1_234_567), "1234.567");
+        assert_eq!(float(f64::NAN, 3), "");
+        assert_eq!(float(0.1234567, 3), "0.123");
+    }
+}

@@ -1,0 +1,184 @@
+//! Running a scenario: replications in parallel (rayon), each streaming its rows into its
+//! own scratch files, then the files joined in replication order and the summary written,
+//! all committed together. A progress bar appears on stderr for runs longer than a second
+//! when stderr is a terminal.
+
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::platform::{simulate, RunResult};
+use crate::report::csv::{CsvSink, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
+use crate::report::output::OutputDir;
+use crate::report::summary;
+use crate::scenario::Scenario;
+
+/// What to write besides the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// One row per request in `requests.csv`.
+    pub requests: bool,
+    /// Never draw a progress bar.
+    pub quiet: bool,
+}
+
+/// The results of a finished run and where its files went.
+pub struct Outcome {
+    pub runs: Vec<RunResult>,
+    pub files: Vec<PathBuf>,
+    pub wall: Duration,
+    pub events: u64,
+}
+
+/// Simulate every replication of `sc` and write the reports into `out`.
+pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
+    let started = Instant::now();
+    let mut dir = OutputDir::create(out)?;
+    let reps = sc.simulation.replications;
+    // scratch files per replication, created up front (in order) so names are fixed
+    let mut scratch = Vec::new();
+    for r in 0..reps {
+        let (ts_path, ts) = dir.scratch(&format!("timeseries.{r}"))?;
+        let (in_path, ins) = dir.scratch(&format!("instances.{r}"))?;
+        let req = if opts.requests {
+            Some(dir.scratch(&format!("requests.{r}"))?)
+        } else {
+            None
+        };
+        let (rq_path, rq) = match req {
+            Some((p, w)) => (Some(p), Some(w)),
+            None => (None, None),
+        };
+        scratch.push((
+            ts_path,
+            in_path,
+            rq_path,
+            Mutex::new(Some(CsvSink::new(r, ts, ins, rq))),
+        ));
+    }
+
+    let bar = progress_bar(sc, opts.quiet);
+    let total_done = AtomicU64::new(0);
+    let results: Vec<Result<RunResult>> = scratch
+        .par_iter()
+        .enumerate()
+        .map(|(r, (_, _, _, sink))| {
+            let mut sink = sink
+                .lock()
+                .expect("one thread per replication")
+                .take()
+                .expect("sink used once");
+            let mut last = 0u64;
+            let result = simulate(sc, r as u32, &mut sink, |now| {
+                let delta = now - last;
+                last = now;
+                let total = total_done.fetch_add(delta, Ordering::Relaxed) + delta;
+                bar.tick_to(total, started);
+            });
+            total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
+            sink.finish()
+                .context("cannot write the streamed report files")?;
+            Ok(result)
+        })
+        .collect();
+    bar.finish();
+    let runs: Vec<RunResult> = results.into_iter().collect::<Result<_>>()?;
+
+    let name = &sc.simulation.name;
+    dir.write_all("summary.csv", summary::render(name, &runs).as_bytes())?;
+    join(
+        &mut dir,
+        "timeseries.csv",
+        TIMESERIES_HEADER,
+        scratch.iter().map(|s| Some(&s.0)),
+    )?;
+    join(
+        &mut dir,
+        "instances.csv",
+        INSTANCES_HEADER,
+        scratch.iter().map(|s| Some(&s.1)),
+    )?;
+    if opts.requests {
+        join(
+            &mut dir,
+            "requests.csv",
+            REQUESTS_HEADER,
+            scratch.iter().map(|s| s.2.as_ref()),
+        )?;
+    }
+    let files = dir.commit()?;
+    let events = runs.iter().map(|r| r.events).sum();
+    Ok(Outcome {
+        runs,
+        files,
+        wall: started.elapsed(),
+        events,
+    })
+}
+
+/// `header` then each replication's scratch file, in order.
+fn join<'a>(
+    dir: &mut OutputDir,
+    name: &str,
+    header: &str,
+    parts: impl Iterator<Item = Option<&'a PathBuf>>,
+) -> Result<()> {
+    let mut w = dir.file(name)?;
+    w.write_all(header.as_bytes())?;
+    for p in parts.flatten() {
+        let mut r =
+            BufReader::new(File::open(p).with_context(|| format!("cannot read {}", p.display()))?);
+        io::copy(&mut r, &mut w)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A bar over simulated time (all replications), hidden unless stderr is a terminal and
+/// the run has lasted a second.
+struct Bar {
+    bar: ProgressBar,
+    shown: std::sync::atomic::AtomicBool,
+    enabled: bool,
+}
+
+impl Bar {
+    fn tick_to(&self, done_us: u64, started: Instant) {
+        if !self.enabled {
+            return;
+        }
+        if !self.shown.load(Ordering::Relaxed) && started.elapsed() >= Duration::from_secs(1) {
+            self.shown.store(true, Ordering::Relaxed);
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        self.bar.set_position(done_us / 1_000_000);
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            self.bar.finish_and_clear();
+        }
+    }
+}
+
+fn progress_bar(sc: &Scenario, quiet: bool) -> Bar {
+    let total_s = sc.simulation.horizon / 1_000_000 * sc.simulation.replications as u64;
+    let bar = ProgressBar::with_draw_target(Some(total_s), ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} simulated {pos}/{len} s {wide_bar} {percent}% eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Bar {
+        bar,
+        shown: Default::default(),
+        enabled: !quiet && io::stderr().is_terminal(),
+    }
+}
