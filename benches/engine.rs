@@ -10,8 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn simfaas_readme(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/simfaas-readme.toml");
-    let sc = scenario::load(&path, &["simulation.horizon=100000s".to_string()])
-        .expect("example scenario loads");
+    let sc = scenario::load(&path, &["simulation.horizon=100000s".to_string()]).expect("example scenario loads");
     // count the requests once, for the throughput figure
     let requests: u64 = simulate(&sc, 0, &mut NullSink, |_| {})
         .functions

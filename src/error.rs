@@ -19,11 +19,7 @@ pub struct InputError {
 }
 
 impl InputError {
-    pub fn new(
-        source: impl Into<String>,
-        path: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(source: impl Into<String>, path: impl Into<String>, message: impl Into<String>) -> Self {
         InputError {
             source: source.into(),
             path: path.into(),

@@ -83,8 +83,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
                 bar.tick_to(total, started);
             });
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
-            sink.finish()
-                .context("cannot write the streamed report files")?;
+            sink.finish().context("cannot write the streamed report files")?;
             Ok(result)
         })
         .collect();
@@ -133,8 +132,7 @@ fn join<'a>(
     let mut w = dir.file(name)?;
     w.write_all(header.as_bytes())?;
     for p in parts.flatten() {
-        let mut r =
-            BufReader::new(File::open(p).with_context(|| format!("cannot read {}", p.display()))?);
+        let mut r = BufReader::new(File::open(p).with_context(|| format!("cannot read {}", p.display()))?);
         io::copy(&mut r, &mut w)?;
     }
     w.flush()?;
@@ -171,9 +169,8 @@ impl Bar {
 fn progress_bar(sc: &Scenario, quiet: bool) -> Bar {
     let total_s = sc.simulation.horizon / 1_000_000 * sc.simulation.replications as u64;
     let bar = ProgressBar::with_draw_target(Some(total_s), ProgressDrawTarget::hidden());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} simulated {pos}/{len} s {wide_bar} {percent}% eta {eta}",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template("{spinner} simulated {pos}/{len} s {wide_bar} {percent}% eta {eta}")
+    {
         bar.set_style(style);
     }
     Bar {

@@ -37,12 +37,7 @@ pub struct Args {
 
 /// Load the scenario the arguments name, with `--seed`/`--replications` folded into the
 /// overrides so they are validated like any other value.
-pub fn load(
-    file: Option<&PathBuf>,
-    set: &[String],
-    seed: Option<u64>,
-    reps: Option<u32>,
-) -> Result<Scenario> {
+pub fn load(file: Option<&PathBuf>, set: &[String], seed: Option<u64>, reps: Option<u32>) -> Result<Scenario> {
     let mut set = set.to_vec();
     if let Some(s) = seed {
         set.push(format!("simulation.seed={s}"));
@@ -84,12 +79,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
 /// The few numbers a user looks at first (means across replications).
 fn headline(sc: &Scenario, o: &run::Outcome) -> String {
-    let idx = |name: &str| {
-        COLUMNS
-            .iter()
-            .position(|c| c.name == name)
-            .expect("known column")
-    };
+    let idx = |name: &str| COLUMNS.iter().position(|c| c.name == name).expect("known column");
     let per_fn: Vec<(String, Vec<Vec<f64>>)> = {
         let mut acc: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
         for r in &o.runs {
@@ -102,12 +92,7 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
         }
         acc
     };
-    let requests: u64 = o
-        .runs
-        .iter()
-        .flat_map(|r| &r.functions)
-        .map(|(_, s)| s.requests)
-        .sum();
+    let requests: u64 = o.runs.iter().flat_map(|r| &r.functions).map(|(_, s)| s.requests).sum();
     let secs = o.wall.as_secs_f64();
     let mut s = format!(
         "{}: {} replication(s) of {}, {} requests simulated in {:.2} s ({:.1} M requests/s, {} events)\n",
@@ -132,11 +117,7 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
         "GB·s pull",
         "GB·s total"
     ));
-    let fns = if per_fn.len() == 2 {
-        &per_fn[1..]
-    } else {
-        &per_fn[..]
-    };
+    let fns = if per_fn.len() == 2 { &per_fn[1..] } else { &per_fn[..] };
     for (name, reps) in fns {
         let m = |c: &str| mean_ci(&reps.iter().map(|v| v[idx(c)]).collect::<Vec<_>>()).0;
         let show = |x: f64, d: usize| {

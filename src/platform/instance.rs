@@ -105,14 +105,7 @@ pub struct Slab {
 
 impl Slab {
     /// A fresh instance in a reused or new slot; keeps the old `pending` buffer's capacity.
-    pub fn alloc(
-        &mut self,
-        func: u32,
-        host: u32,
-        reserved: bool,
-        now: Micros,
-        phase: Phase,
-    ) -> u32 {
+    pub fn alloc(&mut self, func: u32, host: u32, reserved: bool, now: Micros, phase: Phase) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {

@@ -14,7 +14,8 @@ pub mod pull;
 pub mod router;
 pub mod stats;
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use rand::Rng as _;
 
@@ -29,9 +30,7 @@ use host::{Host, LayerState};
 use instance::{Pending, Slab, State};
 use pull::Transfers;
 use router::AvailList;
-pub use stats::{
-    BucketRow, FnStats, InstanceRow, NullSink, Outcome, RequestRow, Series, Sink, VecSink,
-};
+pub use stats::{BucketRow, FnStats, InstanceRow, NullSink, Outcome, RequestRow, Series, Sink, VecSink};
 
 const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 
@@ -39,15 +38,10 @@ const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 /// (the slot was reused) is dropped, which is how timers are cancelled.
 #[derive(Debug, Clone, Copy)]
 pub enum Event {
-    /// The next arrival of workload stream `stream`.
-    Arrival {
-        stream: u32,
-    },
-    /// A request ends on an instance.
+    /// A request ends on an instance; `req` indexes the run's table of requests in flight.
     Done {
         inst: u32,
-        arrival: Micros,
-        start: Micros,
+        req: u32,
         cold: bool,
         failed: bool,
     },
@@ -139,6 +133,35 @@ struct StreamRt {
     exec_rng: Rng,
 }
 
+/// Requests in flight: (arrival, start) by slot, slots reused.
+#[derive(Default)]
+struct ReqTable {
+    slots: Vec<(Micros, Micros)>,
+    free: Vec<u32>,
+}
+
+impl ReqTable {
+    #[inline]
+    fn open(&mut self, arrival: Micros, start: Micros) -> u32 {
+        match self.free.pop() {
+            Some(k) => {
+                self.slots[k as usize] = (arrival, start);
+                k
+            }
+            None => {
+                self.slots.push((arrival, start));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    fn close(&mut self, k: u32) -> (Micros, Micros) {
+        self.free.push(k);
+        self.slots[k as usize]
+    }
+}
+
 /// The result of one replication.
 pub struct RunResult {
     pub replication: u32,
@@ -162,11 +185,15 @@ pub struct Platform<'a> {
     transfers: Transfers,
     transfer_gen: u32,
     streams: Vec<StreamRt>,
+    /// The next arrival of each stream, earliest first (ties by stream index).
+    next_arrivals: BinaryHeap<Reverse<(Micros, u32)>>,
     rng: Rng,
     create: Sampler,
     series: Series,
     sink: &'a mut dyn Sink,
     wants_requests: bool,
+    /// Arrival and start of each request in flight (slots reused): keeps events small.
+    reqs: ReqTable,
     scratch_pulls: Vec<u32>,
     scratch_done: Vec<(u32, u32)>,
     scratch_pending: Vec<Pending>,
@@ -174,12 +201,7 @@ pub struct Platform<'a> {
 
 /// Simulate one replication of `sc` to its horizon, streaming rows into `sink`.
 /// `progress` receives the simulated time now and then.
-pub fn simulate(
-    sc: &Scenario,
-    replication: u32,
-    sink: &mut dyn Sink,
-    progress: impl FnMut(SimTime),
-) -> RunResult {
+pub fn simulate(sc: &Scenario, replication: u32, sink: &mut dyn Sink, progress: impl FnMut(SimTime)) -> RunResult {
     let mut queue = EventQueue::new();
     let mut p = Platform::new(sc, replication, sink);
     p.start(&mut queue);
@@ -272,22 +294,18 @@ impl<'a> Platform<'a> {
             layers,
             image_holders: vec![Vec::new(); image_layers.len()],
             image_layers,
-            hosts: (0..pl.hosts)
-                .map(|_| Host::new(pl.host_memory_mb))
-                .collect(),
+            hosts: (0..pl.hosts).map(|_| Host::new(pl.host_memory_mb)).collect(),
             insts: Slab::default(),
-            transfers: Transfers::new(
-                pl.hosts as usize,
-                pl.pull.host_bandwidth,
-                pl.pull.registry_bandwidth,
-            ),
+            transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
             transfer_gen: 0,
             streams,
+            next_arrivals: BinaryHeap::new(),
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
             series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
             sink,
             wants_requests,
+            reqs: ReqTable::default(),
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
             scratch_pending: Vec::new(),
@@ -299,7 +317,7 @@ impl<'a> Platform<'a> {
         for s in 0..self.streams.len() {
             let st = &mut self.streams[s];
             if let Some(t) = st.gen.next(&mut st.arrivals_rng) {
-                q.push(t, Event::Arrival { stream: s as u32 });
+                self.next_arrivals.push(Reverse((t, s as u32)));
             }
         }
         for f in 0..self.funcs.len() {
@@ -341,9 +359,13 @@ impl<'a> Platform<'a> {
         if let Some(p) = to {
             it.phase = p;
         }
-        let f = &mut self.funcs[it.func as usize];
-        f.stats.usage.add(from, &f.spec, dt);
+        // usage is added from `times` when the instance ends (one add per instance, not per change)
+        let f = &self.funcs[it.func as usize];
         self.series.shift(now, Some(from), to, f.spec.memory_mb);
+        if to.is_none() {
+            let f = &mut self.funcs[it.func as usize];
+            f.stats.usage.add_times(&f.spec, &it.times);
+        }
     }
 
     fn idle_phase(&self, i: u32) -> Phase {
@@ -392,20 +414,10 @@ impl<'a> Platform<'a> {
     }
 
     /// Start a new instance of `f` (on-demand or reserved). None when no host has room.
-    fn create_instance(
-        &mut self,
-        f: u32,
-        reserved: bool,
-        now: Micros,
-        q: &mut EventQueue<Event>,
-    ) -> Option<u32> {
+    fn create_instance(&mut self, f: u32, reserved: bool, now: Micros, q: &mut EventQueue<Event>) -> Option<u32> {
         let h = self.place(f, now)?;
         let cold_service = self.funcs[f as usize].cold_service.is_some() && !reserved;
-        let first_phase = if cold_service {
-            Phase::Busy
-        } else {
-            Phase::Pull
-        };
+        let first_phase = if cold_service { Phase::Busy } else { Phase::Pull };
         let i = self.insts.alloc(f, h, reserved, now, first_phase);
         let fr = &mut self.funcs[f as usize];
         self.hosts[h as usize].mem_free_mb -= fr.spec.memory_mb;
@@ -416,8 +428,7 @@ impl<'a> Platform<'a> {
         fr.stats.instances_created += 1;
         fr.stats.live_change(now, 1);
         self.series.row.instances_created += 1;
-        self.series
-            .shift(now, None, Some(first_phase), fr.spec.memory_mb);
+        self.series.shift(now, None, Some(first_phase), fr.spec.memory_mb);
         if cold_service {
             self.insts.get_mut(i).state = State::ColdServing;
             return Some(i);
@@ -516,12 +527,7 @@ impl<'a> Platform<'a> {
     fn reschedule_transfers(&mut self, q: &mut EventQueue<Event>) {
         self.transfer_gen = self.transfer_gen.wrapping_add(1);
         if let Some(t) = self.transfers.next_finish() {
-            q.push(
-                t,
-                Event::TransferDone {
-                    gen: self.transfer_gen,
-                },
-            );
+            q.push(t, Event::TransferDone { gen: self.transfer_gen });
         }
     }
 
@@ -540,10 +546,7 @@ impl<'a> Platform<'a> {
                     host.downloads_active += 1;
                     q.push(
                         now + self.sc.platform.pull.layer_overhead,
-                        Event::OverheadDone {
-                            host: h,
-                            layer: next,
-                        },
+                        Event::OverheadDone { host: h, layer: next },
                     );
                     break;
                 }
@@ -721,14 +724,9 @@ impl<'a> Platform<'a> {
         let p = Pending { arrival: now, exec };
         let pick = self.sc.platform.pick;
         let fr = &self.funcs[f as usize];
-        let chosen = match fr
-            .avail_reserved
-            .choose(&self.insts.items, pick, &mut self.rng)
-        {
+        let chosen = match fr.avail_reserved.choose(&self.insts.items, pick, &mut self.rng) {
             Some(i) => Some(i),
-            None => fr
-                .avail_ondemand
-                .choose(&self.insts.items, pick, &mut self.rng),
+            None => fr.avail_ondemand.choose(&self.insts.items, pick, &mut self.rng),
         };
         if let Some(i) = chosen {
             self.dispatch(i, p, false, now, q);
@@ -794,12 +792,12 @@ impl<'a> Platform<'a> {
         let it = self.insts.get_mut(i);
         it.inflight = 1;
         self.funcs[f].stats.started += 1;
+        let req = self.reqs.open(p.arrival, now);
         q.push(
             now + d,
             Event::Done {
                 inst: i,
-                arrival: p.arrival,
-                start: now,
+                req,
                 cold: true,
                 failed: false,
             },
@@ -819,12 +817,12 @@ impl<'a> Platform<'a> {
         let run = p.exec.min(fr.timeout);
         fr.stats.started += 1;
         fr.stats.wait_sum_us += (now - p.arrival) as u128;
+        let req = self.reqs.open(p.arrival, now);
         q.push(
             now + run,
             Event::Done {
                 inst: i,
-                arrival: p.arrival,
-                start: now,
+                req,
                 cold,
                 failed,
             },
@@ -879,24 +877,13 @@ impl<'a> Platform<'a> {
         let fr = &mut self.funcs[f as usize];
         if let Some(p) = fr.queue.front() {
             fr.queue_timer_armed = true;
-            q.push(
-                p.arrival + fr.queue_timeout,
-                Event::QueueTimeout { func: f },
-            );
+            q.push(p.arrival + fr.queue_timeout, Event::QueueTimeout { func: f });
         }
     }
 
-    fn on_done(
-        &mut self,
-        i: u32,
-        arrival: Micros,
-        start: Micros,
-        cold: bool,
-        failed: bool,
-        now: Micros,
-        q: &mut EventQueue<Event>,
-    ) {
+    fn on_done(&mut self, i: u32, req: u32, cold: bool, failed: bool, now: Micros, q: &mut EventQueue<Event>) {
         let f = self.insts.get(i).func as usize;
+        let (arrival, start) = self.reqs.close(req);
         {
             let fr = &mut self.funcs[f];
             let st = &mut fr.stats;
@@ -908,7 +895,7 @@ impl<'a> Platform<'a> {
                 st.completed += 1;
                 self.series.row.completed += 1;
                 st.latency_sum_us += lat as u128;
-                let _ = st.latency.record(lat);
+                // the all-requests histogram is the merge of these two, made once at the end
                 if cold {
                     let _ = st.cold_latency.record(lat);
                 } else {
@@ -922,15 +909,7 @@ impl<'a> Platform<'a> {
         if self.wants_requests {
             let id = self.insts.get(i).id;
             let outcome = if failed { Outcome::Failed } else { Outcome::Ok };
-            self.emit_request(
-                f as u32,
-                arrival,
-                Some(start),
-                Some(now),
-                cold,
-                Some(id),
-                outcome,
-            );
+            self.emit_request(f as u32, arrival, Some(start), Some(now), cold, Some(id), outcome);
         }
         if self.insts.get(i).state == State::ColdServing {
             // the cold-served request is over: the instance is ready and idle
@@ -1026,13 +1005,7 @@ impl<'a> Platform<'a> {
         self.leave_starting(i);
         let (f, h, cursor, reserved, marked) = {
             let it = self.insts.get(i);
-            (
-                it.func,
-                it.host,
-                it.cursor,
-                it.reserved,
-                it.release_when_idle,
-            )
+            (it.func, it.host, it.cursor, it.reserved, it.release_when_idle)
         };
         let img = self.funcs[f as usize].image;
         let host = &mut self.hosts[h as usize];
@@ -1068,10 +1041,7 @@ impl<'a> Platform<'a> {
                 return;
             };
             if self.insts.get(i).state == State::ColdServing {
-                let p = self.funcs[f as usize]
-                    .queue
-                    .pop_front()
-                    .expect("queue not empty");
+                let p = self.funcs[f as usize].queue.pop_front().expect("queue not empty");
                 self.cold_serve(i, p, now, q);
                 continue;
             }
@@ -1181,26 +1151,12 @@ impl<'a> Platform<'a> {
         self.series.advance(end, self.sink);
         // requests running at the horizon are the Done events still queued
         while let Some((_, ev)) = q.pop() {
-            if let Event::Done {
-                inst,
-                arrival,
-                start,
-                cold,
-                ..
-            } = ev
-            {
+            if let Event::Done { inst, req, cold, .. } = ev {
+                let (arrival, start) = self.reqs.close(req);
                 let it = self.insts.get(inst);
                 let (f, id) = (it.func, it.id);
                 self.funcs[f as usize].stats.in_flight += 1;
-                self.emit_request(
-                    f,
-                    arrival,
-                    Some(start),
-                    None,
-                    cold,
-                    Some(id),
-                    Outcome::InFlight,
-                );
+                self.emit_request(f, arrival, Some(start), None, cold, Some(id), Outcome::InFlight);
             }
         }
         let live: Vec<u32> = self.insts.live().collect();
@@ -1218,17 +1174,13 @@ impl<'a> Platform<'a> {
             let queued: Vec<Pending> = self.funcs[f].queue.drain(..).collect();
             for p in queued {
                 self.funcs[f].stats.in_flight += 1;
-                self.emit_request(
-                    f as u32,
-                    p.arrival,
-                    None,
-                    None,
-                    false,
-                    None,
-                    Outcome::InFlight,
-                );
+                self.emit_request(f as u32, p.arrival, None, None, false, None, Outcome::InFlight);
             }
-            self.funcs[f].stats.live_change(end, 0);
+            let st = &mut self.funcs[f].stats;
+            st.live_change(end, 0);
+            let mut all = st.warm_latency.clone();
+            all.add(&st.cold_latency).expect("auto-resizing histograms merge");
+            st.latency = all;
         }
         RunResult {
             replication,
@@ -1243,6 +1195,35 @@ impl Handler for Platform<'_> {
     type Event = Event;
 
     #[inline]
+    fn next_external(&self) -> Option<SimTime> {
+        self.next_arrivals.peek().map(|r| r.0 .0)
+    }
+
+    /// The next arrival: draw its execution time, schedule the stream's following arrival,
+    /// route it.
+    #[inline]
+    fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
+        self.series.advance(now, self.sink);
+        let Some(mut top) = self.next_arrivals.peek_mut() else {
+            return;
+        };
+        let stream = top.0 .1;
+        let st = &mut self.streams[stream as usize];
+        let f = st.func;
+        let exec = self.funcs[f as usize].exec.sample(&mut st.exec_rng);
+        match st.gen.next(&mut st.arrivals_rng) {
+            Some(t) => {
+                top.0 .0 = t;
+                drop(top);
+            }
+            None => {
+                std::collections::binary_heap::PeekMut::pop(top);
+            }
+        }
+        self.arrive(f, exec, now, q);
+    }
+
+    #[inline]
     fn handle(&mut self, now: SimTime, event: Event, q: &mut EventQueue<Event>) {
         self.series.advance(now, self.sink);
         let live = |s: &Self, inst: u32, gen: u32| {
@@ -1250,22 +1231,12 @@ impl Handler for Platform<'_> {
             it.gen == gen && it.state != State::Dead
         };
         match event {
-            Event::Arrival { stream } => {
-                let st = &mut self.streams[stream as usize];
-                let f = st.func;
-                let exec = self.funcs[f as usize].exec.sample(&mut st.exec_rng);
-                if let Some(t) = st.gen.next(&mut st.arrivals_rng) {
-                    q.push(t, Event::Arrival { stream });
-                }
-                self.arrive(f, exec, now, q);
-            }
             Event::Done {
                 inst,
-                arrival,
-                start,
+                req,
                 cold,
                 failed,
-            } => self.on_done(inst, arrival, start, cold, failed, now, q),
+            } => self.on_done(inst, req, cold, failed, now, q),
             Event::KeepAlive { inst, gen } => {
                 if live(self, inst, gen) {
                     self.on_keepalive(inst, now, q);

@@ -85,12 +85,7 @@ impl AvailList {
     }
 
     /// The instance `pick` chooses, if any.
-    pub fn choose<R: Rng + ?Sized>(
-        &self,
-        insts: &[Instance],
-        pick: Pick,
-        rng: &mut R,
-    ) -> Option<u32> {
+    pub fn choose<R: Rng + ?Sized>(&self, insts: &[Instance], pick: Pick, rng: &mut R) -> Option<u32> {
         if self.head == NIL {
             return None;
         }

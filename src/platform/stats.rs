@@ -128,9 +128,7 @@ impl FnStats {
         self.latency_sum_us += o.latency_sum_us;
         self.wait_sum_us += o.wait_sum_us;
         self.started += o.started;
-        self.latency
-            .add(&o.latency)
-            .expect("auto-resizing histograms merge");
+        self.latency.add(&o.latency).expect("auto-resizing histograms merge");
         self.cold_latency
             .add(&o.cold_latency)
             .expect("auto-resizing histograms merge");
@@ -220,14 +218,7 @@ impl Sink for NullSink {
 pub struct VecSink {
     pub buckets: Vec<BucketRow>,
     pub instances: Vec<(u64, String, PhaseTimes, Option<Micros>, &'static str, u64)>,
-    pub requests: Vec<(
-        String,
-        Micros,
-        Option<Micros>,
-        Option<Micros>,
-        bool,
-        Outcome,
-    )>,
+    pub requests: Vec<(String, Micros, Option<Micros>, Option<Micros>, bool, Outcome)>,
     pub keep_requests: bool,
 }
 
@@ -236,24 +227,12 @@ impl Sink for VecSink {
         self.buckets.push(row.clone());
     }
     fn instance(&mut self, r: &InstanceRow<'_>) {
-        self.instances.push((
-            r.id,
-            r.function.to_string(),
-            r.times,
-            r.ended,
-            r.end_reason,
-            r.served,
-        ));
+        self.instances
+            .push((r.id, r.function.to_string(), r.times, r.ended, r.end_reason, r.served));
     }
     fn request(&mut self, r: &RequestRow<'_>) {
-        self.requests.push((
-            r.function.to_string(),
-            r.arrival,
-            r.start,
-            r.end,
-            r.cold,
-            r.outcome,
-        ));
+        self.requests
+            .push((r.function.to_string(), r.arrival, r.start, r.end, r.cold, r.outcome));
     }
     fn wants_requests(&self) -> bool {
         self.keep_requests
@@ -261,14 +240,16 @@ impl Sink for VecSink {
 }
 
 /// The time series being built: phase levels integrated over time, cut at bucket edges.
+/// Each phase keeps its own "integrated up to" time, so a phase change touches only the two
+/// phases involved.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub bucket: Micros,
     pub horizon: Micros,
     pub row: BucketRow,
-    count: [i64; Phase::COUNT],
-    mb: [i64; Phase::COUNT],
-    last: Micros,
+    count: [u64; Phase::COUNT],
+    mb: [u64; Phase::COUNT],
+    last: [Micros; Phase::COUNT],
 }
 
 impl Series {
@@ -284,22 +265,18 @@ impl Series {
             row,
             count: [0; Phase::COUNT],
             mb: [0; Phase::COUNT],
-            last: 0,
+            last: [0; Phase::COUNT],
         }
     }
 
     #[inline]
-    fn integrate(&mut self, now: Micros) {
-        let dt = now - self.last;
-        if dt > 0 {
-            for p in 0..Phase::COUNT {
-                if self.count[p] != 0 {
-                    self.row.inst_us[p] += (self.count[p] as u128) * dt as u128;
-                    self.row.mb_us[p] += (self.mb[p] as u128) * dt as u128;
-                }
-            }
-            self.last = now;
+    fn integrate(&mut self, p: usize, now: Micros) {
+        let dt = now - self.last[p];
+        if dt > 0 && self.count[p] != 0 {
+            self.row.inst_us[p] += self.count[p] as u128 * dt as u128;
+            self.row.mb_us[p] += self.mb[p] as u128 * dt as u128;
         }
+        self.last[p] = now;
     }
 
     /// Close every bucket that ends at or before `now`.
@@ -307,7 +284,9 @@ impl Series {
     pub fn advance(&mut self, now: Micros, sink: &mut dyn Sink) {
         while now >= self.row.end && self.row.start < self.horizon {
             let end = self.row.end;
-            self.integrate(end);
+            for p in 0..Phase::COUNT {
+                self.integrate(p, end);
+            }
             sink.bucket(&self.row);
             let start = end;
             self.row = BucketRow {
@@ -321,14 +300,17 @@ impl Series {
     /// An instance of `mb` MB moves between phases (`None` = not alive).
     #[inline]
     pub fn shift(&mut self, now: Micros, from: Option<Phase>, to: Option<Phase>, mb: u64) {
-        self.integrate(now);
         if let Some(p) = from {
-            self.count[p.index()] -= 1;
-            self.mb[p.index()] -= mb as i64;
+            let p = p.index();
+            self.integrate(p, now);
+            self.count[p] -= 1;
+            self.mb[p] -= mb;
         }
         if let Some(p) = to {
-            self.count[p.index()] += 1;
-            self.mb[p.index()] += mb as i64;
+            let p = p.index();
+            self.integrate(p, now);
+            self.count[p] += 1;
+            self.mb[p] += mb;
         }
     }
 }

@@ -124,11 +124,7 @@ fn a_cache_hit_pulls_nothing_and_pays_nothing_for_the_pull() {
     let (st, _) = run(&sc);
     assert_eq!(st.instances_created, 2);
     assert_eq!((st.pulls, st.cache_hits), (1, 1));
-    assert_eq!(
-        st.usage.gbs(Phase::Pull),
-        10.0,
-        "only the first start pulled"
-    );
+    assert_eq!(st.usage.gbs(Phase::Pull), 10.0, "only the first start pulled");
     assert_eq!(st.latency_sum_us, (11 + 1) * S as u128);
 }
 
@@ -142,10 +138,7 @@ fn three_overlapping_10_s_requests_on_one_instance_record_10_s_of_busy_time() {
     }
     let (st, _) = run(&sc);
     assert_eq!(st.instances_created, 1);
-    assert_eq!(
-        st.cold_starts, 3,
-        "two requests waited on the starting instance"
-    );
+    assert_eq!(st.cold_starts, 3, "two requests waited on the starting instance");
     assert_eq!(st.usage.inst_us[Phase::Busy.index()], 10 * S as u128);
     assert_eq!(st.usage.gbs(Phase::Busy), 10.0);
 }
@@ -159,14 +152,8 @@ fn an_instance_that_misses_ready_timeout_fails_its_requests_and_serves_none() {
     assert_eq!((st.failed, st.not_started, st.completed), (1, 1, 0));
     assert_eq!(sink.instances.len(), 1);
     let (_, _, times, ended, reason, served) = &sink.instances[0];
-    assert_eq!(
-        (*ended, *reason, *served),
-        (Some(120 * S), "not_started", 0)
-    );
-    assert_eq!(
-        times[Phase::Pull.index()] + times[Phase::Startup.index()],
-        120 * S
-    );
+    assert_eq!((*ended, *reason, *served), (Some(120 * S), "not_started", 0));
+    assert_eq!(times[Phase::Pull.index()] + times[Phase::Startup.index()], 120 * S);
     assert_eq!(sink.requests[0].5, Outcome::Failed);
 }
 
@@ -197,10 +184,7 @@ fn a_warm_instance_serves_the_next_request_within_keep_alive() {
     assert_eq!(st.cold_starts, 2);
     assert_eq!(sink.instances[0].3, Some(111 * S));
     // keep-alive idle: 11..50 and 51..111 on the first instance
-    assert_eq!(
-        sink.instances[0].2[Phase::IdleKeepalive.index()],
-        39 * S + 60 * S
-    );
+    assert_eq!(sink.instances[0].2[Phase::IdleKeepalive.index()], 39 * S + 60 * S);
 }
 
 #[test]
@@ -215,11 +199,7 @@ fn reserved_instances_are_used_first_and_never_reclaimed() {
     assert!(sink.instances.iter().all(|r| r.4 == "horizon"));
     // the two reserved instances exist for the whole run: 10 s pull each (second waits on the
     // same layer), then idle-reserved except the 1 s request
-    let idle: u64 = sink
-        .instances
-        .iter()
-        .map(|r| r.2[Phase::IdleReserved.index()])
-        .sum();
+    let idle: u64 = sink.instances.iter().map(|r| r.2[Phase::IdleReserved.index()]).sum();
     assert_eq!(idle, 2 * 990 * S - S);
 }
 
@@ -245,10 +225,7 @@ fn a_full_function_queues_then_throttles_and_queued_requests_time_out() {
     let (st, _) = run(&sc);
     // first starts an instance (ready at 10 s); second queues; third is throttled;
     // the queued one times out at 5 s, before the instance is ready
-    assert_eq!(
-        (st.completed, st.queued, st.throttled, st.queue_timeouts),
-        (1, 1, 1, 1)
-    );
+    assert_eq!((st.completed, st.queued, st.throttled, st.queue_timeouts), (1, 1, 1, 1));
 }
 
 #[test]
@@ -317,11 +294,7 @@ fn a_reserved_schedule_scales_up_and_down_each_day() {
     let (st, sink) = run(&sc);
     // 1 at midnight (last step of the day), +2 at 08:00 on day 1 and day 2
     assert_eq!(st.instances_created, 1 + 2 + 2);
-    let scaled_down = sink
-        .instances
-        .iter()
-        .filter(|r| r.4 == "scale_down")
-        .count();
+    let scaled_down = sink.instances.iter().filter(|r| r.4 == "scale_down").count();
     assert_eq!(scaled_down, 4);
     // time-average: 1 all day, plus 2 for 12 h a day (less the 10 s pulls count as live too)
     let mean = st.live_area as f64 / (2 * DAY) as f64;

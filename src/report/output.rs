@@ -18,8 +18,7 @@ pub struct OutputDir {
 impl OutputDir {
     /// Create (if needed) the folder.
     pub fn create(dir: &Path) -> Result<Self> {
-        fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+        fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             files: Vec::new(),
@@ -66,9 +65,8 @@ impl OutputDir {
             if fin.as_os_str().is_empty() {
                 let _ = fs::remove_file(tmp);
             } else {
-                fs::rename(tmp, fin).with_context(|| {
-                    format!("cannot rename {} to {}", tmp.display(), fin.display())
-                })?;
+                fs::rename(tmp, fin)
+                    .with_context(|| format!("cannot rename {} to {}", tmp.display(), fin.display()))?;
                 done.push(fin.clone());
             }
         }

@@ -118,9 +118,8 @@ pub fn values(st: &FnStats, horizon_us: u64) -> Vec<f64> {
 /// Two-sided 95% Student t quantile for `df` degrees of freedom.
 pub fn t95(df: usize) -> f64 {
     const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::NAN,
@@ -148,11 +147,7 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
 
 /// Per-function stats of a run plus the ALL row.
 pub fn with_all(r: &RunResult) -> Vec<(String, FnStats)> {
-    let mut rows: Vec<(String, FnStats)> = r
-        .functions
-        .iter()
-        .map(|(n, s)| (n.clone(), s.clone()))
-        .collect();
+    let mut rows: Vec<(String, FnStats)> = r.functions.iter().map(|(n, s)| (n.clone(), s.clone())).collect();
     let mut all = FnStats::default();
     for (_, s) in &r.functions {
         all.merge(s);
@@ -180,14 +175,7 @@ pub fn render(scenario: &str, runs: &[RunResult]) -> String {
         }
         for (k, (name, st)) in rows.iter().enumerate() {
             let vals = values(st, r.horizon);
-            line(
-                &mut out,
-                scenario,
-                &(r.replication + 1).to_string(),
-                name,
-                &vals,
-                None,
-            );
+            line(&mut out, scenario, &(r.replication + 1).to_string(), name, &vals, None);
             table[k].push(vals);
         }
     }
@@ -215,14 +203,7 @@ pub fn render(scenario: &str, runs: &[RunResult]) -> String {
     out
 }
 
-fn line(
-    out: &mut String,
-    scenario: &str,
-    rep: &str,
-    function: &str,
-    vals: &[f64],
-    decimals: Option<usize>,
-) {
+fn line(out: &mut String, scenario: &str, rep: &str, function: &str, vals: &[f64], decimals: Option<usize>) {
     out.push_str(&csv_field(scenario));
     out.push(',');
     out.push_str(rep);

@@ -22,18 +22,17 @@ impl Dist {
             Dist::Fixed(v) => Inner::Fixed(*v),
             Dist::Exp { mean } => Inner::Exp { mean: *mean as f64 },
             Dist::LogNormal { mu, sigma } => Inner::LogNormal(
-                LogNormal::new(mu + US_PER_S.ln(), *sigma)
-                    .expect("validated LogNormal: finite mu, sigma >= 0"),
+                LogNormal::new(mu + US_PER_S.ln(), *sigma).expect("validated LogNormal: finite mu, sigma >= 0"),
             ),
-            Dist::Gamma { shape, scale } => Inner::Gamma(
-                Gamma::new(*shape, *scale).expect("validated Gamma: shape > 0, scale > 0"),
-            ),
-            Dist::Weibull { shape, scale } => Inner::Weibull(
-                Weibull::new(*scale, *shape).expect("validated Weibull: shape > 0, scale > 0"),
-            ),
-            Dist::Pareto { shape, scale } => Inner::Pareto(
-                Pareto::new(*scale, *shape).expect("validated Pareto: shape > 0, scale > 0"),
-            ),
+            Dist::Gamma { shape, scale } => {
+                Inner::Gamma(Gamma::new(*shape, *scale).expect("validated Gamma: shape > 0, scale > 0"))
+            }
+            Dist::Weibull { shape, scale } => {
+                Inner::Weibull(Weibull::new(*scale, *shape).expect("validated Weibull: shape > 0, scale > 0"))
+            }
+            Dist::Pareto { shape, scale } => {
+                Inner::Pareto(Pareto::new(*scale, *shape).expect("validated Pareto: shape > 0, scale > 0"))
+            }
             Dist::Empirical { points } => {
                 let pct: Box<[f64]> = points.iter().map(|p| p.0).collect();
                 let val: Box<[f64]> = points.iter().map(|p| p.1).collect();
@@ -97,9 +96,7 @@ impl Dist {
             Dist::Pareto { shape, scale } => Some(scale * (1.0 - p).powf(-1.0 / shape)),
             Dist::Empirical { points } => {
                 let q = p * 100.0;
-                let hi = points
-                    .partition_point(|pt| pt.0 <= q)
-                    .clamp(1, points.len() - 1);
+                let hi = points.partition_point(|pt| pt.0 <= q).clamp(1, points.len() - 1);
                 let (p0, v0) = points[hi - 1];
                 let (p1, v1) = points[hi];
                 Some(v0 + (q - p0) * (v1 - v0) / (p1 - p0))
@@ -433,9 +430,7 @@ mod tests {
             (99.0, 20_000.0),
             (100.0, 50_000.0),
         ];
-        let dist = Dist::Empirical {
-            points: points.clone(),
-        };
+        let dist = Dist::Empirical { points: points.clone() };
         for &(pct, v) in &points {
             assert_eq!(dist.quantile(pct / 100.0), Some(v));
         }
@@ -463,9 +458,7 @@ mod tests {
                 (p, v)
             })
             .collect();
-        let dist = Dist::Empirical {
-            points: points.clone(),
-        };
+        let dist = Dist::Empirical { points: points.clone() };
         let xs = draw(&dist, 200_000, 12);
         for &(pct, v) in points.iter().step_by(4).skip(1) {
             assert_quantile(&xs, pct / 100.0, v, "table point");
@@ -497,10 +490,7 @@ mod tests {
 
     #[test]
     fn huge_samples_saturate_at_a_quarter_of_u64_max() {
-        let dist = Dist::LogNormal {
-            mu: 200.0,
-            sigma: 0.0,
-        };
+        let dist = Dist::LogNormal { mu: 200.0, sigma: 0.0 };
         assert!(draw(&dist, 10, 3).iter().all(|&x| x == u64::MAX / 4));
         assert_eq!(to_micros(f64::INFINITY), u64::MAX / 4);
         assert_eq!(to_micros(f64::NAN), u64::MAX / 4);
@@ -517,10 +507,7 @@ mod tests {
         assert_eq!(exp.quantile(f64::NAN), None);
         assert_eq!(exp.quantile(0.0), Some(0.0));
         assert_eq!(exp.quantile(1.0), Some(f64::INFINITY));
-        let gamma = Dist::Gamma {
-            shape: 2.0,
-            scale: 1.0,
-        };
+        let gamma = Dist::Gamma { shape: 2.0, scale: 1.0 };
         assert_eq!(gamma.quantile(0.5), None);
     }
 
@@ -543,10 +530,7 @@ mod tests {
             (0.25, 3.625_609_908_221_908),
         ] {
             let got = gamma_fn(x);
-            assert!(
-                (got - want).abs() / want < 1e-13,
-                "Γ({x}) = {got}, want {want}"
-            );
+            assert!((got - want).abs() / want < 1e-13, "Γ({x}) = {got}, want {want}");
         }
     }
 
@@ -560,10 +544,7 @@ mod tests {
             (1e-10, -6.361_340_902_404_056),
         ] {
             let got = inverse_normal_cdf(p);
-            assert!(
-                (got - want).abs() <= 1e-14 * want.abs().max(1.0),
-                "Φ⁻¹({p}) = {got}"
-            );
+            assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "Φ⁻¹({p}) = {got}");
         }
     }
 }

@@ -133,10 +133,7 @@ impl ArrivalGen {
                 }
                 Arrivals::Constant { interval } => {
                     if interval > 0 {
-                        Kind::Constant {
-                            next: from,
-                            interval,
-                        }
+                        Kind::Constant { next: from, interval }
                     } else {
                         Kind::Never
                     }
@@ -393,15 +390,11 @@ mod tests {
         let arrivals = diurnal();
         let (t1, t2) = (14 * HOUR - HOUR / 2, 14 * HOUR + HOUR / 2);
         let expected = diurnal_integral(&arrivals, t1, t2);
-        let n: usize = (0..4)
-            .map(|k| collect(&arrivals, t1, t2, 40 + k).len())
-            .sum();
+        let n: usize = (0..4).map(|k| collect(&arrivals, t1, t2, 40 + k).len()).sum();
         assert_poisson_count(n, 4.0 * expected, "peak hour windows");
         // Peak is 4x trough, so a mistaken phase (peak at `from`) would be far off too.
         let (u1, u2) = (t1 + DAY / 2, t2 + DAY / 2);
-        let m: usize = (0..4)
-            .map(|k| collect(&arrivals, u1, u2, 50 + k).len())
-            .sum();
+        let m: usize = (0..4).map(|k| collect(&arrivals, u1, u2, 50 + k).len()).sum();
         assert_poisson_count(m, 4.0 * diurnal_integral(&arrivals, u1, u2), "trough hours");
     }
 
@@ -448,10 +441,7 @@ mod tests {
         );
         // The counts are overdispersed compared with a Poisson count of the same mean.
         let poisson_var = expected / (window / S) as f64;
-        assert!(
-            var > poisson_var,
-            "batch variance {var} vs Poisson {poisson_var}"
-        );
+        assert!(var > poisson_var, "batch variance {var} vs Poisson {poisson_var}");
     }
 
     #[test]
@@ -474,10 +464,7 @@ mod tests {
         let p = 0.2;
         let tol = 4.0 * (p * (1.0 - p) / n as f64).sqrt();
         let frac = on as f64 / n as f64;
-        assert!(
-            (frac - p).abs() <= tol,
-            "on fraction {frac}, expected {p} ± {tol}"
-        );
+        assert!((frac - p).abs() <= tol, "on fraction {frac}, expected {p} ± {tol}");
     }
 
     #[test]
@@ -498,10 +485,7 @@ mod tests {
         let b = batches as f64;
         let mean = rates.iter().sum::<f64>() / b;
         let var = rates.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (b - 1.0);
-        assert!(
-            (mean - expected).abs() <= 4.0 * (var / b).sqrt(),
-            "rate {mean}"
-        );
+        assert!((mean - expected).abs() <= 4.0 * (var / b).sqrt(), "rate {mean}");
     }
 
     #[test]
@@ -519,10 +503,7 @@ mod tests {
         for (k, arrivals) in all_kinds().iter().enumerate() {
             let times = collect(arrivals, from, until, 9 + k as u64);
             assert!(!times.is_empty(), "{arrivals:?}");
-            assert!(
-                times.iter().all(|&t| from <= t && t < until),
-                "{arrivals:?}"
-            );
+            assert!(times.iter().all(|&t| from <= t && t < until), "{arrivals:?}");
             assert!(times.windows(2).all(|w| w[0] <= w[1]), "{arrivals:?}");
         }
     }
@@ -549,9 +530,6 @@ mod tests {
         assert_eq!(ArrivalGen::mean_rate(&Arrivals::Poisson { rate: 3.5 }), 3.5);
         assert_eq!(ArrivalGen::mean_rate(&diurnal()), 2.0);
         assert_eq!(ArrivalGen::mean_rate(&bursty()), 24.0);
-        assert_eq!(
-            ArrivalGen::mean_rate(&Arrivals::Constant { interval: 250_000 }),
-            4.0
-        );
+        assert_eq!(ArrivalGen::mean_rate(&Arrivals::Constant { interval: 250_000 }), 4.0);
     }
 }
