@@ -331,7 +331,11 @@ fn time_series_buckets_add_up_to_the_summary() {
 #[ignore]
 fn speed_probe_simfaas_model() {
     let mut sc = base();
-    sc.simulation.horizon = 10_000_000 * S;
+    let secs: u64 = std::env::var("PROBE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000);
+    sc.simulation.horizon = secs * S;
     sc.simulation.bucket = 3600 * S;
     sc.platform.pick = Pick::Newest;
     sc.platform.hosts = 1000;
