@@ -1,16 +1,164 @@
 //! Scenario files: raw TOML → validated [`model::Scenario`].
+//!
+//! The pipeline, each step in its own file:
+//! 1. parse the text into a [`toml::Table`] (a syntax error gives its line) and, with spans,
+//!    into a [`lines::LineMap`] so later errors can point at a line;
+//! 2. apply `--set` overrides to the table ([`overrides`]);
+//! 3. check every key and table shape against the known keys ([`schema`]): unknown keys get a
+//!    did-you-mean;
+//! 4. merge a calibration profile (`platform.pull.profile`) over the pull settings, except
+//!    where `--set` said otherwise (precedence: defaults < file < profile < `--set`);
+//! 5. deserialize the raw serde structs ([`raw`]) and validate them into a [`Scenario`]
+//!    ([`validate`]): units resolved, defaults applied, every rule checked.
+//!
+//! Every failure is an [`InputError`] naming its source (the file, the profile, or `--set`),
+//! the key path, the line where known, what was found and what is allowed.
+
 pub mod model;
 pub use model::*;
-// TEMPORARY until the scenario branch lands
-pub const QUICKSTART: &str = "";
-pub fn parse_str(
-    _t: &str,
-    _s: &str,
-    _b: &std::path::Path,
-    _o: &[String],
-) -> Result<Scenario, crate::error::InputError> {
-    todo!()
+
+mod lines;
+pub mod overrides;
+pub mod raw;
+mod schema;
+mod validate;
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use crate::error::InputError;
+use lines::{line_of, LineMap};
+use raw::RawScenario;
+use validate::{Ctx, Origins};
+
+/// The quickstart scenario, built into the binary (`coldcost init` writes it out).
+pub const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
+
+/// Built-in price sheet names accepted by `platform.pricing`.
+pub const BUILTIN_PRICING: &[&str] = &[
+    "fc3",
+    "fc3-usd",
+    "fc2",
+    "lambda",
+    "lambda-arm",
+    "cloudrun",
+    "cloudrun-instance",
+    "azure-flex",
+];
+
+/// Parse and validate. `source` names the file in messages (its stem is the default
+/// `simulation.name`, `quickstart` for the built-in text); `overrides` are `--set` strings `"key.path=value"`; `base_dir` resolves
+/// relative paths (pricing sheet, pull profile).
+pub fn parse_str(text: &str, source: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    let mut table: Table = text.parse().map_err(|e| toml_error(source, text, &e))?;
+    let lines = LineMap::build(text);
+    let set = overrides::apply(&mut table, overrides)?;
+    let mut ctx = Ctx {
+        source,
+        lines: &lines,
+        origins: Origins { set, profile: None },
+    };
+    schema::check(&table, schema::ROOT, "").map_err(|p| ctx.err(&p.path, p.message))?;
+    let profile = merge_profile(&mut table, base_dir, &mut ctx)?;
+    let raw: RawScenario = Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| ctx.err("", e.message().to_string()))?;
+    let name = if text == QUICKSTART {
+        "quickstart".to_string()
+    } else {
+        default_name(source)
+    };
+    validate::scenario(&raw, &ctx, &name, base_dir, profile)
 }
-pub fn load(_p: &std::path::Path, _o: &[String]) -> Result<Scenario, crate::error::InputError> {
-    todo!()
+
+/// Read a file and parse it (`simulation.name` defaults to the file stem). I/O errors are
+/// [`InputError`]s too.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(&source, "", format!("cannot read the scenario file: {e}")))?;
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    parse_str(&text, &source, base_dir, overrides)
 }
+
+/// The built-in quickstart scenario, with overrides.
+pub fn quickstart(overrides: &[String]) -> Result<Scenario, InputError> {
+    parse_str(QUICKSTART, "quickstart.toml", Path::new("."), overrides)
+}
+
+/// A TOML syntax error: the parser's first message line, at its line.
+fn toml_error(source: &str, text: &str, e: &toml::de::Error) -> InputError {
+    let message = e.message().lines().next().unwrap_or("invalid TOML").trim();
+    InputError::new(source, "", message).with_line(e.span().map(|s| line_of(text, s.start)))
+}
+
+/// The file stem of `source`, or `scenario` when it has none worth using.
+fn default_name(source: &str) -> String {
+    Path::new(source)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.trim().is_empty() && !s.contains(['<', '>', '/', '\\']) && *s != "..")
+        .unwrap_or("scenario")
+        .to_string()
+}
+
+/// Reads `platform.pull.profile` (a calibration profile: `[pull]` with any of the measured
+/// pull keys, and optionally `container_create`), checks it, and copies its values over the
+/// scenario's, except those set by `--set`. Returns the profile's resolved path.
+fn merge_profile(table: &mut Table, base_dir: &Path, ctx: &mut Ctx<'_>) -> Result<Option<String>, InputError> {
+    const KEY: &str = "platform.pull.profile";
+    let Some(v) = table
+        .get("platform")
+        .and_then(|p| p.get("pull"))
+        .and_then(|p| p.get("profile"))
+    else {
+        return Ok(None);
+    };
+    let Value::String(rel) = v else {
+        return Err(ctx.err(
+            KEY,
+            format!(
+                "found {}; profile is the path of a calibration profile, e.g. \"profiles/local.toml\"",
+                schema::describe(v)
+            ),
+        ));
+    };
+    let rel = rel.clone();
+    let file = base_dir.join(&rel);
+    let source = file.display().to_string();
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        ctx.err(
+            KEY,
+            format!("cannot read the calibration profile {source}: {e}; `coldcost calibrate --out {rel}` makes one"),
+        )
+    })?;
+    let profile: Table = text.parse().map_err(|e| toml_error(&source, &text, &e))?;
+    let lines = LineMap::build(&text);
+    schema::check(&profile, schema::PROFILE_ROOT, "")
+        .map_err(|p| InputError::new(&source, &p.path, p.message).with_line(lines.line(&p.path)))?;
+
+    let mut supplied = Vec::new();
+    let mut take = |key: &str, canon: String, v: &Value, into: &mut Table| {
+        if !ctx.origins.set.iter().any(|o| validate::covers(o, &canon)) {
+            into.insert(key.to_string(), v.clone());
+            supplied.push(canon);
+        }
+    };
+    let Some(Value::Table(platform)) = table.get_mut("platform") else {
+        return Ok(Some(source));
+    };
+    if let Some(v) = profile.get("container_create") {
+        take("container_create", "platform.container_create".into(), v, platform);
+    }
+    if let (Some(Value::Table(pull)), Some(Value::Table(into))) = (profile.get("pull"), platform.get_mut("pull")) {
+        for (k, v) in pull {
+            take(k, format!("platform.pull.{k}"), v, into);
+        }
+    }
+    ctx.origins.profile = Some((source.clone(), lines, supplied));
+    Ok(Some(source))
+}
+
+#[cfg(test)]
+mod tests;

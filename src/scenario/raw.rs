@@ -1,0 +1,353 @@
+//! The raw layer: serde structs that mirror the scenario TOML key for key and hold only what
+//! the user wrote (style.md item 5). Scalars stay [`toml::Value`]s here so that
+//! [`super::validate`] can say, with the key path, what was found and what is allowed
+//! ("found integer 60; a duration is a string with a unit, e.g. \"60s\"") — serde's own
+//! messages carry no path. Tables, arrays of tables and the `dist` / `kind` / `pick` choices
+//! are typed (serde-tagged enums). [`super::schema`] has already checked every key and every
+//! table's shape before these are deserialized, so deserialization itself does not fail on
+//! user input; `deny_unknown_fields` is a second guard.
+//!
+//! # Defaults
+//!
+//! | key | default | allowed |
+//! |---|---|---|
+//! | `simulation.name` | file stem (`quickstart` for the built-in) | non-empty, no `/`, `\`, `..` |
+//! | `simulation.horizon` | `"1d"` | > 0 |
+//! | `simulation.seed` | `1` | integer ≥ 0 |
+//! | `simulation.replications` | `1` | 1..=1000 |
+//! | `simulation.bucket` | `"1m"` | > 0 and ≤ horizon |
+//! | `platform.pricing` | `"fc3"` | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario |
+//! | `platform.keep_alive` | `"60s"` | ≥ 0 |
+//! | `platform.pick` | `"mru"` | `mru`, `newest`, `least-loaded`, `random` |
+//! | `platform.hosts` | `400` | ≥ 1 |
+//! | `platform.host_memory` | `"128GB"` | whole MB, ≥ every function's memory |
+//! | `platform.cache_capacity` | `"200GB"` | ≥ 0 |
+//! | `platform.cache_ttl` | `"30m"` | ≥ 0 |
+//! | `platform.ready_timeout` | `"120s"` | > 0 (FC: 120 s) |
+//! | `platform.container_create` | `"200ms"` | a duration or a distribution table |
+//! | `platform.pull.host_bandwidth` | `"5Gbps"` | > 0 |
+//! | `platform.pull.registry_bandwidth` | `"20Gbps"` | > 0 |
+//! | `platform.pull.layer_overhead` | `"75ms"` | ≥ 0 |
+//! | `platform.pull.manifest` | `"20ms"` | ≥ 0 |
+//! | `platform.pull.extract_rate` | `"150MB/s"` | > 0 |
+//! | `platform.pull.extract_per_file` | `"250us"` | ≥ 0 |
+//! | `platform.pull.parallel_layers` | `3` | 1..=64 |
+//! | `platform.pull.acceleration` | `{ enabled = false, fetch_fraction = 0.065 }` | fetch_fraction in (0, 1] |
+//! | `platform.pull.profile` | none | a calibration profile file, relative to the scenario |
+//! | `image.name` | required | unique, non-empty, no `.`, not all digits |
+//! | `image.layers` | — (or `size`) | ≥ 1 layer of `{ compressed, uncompressed, files = 0, id = "<image>#<i>" }` |
+//! | `image.size` | — (or `layers`) | compressed total, split evenly over `layer_count` |
+//! | `image.layer_count` | `1` | 1..=1000, only with `size` |
+//! | `image.uncompressed_ratio` | `2.5` | > 0, only with `size` |
+//! | `function.name` | required | unique, non-empty, no `.`, not all digits |
+//! | `function.image` | the image named like the function | an image name |
+//! | `function.memory` | `"512MB"` | 128MB..=32GB in 64MB steps |
+//! | `function.vcpu` | memory GB / 2, to 0.05, at least 0.05 | 0.05..=16 in 0.05 steps, vCPU:GB from 1:1 to 1:4 |
+//! | `function.disk` | `"512MB"` | `"512MB"` or `"10GB"` |
+//! | `function.gpu` | none | `{ kind, memory }`, memory a multiple of 1GB |
+//! | `function.concurrency` | `1` | 1..=200 |
+//! | `function.max_instances` | `100` | ≥ 1 and ≥ the largest reserved count |
+//! | `function.reserved` | `0` | a count, or `[{ at = "HH:MM", count }, ...]` with distinct times |
+//! | `function.queue` | `0` | ≥ 0 |
+//! | `function.queue_timeout` | `"60s"` | ≥ 0 |
+//! | `function.timeout` | `"60s"` | > 0 and ≤ 1d (FC's limit) |
+//! | `function.startup` | required (`"0s"` when `cold_service` is set) | a distribution |
+//! | `function.exec` | required | a distribution |
+//! | `function.keep_alive` | `platform.keep_alive` | ≥ 0 |
+//! | `function.cold_service` | none | a distribution |
+//! | `workload.function` | the only function, when there is one | a function name |
+//! | `workload.arrivals` | required | `poisson`, `diurnal`, `bursty`, `constant` |
+//! | `arrivals.peak_ratio` (diurnal) | `4` | ≥ 1 |
+//! | `arrivals.period` (diurnal) | `"1d"` | > 0 |
+//! | `arrivals.phase` (diurnal) | period / 2 | ≥ 0, time of the first peak |
+//! | `workload.from` | `"0s"` | < until |
+//! | `workload.until` | the horizon | clamped to the horizon |
+//!
+//! Image size limits (from FC): at most 10 GB uncompressed for CPU functions, 15 GB with a GPU.
+
+use serde::de::{Deserializer, Error as _};
+use serde::Deserialize;
+use toml::Value;
+
+/// A scalar exactly as written (string, number, boolean, date-time or array); validated later.
+pub type Scalar = Option<Value>;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    #[serde(default)]
+    pub simulation: RawSimulation,
+    #[serde(default)]
+    pub platform: RawPlatform,
+    #[serde(default)]
+    pub image: Vec<RawImage>,
+    #[serde(default)]
+    pub function: Vec<RawFunction>,
+    #[serde(default)]
+    pub workload: Vec<RawWorkload>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    pub name: Scalar,
+    pub horizon: Scalar,
+    pub seed: Scalar,
+    pub replications: Scalar,
+    pub bucket: Scalar,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlatform {
+    pub pricing: Scalar,
+    pub keep_alive: Scalar,
+    pub pick: Option<RawPick>,
+    pub hosts: Scalar,
+    pub host_memory: Scalar,
+    pub cache_capacity: Scalar,
+    pub cache_ttl: Scalar,
+    pub ready_timeout: Scalar,
+    pub container_create: Option<RawDist>,
+    #[serde(default)]
+    pub pull: RawPull,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawPick {
+    Mru,
+    Newest,
+    LeastLoaded,
+    Random,
+}
+
+/// `[platform.pull]`; a calibration profile's `[pull]` table has the same keys except
+/// `acceleration` and `profile`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPull {
+    pub host_bandwidth: Scalar,
+    pub registry_bandwidth: Scalar,
+    pub layer_overhead: Scalar,
+    pub manifest: Scalar,
+    pub extract_rate: Scalar,
+    pub extract_per_file: Scalar,
+    pub parallel_layers: Scalar,
+    pub acceleration: Option<RawAcceleration>,
+    pub profile: Scalar,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAcceleration {
+    pub enabled: Scalar,
+    pub fetch_fraction: Scalar,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImage {
+    pub name: Scalar,
+    pub layers: Option<Vec<RawLayer>>,
+    pub size: Scalar,
+    pub layer_count: Scalar,
+    pub uncompressed_ratio: Scalar,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLayer {
+    pub compressed: Scalar,
+    pub uncompressed: Scalar,
+    pub files: Scalar,
+    pub id: Scalar,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFunction {
+    pub name: Scalar,
+    pub image: Scalar,
+    pub memory: Scalar,
+    pub vcpu: Scalar,
+    pub disk: Scalar,
+    pub gpu: Option<RawGpu>,
+    pub concurrency: Scalar,
+    pub max_instances: Scalar,
+    pub reserved: Option<RawReserved>,
+    pub queue: Scalar,
+    pub queue_timeout: Scalar,
+    pub timeout: Scalar,
+    pub startup: Option<RawDist>,
+    pub exec: Option<RawDist>,
+    pub keep_alive: Scalar,
+    pub cold_service: Option<RawDist>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGpu {
+    pub kind: Scalar,
+    pub memory: Scalar,
+}
+
+/// `reserved = 2` or `reserved = [{ at = "08:00", count = 6 }, ...]`.
+#[derive(Debug, Clone)]
+pub enum RawReserved {
+    Count(Value),
+    Steps(Vec<RawReservedStep>),
+}
+
+impl<'de> Deserialize<'de> for RawReserved {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Array(items) => Value::Array(items)
+                .try_into()
+                .map(RawReserved::Steps)
+                .map_err(D::Error::custom),
+            other => Ok(RawReserved::Count(other)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReservedStep {
+    pub at: Scalar,
+    pub count: Scalar,
+}
+
+/// A distribution: a plain duration (`"200ms"`, a fixed value) or a table tagged by `dist`.
+#[derive(Debug, Clone)]
+pub enum RawDist {
+    Plain(Value),
+    Table(RawDistTable),
+}
+
+impl<'de> Deserialize<'de> for RawDist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Table(t) => Value::Table(t).try_into().map(RawDist::Table).map_err(D::Error::custom),
+            other => Ok(RawDist::Plain(other)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawDistTable {
+    Fixed {
+        value: Scalar,
+    },
+    Exp {
+        mean: Scalar,
+    },
+    Lognormal {
+        median: Scalar,
+        p99: Scalar,
+        mu: Scalar,
+        sigma: Scalar,
+    },
+    Gamma {
+        shape: Scalar,
+        mean: Scalar,
+        scale: Scalar,
+    },
+    Weibull {
+        shape: Scalar,
+        scale: Scalar,
+    },
+    Pareto {
+        shape: Scalar,
+        scale: Scalar,
+    },
+    Empirical {
+        percentiles: Scalar,
+        values: Scalar,
+    },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub function: Scalar,
+    pub arrivals: Option<RawArrivals>,
+    pub from: Scalar,
+    pub until: Scalar,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawArrivals {
+    Poisson {
+        rate: Scalar,
+    },
+    Diurnal {
+        mean: Scalar,
+        peak_ratio: Scalar,
+        period: Scalar,
+        phase: Scalar,
+    },
+    Bursty {
+        on_rate: Scalar,
+        off_rate: Scalar,
+        mean_on: Scalar,
+        mean_off: Scalar,
+    },
+    Constant {
+        interval: Scalar,
+    },
+    /// Accepted by the format, refused by validation until traces land.
+    Trace(toml::Table),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Holder<T> {
+        v: T,
+    }
+
+    #[test]
+    fn a_plain_string_is_a_fixed_distribution_and_a_table_is_tagged_by_dist() {
+        let h: Holder<RawDist> = parse("v = \"200ms\"").unwrap();
+        assert!(matches!(h.v, RawDist::Plain(Value::String(ref s)) if s == "200ms"));
+        let h: Holder<RawDist> = parse("v = { dist = \"exp\", mean = \"2s\" }").unwrap();
+        assert!(matches!(h.v, RawDist::Table(RawDistTable::Exp { .. })));
+    }
+
+    #[test]
+    fn distribution_tables_refuse_keys_of_other_kinds() {
+        assert!(parse::<Holder<RawDist>>("v = { dist = \"exp\", median = \"2s\" }").is_err());
+    }
+
+    #[test]
+    fn reserved_is_a_count_or_a_list_of_steps() {
+        let h: Holder<RawReserved> = parse("v = 3").unwrap();
+        assert!(matches!(h.v, RawReserved::Count(Value::Integer(3))));
+        let h: Holder<RawReserved> = parse("v = [{ at = \"08:00\", count = 2 }]").unwrap();
+        assert!(matches!(h.v, RawReserved::Steps(ref s) if s.len() == 1));
+    }
+
+    #[test]
+    fn trace_arrivals_keep_their_keys_for_later() {
+        let h: Holder<RawArrivals> = parse("v = { kind = \"trace\", format = \"azure2019\", path = \"x\" }").unwrap();
+        match h.v {
+            RawArrivals::Trace(t) => assert!(t.contains_key("format") && !t.contains_key("kind")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn pick_names_are_kebab_case() {
+        let h: Holder<RawPick> = parse("v = \"least-loaded\"").unwrap();
+        assert_eq!(h.v, RawPick::LeastLoaded);
+    }
+}

@@ -1,0 +1,620 @@
+//! The known keys of every table of a scenario (and of a calibration profile), as one static
+//! tree, and the walk that checks a parsed [`toml::Table`] against it before serde sees it:
+//! unknown keys (with a did-you-mean), tables where values are expected and the reverse,
+//! unknown `dist` / `kind` / `pick` names. `--set` resolves its paths against the same tree,
+//! so a key that is valid but absent from the file can still be set.
+
+use toml::{Table, Value};
+
+/// What may appear under a key.
+#[derive(Debug)]
+pub enum Node {
+    /// A scalar (or array of scalars) that validation checks.
+    Leaf,
+    /// One of these strings.
+    Choice(&'static [&'static str]),
+    /// A table with these keys.
+    Table(&'static [Key]),
+    /// An array of tables with these keys; `named` elements are addressed by their `name`
+    /// (`function.api`), the others by index (`workload[0]`).
+    Tables { keys: &'static [Key], named: bool },
+    /// A table whose `tag` key picks the allowed keys (`dist`, `kind`); `plain` also allows a
+    /// plain value (a duration string for a fixed distribution). `open` variants take any key.
+    Tagged {
+        tag: &'static str,
+        variants: &'static [(&'static str, &'static [&'static str])],
+        plain: bool,
+        open: &'static [&'static str],
+        example: &'static str,
+    },
+    /// An integer, or an array of tables with these keys (the reserved schedule).
+    CountOrSteps(&'static [Key]),
+}
+
+#[derive(Debug)]
+pub struct Key {
+    pub name: &'static str,
+    pub node: Node,
+}
+
+const fn leaf(name: &'static str) -> Key {
+    Key { name, node: Node::Leaf }
+}
+
+const DIST: Node = Node::Tagged {
+    tag: "dist",
+    variants: &[
+        ("fixed", &["value"]),
+        ("exp", &["mean"]),
+        ("lognormal", &["median", "p99", "mu", "sigma"]),
+        ("gamma", &["shape", "mean", "scale"]),
+        ("weibull", &["shape", "scale"]),
+        ("pareto", &["shape", "scale"]),
+        ("empirical", &["percentiles", "values"]),
+    ],
+    plain: true,
+    open: &[],
+    example: "{ dist = \"lognormal\", median = \"800ms\", p99 = \"3s\" }",
+};
+
+const ARRIVALS: Node = Node::Tagged {
+    tag: "kind",
+    variants: &[
+        ("poisson", &["rate"]),
+        ("diurnal", &["mean", "peak_ratio", "period", "phase"]),
+        ("bursty", &["on_rate", "off_rate", "mean_on", "mean_off"]),
+        ("constant", &["interval"]),
+        ("trace", &[]),
+    ],
+    plain: false,
+    open: &["trace"],
+    example: "{ kind = \"poisson\", rate = \"2/s\" }",
+};
+
+pub const SIMULATION: &[Key] = &[
+    leaf("name"),
+    leaf("horizon"),
+    leaf("seed"),
+    leaf("replications"),
+    leaf("bucket"),
+];
+
+pub const ACCELERATION: &[Key] = &[leaf("enabled"), leaf("fetch_fraction")];
+
+pub const PULL: &[Key] = &[
+    leaf("host_bandwidth"),
+    leaf("registry_bandwidth"),
+    leaf("layer_overhead"),
+    leaf("manifest"),
+    leaf("extract_rate"),
+    leaf("extract_per_file"),
+    leaf("parallel_layers"),
+    Key {
+        name: "acceleration",
+        node: Node::Table(ACCELERATION),
+    },
+    leaf("profile"),
+];
+
+pub const PICKS: &[&str] = &["mru", "newest", "least-loaded", "random"];
+
+pub const PLATFORM: &[Key] = &[
+    leaf("pricing"),
+    leaf("keep_alive"),
+    Key {
+        name: "pick",
+        node: Node::Choice(PICKS),
+    },
+    leaf("hosts"),
+    leaf("host_memory"),
+    leaf("cache_capacity"),
+    leaf("cache_ttl"),
+    leaf("ready_timeout"),
+    Key {
+        name: "container_create",
+        node: DIST,
+    },
+    Key {
+        name: "pull",
+        node: Node::Table(PULL),
+    },
+];
+
+pub const LAYER: &[Key] = &[leaf("compressed"), leaf("uncompressed"), leaf("files"), leaf("id")];
+
+pub const IMAGE: &[Key] = &[
+    leaf("name"),
+    Key {
+        name: "layers",
+        node: Node::Tables {
+            keys: LAYER,
+            named: false,
+        },
+    },
+    leaf("size"),
+    leaf("layer_count"),
+    leaf("uncompressed_ratio"),
+];
+
+pub const GPU: &[Key] = &[leaf("kind"), leaf("memory")];
+pub const RESERVED_STEP: &[Key] = &[leaf("at"), leaf("count")];
+
+pub const FUNCTION: &[Key] = &[
+    leaf("name"),
+    leaf("image"),
+    leaf("memory"),
+    leaf("vcpu"),
+    leaf("disk"),
+    Key {
+        name: "gpu",
+        node: Node::Table(GPU),
+    },
+    leaf("concurrency"),
+    leaf("max_instances"),
+    Key {
+        name: "reserved",
+        node: Node::CountOrSteps(RESERVED_STEP),
+    },
+    leaf("queue"),
+    leaf("queue_timeout"),
+    leaf("timeout"),
+    Key {
+        name: "startup",
+        node: DIST,
+    },
+    Key {
+        name: "exec",
+        node: DIST,
+    },
+    leaf("keep_alive"),
+    Key {
+        name: "cold_service",
+        node: DIST,
+    },
+];
+
+pub const WORKLOAD: &[Key] = &[
+    leaf("function"),
+    Key {
+        name: "arrivals",
+        node: ARRIVALS,
+    },
+    leaf("from"),
+    leaf("until"),
+];
+
+/// The top level of a scenario file.
+pub const ROOT: &[Key] = &[
+    Key {
+        name: "simulation",
+        node: Node::Table(SIMULATION),
+    },
+    Key {
+        name: "platform",
+        node: Node::Table(PLATFORM),
+    },
+    Key {
+        name: "image",
+        node: Node::Tables {
+            keys: IMAGE,
+            named: true,
+        },
+    },
+    Key {
+        name: "function",
+        node: Node::Tables {
+            keys: FUNCTION,
+            named: true,
+        },
+    },
+    Key {
+        name: "workload",
+        node: Node::Tables {
+            keys: WORKLOAD,
+            named: false,
+        },
+    },
+];
+
+/// A calibration profile's `[pull]`: the pull keys that are measurements.
+pub const PROFILE_PULL: &[Key] = &[
+    leaf("host_bandwidth"),
+    leaf("registry_bandwidth"),
+    leaf("layer_overhead"),
+    leaf("manifest"),
+    leaf("extract_rate"),
+    leaf("extract_per_file"),
+    leaf("parallel_layers"),
+];
+
+/// The top level of a calibration profile.
+pub const PROFILE_ROOT: &[Key] = &[
+    Key {
+        name: "pull",
+        node: Node::Table(PROFILE_PULL),
+    },
+    Key {
+        name: "container_create",
+        node: DIST,
+    },
+];
+
+/// A schema failure: the key path and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo.
+pub fn suggest<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let lower = word.to_lowercase().replace('-', "_");
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&lower, &c.to_lowercase().replace('-', "_"));
+        if score >= 0.8 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// ` Did you mean `x`?` or nothing.
+pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> String
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    match suggest(word, candidates) {
+        Some(c) => format!("; did you mean `{c}`?"),
+        None => String::new(),
+    }
+}
+
+/// `; did you mean `x`? (label: a, b, c)`, or ` (label: a, b, c)` when nothing is close.
+pub fn choices<'a, I>(word: &str, candidates: I, label: &str) -> String
+where
+    I: IntoIterator<Item = &'a str> + Clone,
+{
+    format!(
+        "{} ({label}: {})",
+        did_you_mean(word, candidates.clone()),
+        list(candidates)
+    )
+}
+
+/// `a, b, c`.
+pub fn list<'a, I: IntoIterator<Item = &'a str>>(items: I) -> String {
+    items.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// Path of an element of an array of tables: `function.api` when it has a usable name,
+/// else `workload[0]`.
+pub fn elem_path(array_path: &str, index: usize, name: Option<&str>) -> String {
+    match name {
+        Some(n) if usable_name(n) => format!("{array_path}.{n}"),
+        _ => format!("{array_path}[{index}]"),
+    }
+}
+
+/// A name that can stand in a dotted path: non-empty, no `.`, `[`, `]`, `=` or whitespace,
+/// and not all digits (that would read as an index).
+pub fn usable_name(n: &str) -> bool {
+    !n.is_empty()
+        && !n
+            .chars()
+            .any(|c| c == '.' || c == '[' || c == ']' || c == '=' || c.is_whitespace())
+        && !n.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `path.key`, or `key` at the top.
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// How a section is named in messages: `[platform]`, `[function.api]`, `the top level`.
+pub fn section_name(path: &str) -> String {
+    if path.is_empty() {
+        "the top level".to_string()
+    } else {
+        format!("[{path}]")
+    }
+}
+
+/// A short description of a value for messages: `integer 60`, `string "x"`, `a table`.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("string \"{s}\""),
+        Value::Integer(i) => format!("integer {i}"),
+        Value::Float(f) => format!("number {f}"),
+        Value::Boolean(b) => format!("boolean {b}"),
+        Value::Datetime(d) => format!("date-time {d}"),
+        Value::Array(_) => "an array".to_string(),
+        Value::Table(_) => "a table".to_string(),
+    }
+}
+
+fn name_of(t: &Table) -> Option<&str> {
+    t.get("name").and_then(Value::as_str)
+}
+
+/// Checks `table` (at `path`) against `keys`; the first problem found, in key order.
+pub fn check(table: &Table, keys: &[Key], path: &str) -> Result<(), Problem> {
+    for (k, v) in table {
+        let here = join(path, k);
+        let Some(key) = keys.iter().find(|key| key.name == k) else {
+            let what = if path.is_empty() { "section" } else { "key" };
+            return Err(problem(
+                here,
+                format!(
+                    "unknown {what} `{k}` in {}{}",
+                    section_name(path),
+                    choices(k, keys.iter().map(|k| k.name), "allowed")
+                ),
+            ));
+        };
+        check_node(v, &key.node, &here, k)?;
+    }
+    Ok(())
+}
+
+fn check_node(v: &Value, node: &Node, here: &str, key: &str) -> Result<(), Problem> {
+    match node {
+        Node::Leaf => match v {
+            Value::Table(_) => Err(problem(
+                here,
+                format!("`{key}` takes a single value, not a table"),
+            )),
+            _ => Ok(()),
+        },
+        Node::Choice(options) => match v {
+            Value::String(s) if options.contains(&s.as_str()) => Ok(()),
+            Value::String(s) => Err(problem(
+                here,
+                format!(
+                    "unknown {key} \"{s}\"{}",
+                    choices(s, options.iter().copied(), "allowed")
+                ),
+            )),
+            other => Err(problem(
+                here,
+                format!("{key} is one of {}; found {}", list(options.iter().copied()), describe(other)),
+            )),
+        },
+        Node::Table(keys) => match v {
+            Value::Table(t) => check(t, keys, here),
+            other => Err(problem(
+                here,
+                format!(
+                    "`{key}` must be a table (keys: {}); found {}",
+                    list(keys.iter().map(|k| k.name)),
+                    describe(other)
+                ),
+            )),
+        },
+        Node::Tables { keys, named } => {
+            let Value::Array(items) = v else {
+                let hint = if matches!(v, Value::Table(_)) {
+                    format!(": write [[{here}]] (double brackets), one per {key}")
+                } else {
+                    String::new()
+                };
+                return Err(problem(
+                    here,
+                    format!("`{key}` must be an array of tables{hint}; found {}", describe(v)),
+                ));
+            };
+            for (i, item) in items.iter().enumerate() {
+                let Value::Table(t) = item else {
+                    return Err(problem(
+                        format!("{here}[{i}]"),
+                        format!("each element of `{key}` must be a table; found {}", describe(item)),
+                    ));
+                };
+                let name = if *named { name_of(t) } else { None };
+                check(t, keys, &elem_path(here, i, name))?;
+            }
+            Ok(())
+        }
+        Node::Tagged { tag, variants, plain, open, example } => {
+            let Value::Table(t) = v else {
+                if *plain {
+                    return Ok(());
+                }
+                return Err(problem(
+                    here,
+                    format!("`{key}` must be a table such as {example}; found {}", describe(v)),
+                ));
+            };
+            let names = || variants.iter().map(|(n, _)| *n);
+            let chosen = match t.get(*tag) {
+                None => {
+                    let plain_hint = if *plain {
+                        " (or a plain duration such as \"200ms\" for a fixed value)"
+                    } else {
+                        ""
+                    };
+                    return Err(problem(
+                        join(here, tag),
+                        format!(
+                            "`{key}` needs `{tag} = \"...\"`, one of {}{plain_hint}; e.g. {key} = {example}",
+                            list(names())
+                        ),
+                    ));
+                }
+                Some(Value::String(s)) => s.as_str(),
+                Some(other) => {
+                    return Err(problem(
+                        join(here, tag),
+                        format!("`{tag}` is one of {}; found {}", list(names()), describe(other)),
+                    ))
+                }
+            };
+            let Some((_, allowed)) = variants.iter().find(|(n, _)| *n == chosen) else {
+                return Err(problem(
+                    join(here, tag),
+                    format!(
+                        "unknown {tag} \"{chosen}\"{}",
+                        choices(chosen, names(), "allowed")
+                    ),
+                ));
+            };
+            if open.contains(&chosen) {
+                return Ok(());
+            }
+            for (k, val) in t {
+                if k == tag {
+                    continue;
+                }
+                if !allowed.contains(&k.as_str()) {
+                    let mut all: Vec<&str> = vec![tag];
+                    all.extend(allowed.iter().copied());
+                    return Err(problem(
+                        join(here, k),
+                        format!(
+                            "unknown key `{k}` for {tag} \"{chosen}\" in {}{}",
+                            section_name(here),
+                            choices(k, all.iter().copied(), "allowed")
+                        ),
+                    ));
+                }
+                if let Value::Table(_) = val {
+                    return Err(problem(
+                        join(here, k),
+                        format!("`{k}` takes a single value, not a table"),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Node::CountOrSteps(keys) => match v {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let Value::Table(t) = item else {
+                        return Err(problem(
+                            format!("{here}[{i}]"),
+                            format!(
+                                "each step of `{key}` must be a table like {{ at = \"08:00\", count = 2 }}; found {}",
+                                describe(item)
+                            ),
+                        ));
+                    };
+                    check(t, keys, &format!("{here}[{i}]"))?;
+                }
+                Ok(())
+            }
+            Value::Table(_) => Err(problem(
+                here,
+                format!(
+                    "`{key}` is a count (e.g. {key} = 2) or a list of steps (e.g. {key} = [{{ at = \"08:00\", count = 2 }}]); found a table"
+                ),
+            )),
+            _ => Ok(()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_str(text: &str) -> Result<(), Problem> {
+        let t: Table = text.parse().unwrap();
+        check(&t, ROOT, "")
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_a_suggestion_and_the_allowed_list() {
+        let p = check_str("[platform]\nhots = 3\n").unwrap_err();
+        assert_eq!(p.path, "platform.hots");
+        assert!(
+            p.message
+                .starts_with("unknown key `hots` in [platform]; did you mean `hosts`?"),
+            "{}",
+            p.message
+        );
+        assert!(p.message.contains("allowed: pricing, keep_alive"), "{}", p.message);
+    }
+
+    #[test]
+    fn a_key_far_from_every_known_key_gets_no_suggestion() {
+        let p = check_str("[simulation]\nzzzzqqq = 1\n").unwrap_err();
+        assert!(!p.message.contains("did you mean"), "{}", p.message);
+    }
+
+    #[test]
+    fn an_unknown_section_is_named_as_a_section() {
+        let p = check_str("[simulaton]\nhorizon = \"1d\"\n").unwrap_err();
+        assert!(
+            p.message
+                .contains("unknown section `simulaton` in the top level; did you mean `simulation`?"),
+            "{}",
+            p.message
+        );
+    }
+
+    #[test]
+    fn keys_inside_named_elements_have_named_paths() {
+        let p = check_str("[[function]]\nname = \"api\"\nmemroy = \"1GB\"\n").unwrap_err();
+        assert_eq!(p.path, "function.api.memroy");
+        assert!(p.message.contains("did you mean `memory`?"));
+        let p = check_str("[[workload]]\nfucntion = \"api\"\n").unwrap_err();
+        assert_eq!(p.path, "workload[0].fucntion");
+    }
+
+    #[test]
+    fn a_single_bracket_table_where_an_array_is_expected_says_to_double_them() {
+        let p = check_str("[function]\nname = \"api\"\n").unwrap_err();
+        assert!(p.message.contains("[[function]]"), "{}", p.message);
+    }
+
+    #[test]
+    fn distribution_keys_depend_on_the_dist() {
+        let p = check_str("[[function]]\nname = \"a\"\nexec = { dist = \"exp\", median = \"1s\" }\n").unwrap_err();
+        assert_eq!(p.path, "function.a.exec.median");
+        assert!(p.message.contains("for dist \"exp\""), "{}", p.message);
+        let p = check_str("[[function]]\nname = \"a\"\nexec = { dist = \"lognorm\" }\n").unwrap_err();
+        assert_eq!(p.path, "function.a.exec.dist");
+        assert!(p.message.contains("did you mean `lognormal`?"), "{}", p.message);
+        let p = check_str("[[function]]\nname = \"a\"\nexec = { mean = \"1s\" }\n").unwrap_err();
+        assert!(p.message.contains("needs `dist = \"...\"`"), "{}", p.message);
+    }
+
+    #[test]
+    fn trace_arrivals_are_not_key_checked_here() {
+        check_str("[[workload]]\narrivals = { kind = \"trace\", format = \"azure2019\", anything = 1 }\n").unwrap();
+    }
+
+    #[test]
+    fn an_unknown_pick_gets_a_suggestion() {
+        let p = check_str("[platform]\npick = \"least_loaded\"\n").unwrap_err();
+        assert!(p.message.contains("did you mean `least-loaded`?"), "{}", p.message);
+    }
+
+    #[test]
+    fn reserved_steps_have_indexed_paths() {
+        let p = check_str("[[function]]\nname = \"a\"\nreserved = [{ at = \"08:00\", cnt = 1 }]\n").unwrap_err();
+        assert_eq!(p.path, "function.a.reserved[0].cnt");
+    }
+
+    #[test]
+    fn names_that_cannot_stand_in_a_path_fall_back_to_indexes() {
+        assert_eq!(elem_path("function", 2, Some("api")), "function.api");
+        assert_eq!(elem_path("function", 2, Some("a.b")), "function[2]");
+        assert_eq!(elem_path("function", 2, Some("7")), "function[2]");
+        assert_eq!(elem_path("function", 2, None), "function[2]");
+    }
+}
