@@ -117,7 +117,8 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
         "GB·s pull",
         "GB·s total"
     ));
-    let fns = if per_fn.len() == 2 { &per_fn[1..] } else { &per_fn[..] };
+    // one function: its row says it all; several: each, then ALL
+    let fns = if per_fn.len() == 2 { &per_fn[..1] } else { &per_fn[..] };
     for (name, reps) in fns {
         let m = |c: &str| mean_ci(&reps.iter().map(|v| v[idx(c)]).collect::<Vec<_>>()).0;
         let show = |x: f64, d: usize| {

@@ -213,12 +213,17 @@ impl Sink for NullSink {
     }
 }
 
+/// An instance row kept by [`VecSink`]: id, function, phase times, end, end reason, served.
+pub type KeptInstance = (u64, String, PhaseTimes, Option<Micros>, &'static str, u64);
+/// A request row kept by [`VecSink`]: function, arrival, start, end, cold, outcome.
+pub type KeptRequest = (String, Micros, Option<Micros>, Option<Micros>, bool, Outcome);
+
 /// A sink that keeps every row, owned (tests).
 #[derive(Debug, Default)]
 pub struct VecSink {
     pub buckets: Vec<BucketRow>,
-    pub instances: Vec<(u64, String, PhaseTimes, Option<Micros>, &'static str, u64)>,
-    pub requests: Vec<(String, Micros, Option<Micros>, Option<Micros>, bool, Outcome)>,
+    pub instances: Vec<KeptInstance>,
+    pub requests: Vec<KeptRequest>,
     pub keep_requests: bool,
 }
 
