@@ -1,1 +1,8 @@
+//! Integration tests: they drive the real `coldcost` binary as a user would, each in a fresh
+//! folder. One target (see Cargo.toml, `autotests = false`) so the binary links once.
 
+mod util;
+
+mod cli;
+mod closed_forms;
+mod outputs;

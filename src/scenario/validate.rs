@@ -1170,21 +1170,26 @@ fn workloads(
         };
         let arrivals = arrivals(a, &ap, ctx)?;
         let from = ctx.duration(r.from.as_ref(), &p("from"))?.unwrap_or(0);
-        let until = ctx
-            .duration(r.until.as_ref(), &p("until"))?
-            .unwrap_or(sim.horizon)
-            .min(sim.horizon);
-        if from >= until {
-            let key = if r.until.is_some() && r.from.is_none() {
-                "until"
-            } else {
-                "from"
-            };
-            return Err(ctx.err(
-                p(key),
-                format!("from {} is not before until {}; the window must be non-empty (until defaults to the horizon {} and is cut there)", fd(from), fd(until), fd(sim.horizon)),
-            ));
+        let until_given = ctx.duration(r.until.as_ref(), &p("until"))?;
+        // A window that starts at or after the horizon is empty, not an error: a user who
+        // shortens the horizon (`--set simulation.horizon=1h`) keeps a valid scenario.
+        // Only a window that is empty by its own bounds is a mistake.
+        if let Some(u) = until_given {
+            if from >= u {
+                return Err(ctx.err(
+                    p("until"),
+                    format!(
+                        "until {} is not after from {}; the window [from, until) must be non-empty",
+                        fd(u),
+                        fd(from)
+                    ),
+                ));
+            }
         }
+        let until = until_given
+            .unwrap_or(sim.horizon)
+            .min(sim.horizon)
+            .max(from.min(sim.horizon));
         out.push(Workload {
             function,
             arrivals,

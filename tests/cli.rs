@@ -1,0 +1,152 @@
+//! The command line as a user meets it: the main job with no file, validation, init, and
+//! every kind of bad input (exit 2, one clear message, nothing left behind).
+
+use crate::util::{example, Csv, Dir};
+
+#[test]
+fn run_with_no_file_runs_the_built_in_quickstart_and_writes_its_reports() {
+    let d = Dir::new();
+    // a short horizon keeps the debug-build test quick; the scenario is the built-in one
+    let o = d.ok(&["run", "--set", "simulation.horizon=2h"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("quickstart:"), "{out}");
+    for f in ["summary.csv", "timeseries.csv", "instances.csv"] {
+        assert!(d.path().join("reports/quickstart").join(f).is_file(), "{f}");
+    }
+    assert!(!d.path().join("reports/quickstart/requests.csv").exists());
+    let csv = Csv::parse(&d.read("reports/quickstart/summary.csv"));
+    // 3 replications × (api + ALL) + mean, ci95_lo, ci95_hi × 2
+    assert_eq!(csv.rows.len(), 3 * 2 + 3 * 2);
+    assert_eq!(csv.rows[0][csv.col("scenario")], "quickstart");
+}
+
+#[test]
+fn every_example_scenario_validates() {
+    let d = Dir::new();
+    let dir = crate::util::repo().join("scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3);
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(|s| s.as_str()));
+    let o = d.ok(&args);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with("ok "))
+            .count(),
+        files.len()
+    );
+}
+
+#[test]
+fn init_writes_the_commented_quickstart_and_never_overwrites_without_force() {
+    let d = Dir::new();
+    d.ok(&["init", "mine.toml"]);
+    let text = d.read("mine.toml");
+    assert_eq!(text, std::fs::read_to_string(example("quickstart.toml")).unwrap());
+    assert!(text.contains('#'), "commented");
+    d.ok(&["validate", "mine.toml"]);
+    let err = d.bad(&["init", "mine.toml"]);
+    assert!(err.contains("--force"), "{err}");
+    d.ok(&["init", "mine.toml", "--force"]);
+}
+
+fn quickstart_with(d: &Dir, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(example("quickstart.toml")).unwrap();
+    assert!(text.contains(from), "quickstart has {from:?}");
+    d.write("s.toml", &text.replacen(from, to, 1));
+    "s.toml".into()
+}
+
+/// Exit 2, the message names what it must, and no report folder appears.
+fn rejected(d: &Dir, args: &[&str], must: &[&str]) {
+    let mut full = args.to_vec();
+    full.extend(["--out", "out"]);
+    let err = d.bad(&full);
+    for m in must {
+        assert!(err.contains(m), "message lacks {m:?}:\n{err}");
+    }
+    assert_eq!(err.trim().lines().count(), 1, "one message:\n{err}");
+    assert!(!d.path().join("out").exists(), "nothing written for bad input");
+}
+
+#[test]
+fn malformed_toml_is_rejected_with_its_line() {
+    let d = Dir::new();
+    d.write("s.toml", "[simulation]\nname = \"x\"\n[platform\n");
+    rejected(&d, &["run", "s.toml"], &["s.toml:3"]);
+}
+
+#[test]
+fn an_unknown_key_is_rejected_with_a_did_you_mean() {
+    let d = Dir::new();
+    let f = quickstart_with(&d, "hosts = 50", "hots = 50");
+    rejected(&d, &["run", &f], &["s.toml:", "platform.hots", "did you mean `hosts`"]);
+}
+
+#[test]
+fn a_wrong_unit_is_rejected_with_the_allowed_units() {
+    let d = Dir::new();
+    let f = quickstart_with(&d, "keep_alive = \"60s\"", "keep_alive = \"60 parsecs\"");
+    rejected(&d, &["run", &f], &["platform.keep_alive", "parsecs", "allowed units"]);
+}
+
+#[test]
+fn out_of_range_values_are_rejected_with_the_allowed_range() {
+    let d = Dir::new();
+    let f = quickstart_with(&d, "memory = \"1GB\"", "memory = \"100MB\"");
+    rejected(&d, &["run", &f], &["function.api.memory", "128MB"]);
+    let f = quickstart_with(&d, "concurrency = 10", "concurrency = 500");
+    rejected(&d, &["run", &f], &["function.api.concurrency", "200"]);
+}
+
+#[test]
+fn a_missing_image_is_rejected_with_the_images_there_are() {
+    let d = Dir::new();
+    let f = quickstart_with(&d, "image = \"api\"", "image = \"nope\"");
+    rejected(&d, &["run", &f], &["function.api.image", "nope", "api"]);
+}
+
+#[test]
+fn set_paths_that_do_not_exist_are_rejected() {
+    let d = Dir::new();
+    let q = example("quickstart.toml");
+    let q = q.to_str().unwrap();
+    rejected(
+        &d,
+        &["run", q, "--set", "function.api.resrved=3"],
+        &["--set", "did you mean `reserved`"],
+    );
+    rejected(&d, &["run", q, "--set", "function.nope.reserved=3"], &["--set", "nope"]);
+    rejected(&d, &["run", q, "--set", "simulation.horizon"], &["--set"]);
+}
+
+#[test]
+fn trace_arrivals_are_refused_until_traces_are_supported() {
+    let d = Dir::new();
+    let f = quickstart_with(
+        &d,
+        "arrivals = { kind = \"diurnal\"",
+        "arrivals = { kind = \"trace\", format = \"csv\", path = \"x.csv\" }\n# was: { kind = \"diurnal\"",
+    );
+    rejected(&d, &["run", &f], &["not supported yet"]);
+}
+
+#[test]
+fn a_missing_file_is_bad_input() {
+    let d = Dir::new();
+    rejected(&d, &["run", "nowhere.toml"], &["nowhere.toml"]);
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let d = Dir::new();
+    d.bad(&["run", "--replications", "many"]);
+    d.bad(&["frobnicate"]);
+}
