@@ -20,12 +20,7 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(source: impl Into<String>, path: impl Into<String>, message: impl Into<String>) -> Self {
-        InputError {
-            source: source.into(),
-            path: path.into(),
-            line: None,
-            message: message.into(),
-        }
+        InputError { source: source.into(), path: path.into(), line: None, message: message.into() }
     }
 
     pub fn with_line(mut self, line: Option<usize>) -> Self {

@@ -47,21 +47,12 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     for r in 0..reps {
         let (ts_path, ts) = dir.scratch(&format!("timeseries.{r}"))?;
         let (in_path, ins) = dir.scratch(&format!("instances.{r}"))?;
-        let req = if opts.requests {
-            Some(dir.scratch(&format!("requests.{r}"))?)
-        } else {
-            None
-        };
+        let req = if opts.requests { Some(dir.scratch(&format!("requests.{r}"))?) } else { None };
         let (rq_path, rq) = match req {
             Some((p, w)) => (Some(p), Some(w)),
             None => (None, None),
         };
-        scratch.push((
-            ts_path,
-            in_path,
-            rq_path,
-            Mutex::new(Some(CsvSink::new(r, ts, ins, rq))),
-        ));
+        scratch.push((ts_path, in_path, rq_path, Mutex::new(Some(CsvSink::new(r, ts, ins, rq)))));
     }
 
     let bar = progress_bar(sc, opts.quiet);
@@ -70,11 +61,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
         .par_iter()
         .enumerate()
         .map(|(r, (_, _, _, sink))| {
-            let mut sink = sink
-                .lock()
-                .expect("one thread per replication")
-                .take()
-                .expect("sink used once");
+            let mut sink = sink.lock().expect("one thread per replication").take().expect("sink used once");
             let mut last = 0u64;
             let result = simulate(sc, r as u32, &mut sink, |now| {
                 let delta = now - last;
@@ -92,34 +79,14 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
 
     let name = &sc.simulation.name;
     dir.write_all("summary.csv", summary::render(name, &runs).as_bytes())?;
-    join(
-        &mut dir,
-        "timeseries.csv",
-        TIMESERIES_HEADER,
-        scratch.iter().map(|s| Some(&s.0)),
-    )?;
-    join(
-        &mut dir,
-        "instances.csv",
-        INSTANCES_HEADER,
-        scratch.iter().map(|s| Some(&s.1)),
-    )?;
+    join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
+    join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {
-        join(
-            &mut dir,
-            "requests.csv",
-            REQUESTS_HEADER,
-            scratch.iter().map(|s| s.2.as_ref()),
-        )?;
+        join(&mut dir, "requests.csv", REQUESTS_HEADER, scratch.iter().map(|s| s.2.as_ref()))?;
     }
     let files = dir.commit()?;
     let events = runs.iter().map(|r| r.events).sum();
-    Ok(Outcome {
-        runs,
-        files,
-        wall: started.elapsed(),
-        events,
-    })
+    Ok(Outcome { runs, files, wall: started.elapsed(), events })
 }
 
 /// `header` then each replication's scratch file, in order.
@@ -173,9 +140,5 @@ fn progress_bar(sc: &Scenario, quiet: bool) -> Bar {
     {
         bar.set_style(style);
     }
-    Bar {
-        bar,
-        shown: Default::default(),
-        enabled: !quiet && io::stderr().is_terminal(),
-    }
+    Bar { bar, shown: Default::default(), enabled: !quiet && io::stderr().is_terminal() }
 }

@@ -56,18 +56,14 @@ fn split_number<'a>(s: &'a str, what: &str, example: &str) -> Result<(Decimal, &
         return Err(format!("an empty string is not a {what}; write e.g. \"{example}\""));
     }
     if t.starts_with('-') {
-        return Err(format!(
-            "\"{s}\" is negative; a {what} must be 0 or more, e.g. \"{example}\""
-        ));
+        return Err(format!("\"{s}\" is negative; a {what} must be 0 or more, e.g. \"{example}\""));
     }
     let t = t.strip_prefix('+').unwrap_or(t);
     let end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(end);
     let unit = unit.trim();
     if num.is_empty() || num == "." || num.matches('.').count() > 1 {
-        return Err(format!(
-            "\"{s}\" does not start with a number; a {what} looks like \"{example}\""
-        ));
+        return Err(format!("\"{s}\" does not start with a number; a {what} looks like \"{example}\""));
     }
     let (int_str, frac_str) = match num.split_once('.') {
         Some((i, f)) => (i, f),
@@ -110,9 +106,7 @@ pub fn parse_duration(s: &str) -> Result<Micros, String> {
         "d" => US_PER_D,
         "" => return Err(bare_number_error(s, "duration", "600s", DURATION_UNITS)),
         other => {
-            return Err(format!(
-                "\"{s}\" has an unknown duration unit \"{other}\"; allowed units: {DURATION_UNITS}"
-            ))
+            return Err(format!("\"{s}\" has an unknown duration unit \"{other}\"; allowed units: {DURATION_UNITS}"))
         }
     };
     match num.times(per) {
@@ -159,14 +153,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "tb" | "tib" => 1 << 40,
         "" => return Err(bare_number_error(s, "size", "512MB", SIZE_UNITS)),
         other => {
-            let hint = if other.ends_with("bps") || other.ends_with("/s") {
-                " (that is a rate, not a size)"
-            } else {
-                ""
-            };
-            return Err(format!(
-                "\"{s}\" has an unknown size unit \"{other}\"{hint}; allowed units: {SIZE_UNITS}"
-            ));
+            let hint =
+                if other.ends_with("bps") || other.ends_with("/s") { " (that is a rate, not a size)" } else { "" };
+            return Err(format!("\"{s}\" has an unknown size unit \"{other}\"{hint}; allowed units: {SIZE_UNITS}"));
         }
     };
     match num.times(per) {
@@ -194,9 +183,7 @@ pub fn parse_bandwidth(s: &str) -> Result<f64, String> {
                     format_number(bytes * 8.0 / 1e6)
                 ));
             }
-            return Err(format!(
-                "\"{s}\" has an unknown bandwidth unit \"{other}\"; allowed units: {BANDWIDTH_UNITS}"
-            ));
+            return Err(format!("\"{s}\" has an unknown bandwidth unit \"{other}\"; allowed units: {BANDWIDTH_UNITS}"));
         }
     };
     finite_rate(num.to_f64() * bits_per / 8.0, s, "bandwidth")
@@ -251,11 +238,7 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
         "m" | "min" => 60.0,
         "h" => 3600.0,
         "d" => 86400.0,
-        other => {
-            return Err(format!(
-                "\"{s}\" has an unknown rate unit \"/{other}\"; allowed units: {RATE_UNITS}"
-            ))
-        }
+        other => return Err(format!("\"{s}\" has an unknown rate unit \"/{other}\"; allowed units: {RATE_UNITS}")),
     };
     finite_rate(num.to_f64() / seconds, s, "rate")
 }
@@ -300,14 +283,7 @@ pub fn format_duration(us: Micros) -> String {
         return "0s".to_string();
     }
     let n = u128::from(us);
-    let units = [
-        (US_PER_D, "d"),
-        (US_PER_H, "h"),
-        (US_PER_MIN, "m"),
-        (US_PER_S, "s"),
-        (US_PER_MS, "ms"),
-        (1, "µs"),
-    ];
+    let units = [(US_PER_D, "d"), (US_PER_H, "h"), (US_PER_MIN, "m"), (US_PER_S, "s"), (US_PER_MS, "ms"), (1, "µs")];
     let mut best: Option<String> = None;
     for (unit, name) in units {
         if n < unit {
@@ -388,15 +364,10 @@ mod tests {
     #[test]
     fn durations_reject_unknown_units_negatives_and_garbage() {
         let e = parse_duration("5 fortnights").unwrap_err();
-        assert!(
-            e.contains("unknown duration unit \"fortnights\"") && e.contains("ms"),
-            "{e}"
-        );
+        assert!(e.contains("unknown duration unit \"fortnights\"") && e.contains("ms"), "{e}");
         assert!(parse_duration("-5s").unwrap_err().contains("negative"));
         assert!(parse_duration("").is_err());
-        assert!(parse_duration("s")
-            .unwrap_err()
-            .contains("does not start with a number"));
+        assert!(parse_duration("s").unwrap_err().contains("does not start with a number"));
         assert!(parse_duration("1.2.3s").is_err());
         assert!(parse_duration("1e3s").is_err());
         assert!(parse_duration("nan s").is_err());
@@ -466,9 +437,7 @@ mod tests {
         let e = parse_bandwidth("100MB/s").unwrap_err();
         assert!(e.contains("bits per second") && e.contains("838.861Mbps"), "{e}");
         assert!(parse_bandwidth("5").unwrap_err().contains("needs a unit"));
-        assert!(parse_bandwidth("5 furlongs")
-            .unwrap_err()
-            .contains("unknown bandwidth unit"));
+        assert!(parse_bandwidth("5 furlongs").unwrap_err().contains("unknown bandwidth unit"));
     }
 
     #[test]

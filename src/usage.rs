@@ -23,14 +23,8 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [
-        Phase::Pull,
-        Phase::Create,
-        Phase::Startup,
-        Phase::Busy,
-        Phase::IdleKeepalive,
-        Phase::IdleReserved,
-    ];
+    pub const ALL: [Phase; 6] =
+        [Phase::Pull, Phase::Create, Phase::Startup, Phase::Busy, Phase::IdleKeepalive, Phase::IdleReserved];
     pub const COUNT: usize = 6;
 
     /// The name used in files and price sheets.
@@ -146,12 +140,7 @@ mod tests {
     #[test]
     fn a_1024_mb_instance_pulling_for_10_s_uses_10_gb_s() {
         let mut u = Usage::default();
-        let spec = Spec {
-            memory_mb: 1024,
-            milli_vcpu: 1000,
-            disk_mb: 512,
-            gpu_mb: 0,
-        };
+        let spec = Spec { memory_mb: 1024, milli_vcpu: 1000, disk_mb: 512, gpu_mb: 0 };
         u.add(Phase::Pull, &spec, 10_000_000);
         assert_eq!(u.gbs(Phase::Pull), 10.0);
         assert_eq!(u.vcpu_s(Phase::Pull), 10.0);
@@ -161,12 +150,7 @@ mod tests {
     #[test]
     fn a_month_of_ten_thousand_32_gb_instances_does_not_overflow() {
         let mut u = Usage::default();
-        let spec = Spec {
-            memory_mb: 32 * 1024,
-            milli_vcpu: 16_000,
-            disk_mb: 10 * 1024,
-            gpu_mb: 0,
-        };
+        let spec = Spec { memory_mb: 32 * 1024, milli_vcpu: 16_000, disk_mb: 10 * 1024, gpu_mb: 0 };
         let month: Micros = 31 * 86_400 * 1_000_000;
         for _ in 0..10_000 {
             u.add(Phase::Busy, &spec, month);

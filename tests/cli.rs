@@ -35,13 +35,7 @@ fn every_example_scenario_validates() {
     let mut args = vec!["validate"];
     args.extend(files.iter().map(|s| s.as_str()));
     let o = d.ok(&args);
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .filter(|l| l.starts_with("ok "))
-            .count(),
-        files.len()
-    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.starts_with("ok ")).count(), files.len());
 }
 
 #[test]
@@ -118,11 +112,7 @@ fn set_paths_that_do_not_exist_are_rejected() {
     let d = Dir::new();
     let q = example("quickstart.toml");
     let q = q.to_str().unwrap();
-    rejected(
-        &d,
-        &["run", q, "--set", "function.api.resrved=3"],
-        &["--set", "did you mean `reserved`"],
-    );
+    rejected(&d, &["run", q, "--set", "function.api.resrved=3"], &["--set", "did you mean `reserved`"]);
     rejected(&d, &["run", q, "--set", "function.nope.reserved=3"], &["--set", "nope"]);
     rejected(&d, &["run", q, "--set", "simulation.horizon"], &["--set"]);
 }

@@ -60,10 +60,7 @@ arrivals = {{ kind = "poisson", rate = "{rate}/s" }}
 
 /// Per-replication values of `f(row)` from summary.csv (function ALL).
 fn per_rep(csv: &Csv, f: impl Fn(&Vec<String>) -> f64) -> Vec<f64> {
-    csv.rows_where("function", "ALL")
-        .filter(|r| r[csv.col("replication")].parse::<u32>().is_ok())
-        .map(f)
-        .collect()
+    csv.rows_where("function", "ALL").filter(|r| r[csv.col("replication")].parse::<u32>().is_ok()).map(f).collect()
 }
 
 fn mean_se(xs: &[f64]) -> (f64, f64) {
@@ -77,10 +74,7 @@ fn assert_close(what: &str, xs: &[f64], exact: f64) {
     assert_eq!(xs.len(), 10);
     let (m, se) = mean_se(xs);
     let tol = T999_DF9 * se;
-    assert!(
-        (m - exact).abs() <= tol,
-        "{what}: simulated {m:.5} ± {tol:.5} (99.9%), exact {exact:.5}"
-    );
+    assert!((m - exact).abs() <= tol, "{what}: simulated {m:.5} ± {tol:.5} (99.9%), exact {exact:.5}");
     // the check has teeth: the interval is narrow against the value tested
     assert!(tol < 0.05 * exact, "{what}: interval {tol} too wide to test {exact}");
 }

@@ -19,11 +19,7 @@ fn two_runs_with_one_seed_give_byte_identical_files_and_another_seed_does_not() 
     run_example(&d, "fc-python-api.toml", "a", &short);
     run_example(&d, "fc-python-api.toml", "b", &short);
     for f in FILES {
-        assert_eq!(
-            d.read(&format!("a/{f}")),
-            d.read(&format!("b/{f}")),
-            "{f} differs between runs"
-        );
+        assert_eq!(d.read(&format!("a/{f}")), d.read(&format!("b/{f}")), "{f} differs between runs");
     }
     let mut other = short.to_vec();
     other.extend(["--seed", "99"]);
@@ -33,10 +29,7 @@ fn two_runs_with_one_seed_give_byte_identical_files_and_another_seed_does_not() 
 
 /// arrivals = completed + throttled + failed + timed out in queue + in flight, every row.
 fn assert_conserved(csv: &Csv) {
-    for r in csv
-        .rows_where("function", "ALL")
-        .filter(|r| r[1].parse::<u32>().is_ok())
-    {
+    for r in csv.rows_where("function", "ALL").filter(|r| r[1].parse::<u32>().is_ok()) {
         let n = |c: &str| csv.num(r, c);
         assert_eq!(
             n("requests"),
@@ -54,10 +47,8 @@ fn every_example_conserves_requests_and_its_files_agree() {
         run_example(&d, name, "o", &["--set", "simulation.horizon=4h"]);
         let summary = Csv::parse(&d.read("o/summary.csv"));
         assert_conserved(&summary);
-        let reps: Vec<&Vec<String>> = summary
-            .rows_where("function", "ALL")
-            .filter(|r| r[1].parse::<u32>().is_ok())
-            .collect();
+        let reps: Vec<&Vec<String>> =
+            summary.rows_where("function", "ALL").filter(|r| r[1].parse::<u32>().is_ok()).collect();
 
         // requests.csv: one row per request, outcomes match the counts
         let req = Csv::parse(&d.read("o/requests.csv"));
@@ -76,32 +67,21 @@ fn every_example_conserves_requests_and_its_files_agree() {
         assert_eq!(arrivals, total, "{name}: time-series arrivals");
         let gbs_ts: f64 = ts.rows.iter().map(|r| ts.num(r, "gbs_total")).sum();
         let gbs: f64 = reps.iter().map(|r| summary.num(r, "gbs_total")).sum();
-        assert!(
-            (gbs_ts - gbs).abs() <= 1e-6 * ts.rows.len() as f64 + 1e-6,
-            "{name}: {gbs_ts} vs {gbs}"
-        );
+        assert!((gbs_ts - gbs).abs() <= 1e-6 * ts.rows.len() as f64 + 1e-6, "{name}: {gbs_ts} vs {gbs}");
 
         // instances: their GB·s add up to the summary, and their count to instances_created
         let ins = Csv::parse(&d.read("o/instances.csv"));
         let created: f64 = reps.iter().map(|r| summary.num(r, "instances_created")).sum();
         assert_eq!(ins.rows.len() as f64, created, "{name}: one row per instance");
         let gbs_in: f64 = ins.rows.iter().map(|r| ins.num(r, "gbs_total")).sum();
-        assert!(
-            (gbs_in - gbs).abs() <= 1e-6 * ins.rows.len() as f64 + 1e-6,
-            "{name}: {gbs_in} vs {gbs}"
-        );
+        assert!((gbs_in - gbs).abs() <= 1e-6 * ins.rows.len() as f64 + 1e-6, "{name}: {gbs_in} vs {gbs}");
     }
 }
 
 #[test]
 fn replications_give_a_mean_and_a_95_percent_interval() {
     let d = Dir::new();
-    run_example(
-        &d,
-        "simfaas-readme.toml",
-        "o",
-        &["--set", "simulation.horizon=20000s", "--replications", "4"],
-    );
+    run_example(&d, "simfaas-readme.toml", "o", &["--set", "simulation.horizon=20000s", "--replications", "4"]);
     let csv = Csv::parse(&d.read("o/summary.csv"));
     let reps: Vec<f64> = csv
         .rows_where("function", "ALL")
@@ -110,18 +90,10 @@ fn replications_give_a_mean_and_a_95_percent_interval() {
         .collect();
     assert_eq!(reps.len(), 4);
     let mean = reps.iter().sum::<f64>() / 4.0;
-    let row = |label: &str| {
-        csv.rows_where("replication", label)
-            .find(|r| r[2] == "ALL")
-            .unwrap()
-            .clone()
-    };
+    let row = |label: &str| csv.rows_where("replication", label).find(|r| r[2] == "ALL").unwrap().clone();
     let m = csv.num(&row("mean"), "instances_mean");
     assert!((m - mean).abs() < 1e-4, "{m} vs {mean}"); // rows carry 4 decimals
-    let (lo, hi) = (
-        csv.num(&row("ci95_lo"), "instances_mean"),
-        csv.num(&row("ci95_hi"), "instances_mean"),
-    );
+    let (lo, hi) = (csv.num(&row("ci95_lo"), "instances_mean"), csv.num(&row("ci95_hi"), "instances_mean"));
     assert!(lo < m && m < hi);
     // half-width = t(3) · s / √4
     let s = (reps.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();

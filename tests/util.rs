@@ -19,9 +19,7 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Self {
-        Dir {
-            tmp: tempfile::tempdir().expect("temp dir"),
-        }
+        Dir { tmp: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn path(&self) -> &Path {
@@ -35,21 +33,13 @@ impl Dir {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_coldcost"))
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .expect("binary runs")
+        Command::new(env!("CARGO_BIN_EXE_coldcost")).args(args).current_dir(self.path()).output().expect("binary runs")
     }
 
     /// Run and insist on success.
     pub fn ok(&self, args: &[&str]) -> Output {
         let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "coldcost {args:?} failed:\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "coldcost {args:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
         o
     }
 
@@ -57,11 +47,7 @@ impl Dir {
     pub fn bad(&self, args: &[&str]) -> String {
         let o = self.run(args);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(
-            o.status.code(),
-            Some(2),
-            "coldcost {args:?} should exit 2; stderr:\n{err}"
-        );
+        assert_eq!(o.status.code(), Some(2), "coldcost {args:?} should exit 2; stderr:\n{err}");
         assert!(!err.contains("panicked"), "{err}");
         err
     }
@@ -81,18 +67,12 @@ impl Csv {
     pub fn parse(text: &str) -> Csv {
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let header = r.headers().expect("header").iter().map(String::from).collect();
-        let rows = r
-            .records()
-            .map(|x| x.expect("row").iter().map(String::from).collect())
-            .collect();
+        let rows = r.records().map(|x| x.expect("row").iter().map(String::from).collect()).collect();
         Csv { header, rows }
     }
 
     pub fn col(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name}"))
+        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
     }
 
     /// Rows where `column == value`.

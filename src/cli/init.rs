@@ -29,10 +29,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .into());
     }
     std::fs::write(&a.file, QUICKSTART).with_context(|| format!("cannot write {}", a.file.display()))?;
-    println!(
-        "wrote {} (edit it, then: coldcost run {})",
-        a.file.display(),
-        a.file.display()
-    );
+    println!("wrote {} (edit it, then: coldcost run {})", a.file.display(), a.file.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -47,30 +47,15 @@ pub fn load(file: Option<&PathBuf>, set: &[String], seed: Option<u64>, reps: Opt
     }
     let sc = match file {
         Some(path) => scenario::load(path, &set)?,
-        None => scenario::parse_str(
-            scenario::QUICKSTART,
-            "quickstart (built-in)",
-            &std::env::current_dir()?,
-            &set,
-        )?,
+        None => scenario::parse_str(scenario::QUICKSTART, "quickstart (built-in)", &std::env::current_dir()?, &set)?,
     };
     Ok(sc)
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let sc = load(a.scenario.as_ref(), &a.set, a.seed, a.replications)?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&sc.simulation.name));
-    let outcome = run::run(
-        &sc,
-        &out,
-        &Options {
-            requests: a.requests,
-            quiet: a.quiet,
-        },
-    )?;
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sc.simulation.name));
+    let outcome = run::run(&sc, &out, &Options { requests: a.requests, quiet: a.quiet })?;
     if !a.quiet {
         print!("{}", headline(&sc, &outcome));
     }
@@ -142,17 +127,9 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
             show(m("gbs_total"), 1),
         ));
     }
-    let names: Vec<String> = o
-        .files
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    let dir = o
-        .files
-        .first()
-        .and_then(|p| p.parent())
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let names: Vec<String> =
+        o.files.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    let dir = o.files.first().and_then(|p| p.parent()).map(|p| p.display().to_string()).unwrap_or_default();
     s.push_str(&format!("wrote {}/ {}\n", dir, names.join(", ")));
     s
 }

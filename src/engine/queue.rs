@@ -45,10 +45,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
-            seq: 0,
-        }
+        EventQueue { heap: BinaryHeap::with_capacity(1024), seq: 0 }
     }
 
     /// Schedule `event` at `time`.

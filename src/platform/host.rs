@@ -68,15 +68,7 @@ impl Host {
 
     /// Mark a layer as wanted (not yet downloading).
     pub fn add_wanted(&mut self, layer: u32, state: LayerState, now: Micros) {
-        self.layers.insert(
-            layer,
-            LayerEntry {
-                state,
-                refs: 0,
-                last_use: now,
-                size: 0,
-            },
-        );
+        self.layers.insert(layer, LayerEntry { state, refs: 0, last_use: now, size: 0 });
     }
 
     pub fn set_state(&mut self, layer: u32, state: LayerState) {
@@ -93,15 +85,7 @@ impl Host {
             e.size = size;
             e.last_use = now;
         } else {
-            self.layers.insert(
-                layer,
-                LayerEntry {
-                    state: LayerState::Cached,
-                    refs: 0,
-                    last_use: now,
-                    size,
-                },
-            );
+            self.layers.insert(layer, LayerEntry { state: LayerState::Cached, refs: 0, last_use: now, size });
         }
         self.cached_bytes += size;
         self.evict(layer, now, capacity, ttl)
@@ -119,11 +103,7 @@ impl Host {
                     continue;
                 }
                 // expired first (treated as oldest), then least recently used
-                let key = if now.saturating_sub(e.last_use) >= ttl {
-                    0
-                } else {
-                    e.last_use + 1
-                };
+                let key = if now.saturating_sub(e.last_use) >= ttl { 0 } else { e.last_use + 1 };
                 if victim.is_none_or(|(k, _)| key < k) {
                     victim = Some((key, id));
                 }

@@ -51,8 +51,6 @@ pub struct Instance {
     pub served: u64,
     /// When the instance last became idle (keep-alive counts from here).
     pub idle_since: Micros,
-    /// A keep-alive check is scheduled.
-    pub keepalive_armed: bool,
     /// Reserved scale-down: release as soon as it is idle.
     pub release_when_idle: bool,
     /// Layers `[0, cursor)` of the image are cached on the host and pinned by this instance.
@@ -84,7 +82,6 @@ impl Instance {
             times: [0; Phase::COUNT],
             served: 0,
             idle_since: 0,
-            keepalive_armed: false,
             release_when_idle: false,
             cursor: 0,
             in_starting: false,
@@ -140,11 +137,7 @@ impl Slab {
 
     /// Slots of live instances, in slot order.
     pub fn live(&self) -> impl Iterator<Item = u32> + '_ {
-        self.items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.state != State::Dead)
-            .map(|(s, _)| s as u32)
+        self.items.iter().enumerate().filter(|(_, i)| i.state != State::Dead).map(|(s, _)| s as u32)
     }
 
     #[inline]

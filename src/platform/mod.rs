@@ -45,10 +45,9 @@ pub enum Event {
         cold: bool,
         failed: bool,
     },
-    /// Check whether an idle on-demand instance's keep-alive ran out.
+    /// The oldest keep-alive deadline of function `func` is due.
     KeepAlive {
-        inst: u32,
-        gen: u32,
+        func: u32,
     },
     /// The instance must be ready by now.
     ReadyTimeout {
@@ -120,6 +119,9 @@ struct FnRt {
     starting: Vec<u32>,
     queue: VecDeque<Pending>,
     queue_timer_armed: bool,
+    /// Keep-alive deadlines of idle on-demand instances, oldest first: (deadline, slot, gen).
+    expiries: VecDeque<(Micros, u32, u32)>,
+    expiry_timer_armed: bool,
     live: u32,
     reserved_live: u32,
     reserved_target: u32,
@@ -267,6 +269,8 @@ impl<'a> Platform<'a> {
                     starting: Vec::new(),
                     queue: VecDeque::with_capacity((f.queue as usize).min(1 << 16)),
                     queue_timer_armed: false,
+                    expiries: VecDeque::new(),
+                    expiry_timer_armed: false,
                     live: 0,
                     reserved_live: 0,
                     reserved_target: 0,
@@ -335,13 +339,7 @@ impl<'a> Platform<'a> {
                 // a step at midnight is in force already; its next turn is tomorrow
                 let first = if s.at == 0 { DAY } else { s.at };
                 if first < self.horizon {
-                    q.push(
-                        first,
-                        Event::ReservedStep {
-                            func: f as u32,
-                            step: k as u32,
-                        },
-                    );
+                    q.push(first, Event::ReservedStep { func: f as u32, step: k as u32 });
                 }
             }
         }
@@ -388,9 +386,7 @@ impl<'a> Platform<'a> {
         while k < self.image_holders[img].len() {
             let h = self.image_holders[img][k];
             let host = &mut self.hosts[h as usize];
-            let holds = self.image_layers[img]
-                .iter()
-                .all(|&l| host.state(l, now, ttl) == Some(LayerState::Cached));
+            let holds = self.image_layers[img].iter().all(|&l| host.state(l, now, ttl) == Some(LayerState::Cached));
             if !holds {
                 self.image_holders[img].remove(k);
                 continue;
@@ -408,9 +404,7 @@ impl<'a> Platform<'a> {
             }
         }
         let start = self.rng.random_range(0..n);
-        (0..n)
-            .map(|d| (start + d) % n)
-            .find(|&h| self.hosts[h as usize].mem_free_mb >= mem)
+        (0..n).map(|d| (start + d) % n).find(|&h| self.hosts[h as usize].mem_free_mb >= mem)
     }
 
     /// Start a new instance of `f` (on-demand or reserved). None when no host has room.
@@ -437,10 +431,7 @@ impl<'a> Platform<'a> {
         self.insts.get_mut(i).in_starting = true;
         self.funcs[f as usize].starting.push(i);
         let gen = self.insts.get(i).gen;
-        q.push(
-            now + self.sc.platform.ready_timeout,
-            Event::ReadyTimeout { inst: i, gen },
-        );
+        q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
         self.begin_pull(i, now, q);
         Some(i)
     }
@@ -475,10 +466,7 @@ impl<'a> Platform<'a> {
             it.state = State::Pulling;
             it.pull_start = Some(now);
             let gen = it.gen;
-            q.push(
-                now + self.sc.platform.pull.manifest,
-                Event::ManifestDone { inst: i, gen },
-            );
+            q.push(now + self.sc.platform.pull.manifest, Event::ManifestDone { inst: i, gen });
         }
     }
 
@@ -504,10 +492,7 @@ impl<'a> Platform<'a> {
         if host.downloads_active < self.sc.platform.pull.parallel_layers {
             host.add_wanted(l, LayerState::Downloading, now);
             host.downloads_active += 1;
-            q.push(
-                now + self.sc.platform.pull.layer_overhead,
-                Event::OverheadDone { host: h, layer: l },
-            );
+            q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: l });
         } else {
             host.add_wanted(l, LayerState::Queued, now);
             host.download_queue.push_back(l);
@@ -544,10 +529,7 @@ impl<'a> Platform<'a> {
                 if host.layers.get(&next).map(|e| e.state) == Some(LayerState::Queued) {
                     host.set_state(next, LayerState::Downloading);
                     host.downloads_active += 1;
-                    q.push(
-                        now + self.sc.platform.pull.layer_overhead,
-                        Event::OverheadDone { host: h, layer: next },
-                    );
+                    q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: next });
                     break;
                 }
             }
@@ -691,11 +673,7 @@ impl<'a> Platform<'a> {
     fn make_available(&mut self, i: u32) {
         let it = self.insts.get(i);
         let fr = &mut self.funcs[it.func as usize];
-        let list = if it.reserved {
-            &mut fr.avail_reserved
-        } else {
-            &mut fr.avail_ondemand
-        };
+        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
         list.push_front(&mut self.insts.items, i);
     }
 
@@ -705,11 +683,7 @@ impl<'a> Platform<'a> {
             return;
         }
         let fr = &mut self.funcs[it.func as usize];
-        let list = if it.reserved {
-            &mut fr.avail_reserved
-        } else {
-            &mut fr.avail_ondemand
-        };
+        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
         list.remove(&mut self.insts.items, i);
     }
 
@@ -784,24 +758,12 @@ impl<'a> Platform<'a> {
         let f = self.insts.get(i).func as usize;
         self.funcs[f].stats.cold_starts += 1;
         self.series.row.cold_starts += 1;
-        let d = self.funcs[f]
-            .cold_service
-            .as_ref()
-            .expect("cold-serving needs cold_service")
-            .sample(&mut self.rng);
+        let d = self.funcs[f].cold_service.as_ref().expect("cold-serving needs cold_service").sample(&mut self.rng);
         let it = self.insts.get_mut(i);
         it.inflight = 1;
         self.funcs[f].stats.started += 1;
         let req = self.reqs.open(p.arrival, now);
-        q.push(
-            now + d,
-            Event::Done {
-                inst: i,
-                req,
-                cold: true,
-                failed: false,
-            },
-        );
+        q.push(now + d, Event::Done { inst: i, req, cold: true, failed: false });
     }
 
     /// Start executing `p` on ready instance `i` now.
@@ -818,21 +780,9 @@ impl<'a> Platform<'a> {
         fr.stats.started += 1;
         fr.stats.wait_sum_us += (now - p.arrival) as u128;
         let req = self.reqs.open(p.arrival, now);
-        q.push(
-            now + run,
-            Event::Done {
-                inst: i,
-                req,
-                cold,
-                failed,
-            },
-        );
+        q.push(now + run, Event::Done { inst: i, req, cold, failed });
         let full = it.inflight >= fr.concurrency;
-        let list = if it.reserved {
-            &mut fr.avail_reserved
-        } else {
-            &mut fr.avail_ondemand
-        };
+        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
         if it.in_avail {
             if full {
                 list.remove(&mut self.insts.items, i);
@@ -845,6 +795,9 @@ impl<'a> Platform<'a> {
     /// Give a freed slot to the oldest queued request that has not timed out.
     fn fill_from_queue(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
         let f = self.insts.get(i).func as usize;
+        if self.funcs[f].queue.is_empty() {
+            return;
+        }
         while self.insts.get(i).inflight < self.funcs[f].concurrency {
             self.expire_queue(f as u32, now);
             let Some(p) = self.funcs[f].queue.pop_front() else {
@@ -926,11 +879,7 @@ impl<'a> Platform<'a> {
         let it = self.insts.get(i);
         if it.in_avail {
             let fr = &mut self.funcs[f];
-            let list = if it.reserved {
-                &mut fr.avail_reserved
-            } else {
-                &mut fr.avail_ondemand
-            };
+            let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
             list.touch(&mut self.insts.items, i);
         } else if it.inflight < self.funcs[f].concurrency {
             self.make_available(i);
@@ -951,37 +900,46 @@ impl<'a> Platform<'a> {
         if it.reserved {
             return;
         }
-        let ka = self.funcs[it.func as usize].keep_alive;
+        let (f, gen) = (it.func, it.gen);
+        let fr = &mut self.funcs[f as usize];
+        let ka = fr.keep_alive;
         if ka == 0 {
             self.release(i, now, "keep_alive", q);
-        } else if !it.keepalive_armed {
-            let gen = it.gen;
-            self.insts.get_mut(i).keepalive_armed = true;
-            q.push(now + ka, Event::KeepAlive { inst: i, gen });
+            return;
+        }
+        // one function shares one keep-alive, so deadlines arrive in order: a FIFO, and one
+        // timer per function for its oldest entry, keep the event queue small
+        fr.expiries.push_back((now + ka, i, gen));
+        if !fr.expiry_timer_armed {
+            fr.expiry_timer_armed = true;
+            q.push(now + ka, Event::KeepAlive { func: f });
         }
     }
 
-    fn on_keepalive(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        let it = self.insts.get_mut(i);
-        it.keepalive_armed = false;
-        if it.state != State::Ready || it.inflight > 0 {
-            return; // busy again: went_idle re-arms later
-        }
-        let deadline = it.idle_since + self.funcs[it.func as usize].keep_alive;
-        if now >= deadline {
-            self.release(i, now, "keep_alive", q);
-        } else {
-            it.keepalive_armed = true;
-            let gen = it.gen;
-            q.push(deadline, Event::KeepAlive { inst: i, gen });
+    /// Release every instance whose keep-alive ran out by `now`, then time the oldest entry
+    /// still in force. An entry is in force while its instance is idle since that very idle
+    /// transition; others (used since, or gone) are dropped here without an event of their own.
+    fn on_keepalive(&mut self, f: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let fu = f as usize;
+        self.funcs[fu].expiry_timer_armed = false;
+        let ka = self.funcs[fu].keep_alive;
+        while let Some(&(deadline, i, gen)) = self.funcs[fu].expiries.front() {
+            let it = self.insts.get(i);
+            let in_force = it.gen == gen && it.state == State::Ready && it.inflight == 0 && it.idle_since + ka == deadline;
+            if in_force && deadline > now {
+                self.funcs[fu].expiry_timer_armed = true;
+                q.push(deadline, Event::KeepAlive { func: f });
+                return;
+            }
+            self.funcs[fu].expiries.pop_front();
+            if in_force {
+                self.release(i, now, "keep_alive", q);
+            }
         }
     }
 
     fn on_ready_timeout(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        if !matches!(
-            self.insts.get(i).state,
-            State::Pulling | State::Creating | State::Starting
-        ) {
+        if !matches!(self.insts.get(i).state, State::Pulling | State::Creating | State::Starting) {
             return;
         }
         // FunctionNotStarted: every request waiting on it fails
@@ -1065,10 +1023,7 @@ impl<'a> Platform<'a> {
             }
         }
         while self.funcs[fu].reserved_live > self.funcs[fu].reserved_target {
-            let idle = self.funcs[fu]
-                .avail_reserved
-                .iter(&self.insts.items)
-                .find(|&i| self.insts.get(i).inflight == 0);
+            let idle = self.funcs[fu].avail_reserved.iter(&self.insts.items).find(|&i| self.insts.get(i).inflight == 0);
             let victim = match idle {
                 Some(i) => Some(i),
                 None => self.insts.live().find(|&i| {
@@ -1108,15 +1063,8 @@ impl<'a> Platform<'a> {
         outcome: Outcome,
     ) {
         if self.wants_requests {
-            let row = RequestRow {
-                function: &self.funcs[f as usize].name,
-                arrival,
-                start,
-                end,
-                cold,
-                instance,
-                outcome,
-            };
+            let row =
+                RequestRow { function: &self.funcs[f as usize].name, arrival, start, end, cold, instance, outcome };
             self.sink.request(&row);
         }
     }
@@ -1231,17 +1179,8 @@ impl Handler for Platform<'_> {
             it.gen == gen && it.state != State::Dead
         };
         match event {
-            Event::Done {
-                inst,
-                req,
-                cold,
-                failed,
-            } => self.on_done(inst, req, cold, failed, now, q),
-            Event::KeepAlive { inst, gen } => {
-                if live(self, inst, gen) {
-                    self.on_keepalive(inst, now, q);
-                }
-            }
+            Event::Done { inst, req, cold, failed } => self.on_done(inst, req, cold, failed, now, q),
+            Event::KeepAlive { func } => self.on_keepalive(func, now, q),
             Event::ReadyTimeout { inst, gen } => {
                 if live(self, inst, gen) {
                     self.on_ready_timeout(inst, now, q);

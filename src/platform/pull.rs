@@ -70,12 +70,7 @@ impl Transfers {
     pub fn start(&mut self, now: Micros, host: u32, layer: u32, bytes: f64) {
         self.advance(now);
         self.per_host[host as usize] += 1;
-        self.items.push(Transfer {
-            host,
-            layer,
-            remaining: bytes,
-            rate: 0.0,
-        });
+        self.items.push(Transfer { host, layer, remaining: bytes, rate: 0.0 });
         self.recompute();
     }
 

@@ -17,11 +17,7 @@ pub struct AvailList {
 
 impl Default for AvailList {
     fn default() -> Self {
-        AvailList {
-            head: NIL,
-            tail: NIL,
-            len: 0,
-        }
+        AvailList { head: NIL, tail: NIL, len: 0 }
     }
 }
 
@@ -58,10 +54,7 @@ impl AvailList {
             let it = &mut insts[i as usize];
             debug_assert!(it.in_avail);
             it.in_avail = false;
-            (
-                std::mem::replace(&mut it.prev, NIL),
-                std::mem::replace(&mut it.next, NIL),
-            )
+            (std::mem::replace(&mut it.prev, NIL), std::mem::replace(&mut it.next, NIL))
         };
         if p != NIL {
             insts[p as usize].next = n;

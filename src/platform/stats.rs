@@ -129,12 +129,8 @@ impl FnStats {
         self.wait_sum_us += o.wait_sum_us;
         self.started += o.started;
         self.latency.add(&o.latency).expect("auto-resizing histograms merge");
-        self.cold_latency
-            .add(&o.cold_latency)
-            .expect("auto-resizing histograms merge");
-        self.warm_latency
-            .add(&o.warm_latency)
-            .expect("auto-resizing histograms merge");
+        self.cold_latency.add(&o.cold_latency).expect("auto-resizing histograms merge");
+        self.warm_latency.add(&o.warm_latency).expect("auto-resizing histograms merge");
         self.live_area += o.live_area;
         self.usage.merge(&o.usage);
     }
@@ -232,12 +228,10 @@ impl Sink for VecSink {
         self.buckets.push(row.clone());
     }
     fn instance(&mut self, r: &InstanceRow<'_>) {
-        self.instances
-            .push((r.id, r.function.to_string(), r.times, r.ended, r.end_reason, r.served));
+        self.instances.push((r.id, r.function.to_string(), r.times, r.ended, r.end_reason, r.served));
     }
     fn request(&mut self, r: &RequestRow<'_>) {
-        self.requests
-            .push((r.function.to_string(), r.arrival, r.start, r.end, r.cold, r.outcome));
+        self.requests.push((r.function.to_string(), r.arrival, r.start, r.end, r.cold, r.outcome));
     }
     fn wants_requests(&self) -> bool {
         self.keep_requests
@@ -259,19 +253,8 @@ pub struct Series {
 
 impl Series {
     pub fn new(bucket: Micros, horizon: Micros) -> Self {
-        let row = BucketRow {
-            start: 0,
-            end: bucket.min(horizon),
-            ..Default::default()
-        };
-        Series {
-            bucket,
-            horizon,
-            row,
-            count: [0; Phase::COUNT],
-            mb: [0; Phase::COUNT],
-            last: [0; Phase::COUNT],
-        }
+        let row = BucketRow { start: 0, end: bucket.min(horizon), ..Default::default() };
+        Series { bucket, horizon, row, count: [0; Phase::COUNT], mb: [0; Phase::COUNT], last: [0; Phase::COUNT] }
     }
 
     #[inline]
@@ -285,8 +268,15 @@ impl Series {
     }
 
     /// Close every bucket that ends at or before `now`.
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self, now: Micros, sink: &mut dyn Sink) {
+        if now >= self.row.end {
+            self.close_buckets(now, sink);
+        }
+    }
+
+    #[inline(never)]
+    fn close_buckets(&mut self, now: Micros, sink: &mut dyn Sink) {
         while now >= self.row.end && self.row.start < self.horizon {
             let end = self.row.end;
             for p in 0..Phase::COUNT {
@@ -294,11 +284,7 @@ impl Series {
             }
             sink.bucket(&self.row);
             let start = end;
-            self.row = BucketRow {
-                start,
-                end: (start + self.bucket).min(self.horizon),
-                ..Default::default()
-            };
+            self.row = BucketRow { start, end: (start + self.bucket).min(self.horizon), ..Default::default() };
         }
     }
 

@@ -11,13 +11,7 @@ const MB: u64 = 1 << 20;
 /// (1500 MB at 150 MB/s, nothing to download, no overheads); no workloads yet.
 pub(crate) fn base() -> Scenario {
     Scenario {
-        simulation: Simulation {
-            name: "t".into(),
-            horizon: 1000 * S,
-            seed: 7,
-            replications: 1,
-            bucket: 60 * S,
-        },
+        simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
         platform: sc_model::Platform {
             pricing: "fc3".into(),
             keep_alive: 60 * S,
@@ -42,12 +36,7 @@ pub(crate) fn base() -> Scenario {
         },
         images: vec![Image {
             name: "img".into(),
-            layers: vec![Layer {
-                id: "img#0".into(),
-                compressed: 0,
-                uncompressed: 1500 * MB,
-                files: 0,
-            }],
+            layers: vec![Layer { id: "img#0".into(), compressed: 0, uncompressed: 1500 * MB, files: 0 }],
         }],
         functions: vec![Function {
             name: "f".into(),
@@ -73,19 +62,11 @@ pub(crate) fn base() -> Scenario {
 
 /// One arrival at `at`.
 pub(crate) fn once(at: Micros) -> Workload {
-    Workload {
-        function: 0,
-        arrivals: Arrivals::Constant { interval: 1 << 50 },
-        from: at,
-        until: at + 1,
-    }
+    Workload { function: 0, arrivals: Arrivals::Constant { interval: 1 << 50 }, from: at, until: at + 1 }
 }
 
 fn run(sc: &Scenario) -> (FnStats, VecSink) {
-    let mut sink = VecSink {
-        keep_requests: true,
-        ..Default::default()
-    };
+    let mut sink = VecSink { keep_requests: true, ..Default::default() };
     let r = simulate(sc, 0, &mut sink, |_| {});
     let st = r.functions.into_iter().next().unwrap().1;
     assert_conserved(&st);
@@ -161,12 +142,7 @@ fn an_instance_that_misses_ready_timeout_fails_its_requests_and_serves_none() {
 fn keep_alive_zero_makes_every_request_cold() {
     let mut sc = base();
     sc.functions[0].keep_alive = 0;
-    sc.workloads.push(Workload {
-        function: 0,
-        arrivals: Arrivals::Poisson { rate: 0.05 },
-        from: 0,
-        until: 1000 * S,
-    });
+    sc.workloads.push(Workload { function: 0, arrivals: Arrivals::Poisson { rate: 0.05 }, from: 0, until: 1000 * S });
     let (st, _) = run(&sc);
     assert!(st.requests > 20);
     assert_eq!(st.cold_starts, st.requests);
@@ -282,14 +258,8 @@ fn a_reserved_schedule_scales_up_and_down_each_day() {
     let mut sc = base();
     sc.simulation.horizon = 2 * DAY;
     sc.functions[0].reserved = Reserved::Daily(vec![
-        ReservedStep {
-            at: 8 * 3600 * S,
-            count: 3,
-        },
-        ReservedStep {
-            at: 20 * 3600 * S,
-            count: 1,
-        },
+        ReservedStep { at: 8 * 3600 * S, count: 3 },
+        ReservedStep { at: 20 * 3600 * S, count: 1 },
     ]);
     let (st, sink) = run(&sc);
     // 1 at midnight (last step of the day), +2 at 08:00 on day 1 and day 2
@@ -306,12 +276,7 @@ fn time_series_buckets_add_up_to_the_summary() {
     let mut sc = base();
     sc.functions[0].concurrency = 4;
     sc.functions[0].reserved = Reserved::Fixed(1);
-    sc.workloads.push(Workload {
-        function: 0,
-        arrivals: Arrivals::Poisson { rate: 0.5 },
-        from: 0,
-        until: 1000 * S,
-    });
+    sc.workloads.push(Workload { function: 0, arrivals: Arrivals::Poisson { rate: 0.5 }, from: 0, until: 1000 * S });
     let (st, sink) = run(&sc);
     let arrivals: u64 = sink.buckets.iter().map(|b| b.arrivals).sum();
     assert_eq!(arrivals, st.requests);
@@ -331,10 +296,7 @@ fn time_series_buckets_add_up_to_the_summary() {
 #[ignore]
 fn speed_probe_simfaas_model() {
     let mut sc = base();
-    let secs: u64 = std::env::var("PROBE_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000_000);
+    let secs: u64 = std::env::var("PROBE_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
     sc.simulation.horizon = secs * S;
     sc.simulation.bucket = 3600 * S;
     sc.platform.pick = Pick::Newest;

@@ -46,13 +46,7 @@ impl CsvSink {
         instances: BufWriter<File>,
         requests: Option<BufWriter<File>>,
     ) -> Self {
-        CsvSink {
-            replication,
-            timeseries,
-            instances,
-            requests,
-            error: None,
-        }
+        CsvSink { replication, timeseries, instances, requests, error: None }
     }
 
     fn keep(&mut self, r: io::Result<()>) {

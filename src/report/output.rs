@@ -19,11 +19,7 @@ impl OutputDir {
     /// Create (if needed) the folder.
     pub fn create(dir: &Path) -> Result<Self> {
         fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
-        Ok(OutputDir {
-            dir: dir.to_path_buf(),
-            files: Vec::new(),
-            committed: false,
-        })
+        Ok(OutputDir { dir: dir.to_path_buf(), files: Vec::new(), committed: false })
     }
 
     pub fn dir(&self) -> &Path {
@@ -97,21 +93,14 @@ mod tests {
             out.write_all("a.csv", b"x\n").unwrap();
             assert!(!d.path().join("a.csv").exists());
         }
-        assert_eq!(
-            fs::read_dir(d.path()).unwrap().count(),
-            0,
-            "dropped: temporary files removed"
-        );
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0, "dropped: temporary files removed");
         let mut out = OutputDir::create(d.path()).unwrap();
         out.write_all("a.csv", b"x\n").unwrap();
         let (_, mut w) = out.scratch("rep1").unwrap();
         w.write_all(b"y").unwrap();
         drop(w);
         out.commit().unwrap();
-        let names: Vec<_> = fs::read_dir(d.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec!["a.csv"]);
     }
 }

@@ -181,11 +181,7 @@ pub fn render(scenario: &str, runs: &[RunResult]) -> String {
     }
     let stats: Vec<Vec<(f64, f64)>> = table
         .iter()
-        .map(|reps| {
-            (0..COLUMNS.len())
-                .map(|c| mean_ci(&reps.iter().map(|v| v[c]).collect::<Vec<_>>()))
-                .collect()
-        })
+        .map(|reps| (0..COLUMNS.len()).map(|c| mean_ci(&reps.iter().map(|v| v[c]).collect::<Vec<_>>())).collect())
         .collect();
     for (label, pick) in [("mean", 0), ("ci95_lo", -1), ("ci95_hi", 1)] {
         for (k, name) in names.iter().enumerate() {

@@ -47,10 +47,9 @@ impl LineMap {
             DeValue::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let name = match item.get_ref() {
-                        DeValue::Table(t) if named => t
-                            .iter()
-                            .find(|(k, _)| k.get_ref() == "name")
-                            .and_then(|(_, v)| v.get_ref().as_str()),
+                        DeValue::Table(t) if named => {
+                            t.iter().find(|(k, _)| k.get_ref() == "name").and_then(|(_, v)| v.get_ref().as_str())
+                        }
                         _ => None,
                     };
                     let elem = elem_path(here, i, name);
@@ -85,9 +84,7 @@ impl LineMap {
 
 /// Byte offsets at which each line starts.
 fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
+    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
 }
 
 /// 1-based line of a byte offset.

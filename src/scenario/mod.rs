@@ -36,16 +36,8 @@ use validate::{Ctx, Origins};
 pub const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
 
 /// Built-in price sheet names accepted by `platform.pricing`.
-pub const BUILTIN_PRICING: &[&str] = &[
-    "fc3",
-    "fc3-usd",
-    "fc2",
-    "lambda",
-    "lambda-arm",
-    "cloudrun",
-    "cloudrun-instance",
-    "azure-flex",
-];
+pub const BUILTIN_PRICING: &[&str] =
+    &["fc3", "fc3-usd", "fc2", "lambda", "lambda-arm", "cloudrun", "cloudrun-instance", "azure-flex"];
 
 /// Parse and validate. `source` names the file in messages (its stem is the default
 /// `simulation.name`, `quickstart` for the built-in text); `overrides` are `--set` strings `"key.path=value"`; `base_dir` resolves
@@ -54,21 +46,12 @@ pub fn parse_str(text: &str, source: &str, base_dir: &Path, overrides: &[String]
     let mut table: Table = text.parse().map_err(|e| toml_error(source, text, &e))?;
     let lines = LineMap::build(text);
     let set = overrides::apply(&mut table, overrides)?;
-    let mut ctx = Ctx {
-        source,
-        lines: &lines,
-        origins: Origins { set, profile: None },
-    };
+    let mut ctx = Ctx { source, lines: &lines, origins: Origins { set, profile: None } };
     schema::check(&table, schema::ROOT, "").map_err(|p| ctx.err(&p.path, p.message))?;
     let profile = merge_profile(&mut table, base_dir, &mut ctx)?;
-    let raw: RawScenario = Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| ctx.err("", e.message().to_string()))?;
-    let name = if text == QUICKSTART {
-        "quickstart".to_string()
-    } else {
-        default_name(source)
-    };
+    let raw: RawScenario =
+        Value::Table(table).try_into().map_err(|e: toml::de::Error| ctx.err("", e.message().to_string()))?;
+    let name = if text == QUICKSTART { "quickstart".to_string() } else { default_name(source) };
     validate::scenario(&raw, &ctx, &name, base_dir, profile)
 }
 
@@ -108,11 +91,7 @@ fn default_name(source: &str) -> String {
 /// scenario's, except those set by `--set`. Returns the profile's resolved path.
 fn merge_profile(table: &mut Table, base_dir: &Path, ctx: &mut Ctx<'_>) -> Result<Option<String>, InputError> {
     const KEY: &str = "platform.pull.profile";
-    let Some(v) = table
-        .get("platform")
-        .and_then(|p| p.get("pull"))
-        .and_then(|p| p.get("profile"))
-    else {
+    let Some(v) = table.get("platform").and_then(|p| p.get("pull")).and_then(|p| p.get("profile")) else {
         return Ok(None);
     };
     let Value::String(rel) = v else {

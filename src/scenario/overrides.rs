@@ -55,17 +55,11 @@ fn segments(key: &str) -> Result<Vec<String>, InputError> {
 
 fn apply_one(root: &mut Table, spec: &str) -> Result<String, InputError> {
     let Some((key, raw)) = spec.split_once('=') else {
-        return Err(err(
-            "",
-            format!("`{spec}` has no `=`; write KEY=VALUE, e.g. --set simulation.horizon=7d"),
-        ));
+        return Err(err("", format!("`{spec}` has no `=`; write KEY=VALUE, e.g. --set simulation.horizon=7d")));
     };
     let key = key.trim();
     if key.is_empty() {
-        return Err(err(
-            "",
-            format!("`{spec}` has no key before `=`; e.g. --set simulation.horizon=7d"),
-        ));
+        return Err(err("", format!("`{spec}` has no key before `=`; e.g. --set simulation.horizon=7d")));
     }
     let segs = segments(key)?;
     let value = parse_value(raw);
@@ -101,22 +95,15 @@ fn set_in_table(
         return Ok(here);
     }
     match &key.node {
-        Node::Leaf | Node::Choice(_) => Err(err(
-            &here,
-            format!(
-                "`{here}` is a single value; nothing can follow it (found `.{}`)",
-                rest.join(".")
-            ),
-        )),
+        Node::Leaf | Node::Choice(_) => {
+            Err(err(&here, format!("`{here}` is a single value; nothing can follow it (found `.{}`)", rest.join("."))))
+        }
         Node::Table(sub) => {
             let entry = table.entry(first.clone()).or_insert_with(|| Value::Table(Table::new()));
             let Value::Table(t) = entry else {
                 return Err(err(
                     &here,
-                    format!(
-                        "`{here}` is {} in the file, not a table; set it whole instead",
-                        describe(entry)
-                    ),
+                    format!("`{here}` is {} in the file, not a table; set it whole instead", describe(entry)),
                 ));
             };
             set_in_table(t, sub, &here, rest, value)
@@ -158,13 +145,7 @@ fn set_in_table(
             };
             set_in_table(t, sub, &elem_here, &rest[1..], value)
         }
-        Node::Tagged {
-            tag,
-            variants,
-            open,
-            example,
-            ..
-        } => {
+        Node::Tagged { tag, variants, open, example, .. } => {
             let Some(Value::Table(t)) = table.get_mut(first.as_str()) else {
                 return Err(err(
                     &here,
@@ -204,10 +185,7 @@ fn set_in_table(
 }
 
 fn elem_name(v: &Value) -> Option<String> {
-    v.as_table()
-        .and_then(|t| t.get("name"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    v.as_table().and_then(|t| t.get("name")).and_then(Value::as_str).map(str::to_string)
 }
 
 /// The element of `items` that `sel` (an index, or a name when `named`) picks.
@@ -220,11 +198,7 @@ fn select<'a>(
     let len = items.len();
     if let Ok(i) = sel.parse::<usize>() {
         if i >= len {
-            let range = if len == 0 {
-                "it is empty".to_string()
-            } else {
-                format!("valid indexes are 0..={}", len - 1)
-            };
+            let range = if len == 0 { "it is empty".to_string() } else { format!("valid indexes are 0..={}", len - 1) };
             return Err(err(
                 format!("{here}[{i}]"),
                 format!(
@@ -297,10 +271,7 @@ arrivals = { kind = "poisson", rate = "1/s" }
         assert_eq!(parse_value("512MB"), Value::String("512MB".into()));
         assert_eq!(parse_value("lambda"), Value::String("lambda".into()));
         assert!(matches!(parse_value("[1,2]"), Value::Array(a) if a.len() == 2));
-        assert!(matches!(
-            parse_value("{ kind = \"poisson\", rate = \"2/s\" }"),
-            Value::Table(_)
-        ));
+        assert!(matches!(parse_value("{ kind = \"poisson\", rate = \"2/s\" }"), Value::Table(_)));
         assert_eq!(parse_value("1\nx = 2"), Value::String("1\nx = 2".into()));
     }
 
@@ -314,10 +285,7 @@ arrivals = { kind = "poisson", rate = "1/s" }
     #[test]
     fn a_valid_key_absent_from_the_file_is_created_with_its_tables() {
         let mut t = table();
-        assert_eq!(
-            set(&mut t, "platform.pull.parallel_layers=6").unwrap(),
-            "platform.pull.parallel_layers"
-        );
+        assert_eq!(set(&mut t, "platform.pull.parallel_layers=6").unwrap(), "platform.pull.parallel_layers");
         assert_eq!(t["platform"]["pull"]["parallel_layers"].as_integer(), Some(6));
         set(&mut t, "platform.pull.acceleration.enabled=true").unwrap();
         assert_eq!(t["platform"]["pull"]["acceleration"]["enabled"].as_bool(), Some(true));
@@ -326,10 +294,7 @@ arrivals = { kind = "poisson", rate = "1/s" }
     #[test]
     fn functions_are_selected_by_name_or_by_index() {
         let mut t = table();
-        assert_eq!(
-            set(&mut t, "function.worker.memory=1GB").unwrap(),
-            "function.worker.memory"
-        );
+        assert_eq!(set(&mut t, "function.worker.memory=1GB").unwrap(), "function.worker.memory");
         assert_eq!(t["function"][1]["memory"].as_str(), Some("1GB"));
         assert_eq!(set(&mut t, "function.0.reserved=3").unwrap(), "function.api.reserved");
         assert_eq!(t["function"][0]["reserved"].as_integer(), Some(3));
@@ -338,26 +303,17 @@ arrivals = { kind = "poisson", rate = "1/s" }
     #[test]
     fn workloads_and_steps_are_selected_by_index_in_either_spelling() {
         let mut t = table();
-        assert_eq!(
-            set(&mut t, "workload.0.arrivals.rate=5/s").unwrap(),
-            "workload[0].arrivals.rate"
-        );
+        assert_eq!(set(&mut t, "workload.0.arrivals.rate=5/s").unwrap(), "workload[0].arrivals.rate");
         assert_eq!(t["workload"][0]["arrivals"]["rate"].as_str(), Some("5/s"));
         assert_eq!(set(&mut t, "workload[0].from=1h").unwrap(), "workload[0].from");
-        assert_eq!(
-            set(&mut t, "function.api.reserved.0.count=4").unwrap(),
-            "function.api.reserved[0].count"
-        );
+        assert_eq!(set(&mut t, "function.api.reserved.0.count=4").unwrap(), "function.api.reserved[0].count");
         assert_eq!(t["function"][0]["reserved"][0]["count"].as_integer(), Some(4));
     }
 
     #[test]
     fn a_distribution_parameter_can_be_set_inside_its_table() {
         let mut t = table();
-        assert_eq!(
-            set(&mut t, "function.api.exec.mean=200ms").unwrap(),
-            "function.api.exec.mean"
-        );
+        assert_eq!(set(&mut t, "function.api.exec.mean=200ms").unwrap(), "function.api.exec.mean");
         let e = set(&mut t, "function.worker.exec.mean=2s").unwrap_err();
         assert!(e.message.contains("set it whole"), "{e}");
     }
@@ -384,10 +340,7 @@ arrivals = { kind = "poisson", rate = "1/s" }
     fn an_unknown_function_name_lists_the_names() {
         let e = set(&mut table(), "function.apx.memory=1GB").unwrap_err();
         assert_eq!(e.path, "function.apx");
-        assert!(
-            e.message.contains("did you mean `api`?") && e.message.contains("api, worker"),
-            "{e}"
-        );
+        assert!(e.message.contains("did you mean `api`?") && e.message.contains("api, worker"), "{e}");
         let e = set(&mut table(), "image.nope.size=1GB").unwrap_err();
         assert!(e.message.contains("no image named `nope`"), "{e}");
     }
@@ -395,10 +348,7 @@ arrivals = { kind = "poisson", rate = "1/s" }
     #[test]
     fn an_index_out_of_range_says_the_valid_range() {
         let e = set(&mut table(), "workload.3.from=0s").unwrap_err();
-        assert!(
-            e.message.contains("index 3 is out of range") && e.message.contains("0..=0"),
-            "{e}"
-        );
+        assert!(e.message.contains("index 3 is out of range") && e.message.contains("0..=0"), "{e}");
         let e = set(&mut table(), "function.2.memory=1GB").unwrap_err();
         assert!(e.message.contains("0..=1"), "{e}");
     }

@@ -202,10 +202,7 @@ pub enum RawReserved {
 impl<'de> Deserialize<'de> for RawReserved {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Value::deserialize(d)? {
-            Value::Array(items) => Value::Array(items)
-                .try_into()
-                .map(RawReserved::Steps)
-                .map_err(D::Error::custom),
+            Value::Array(items) => Value::Array(items).try_into().map(RawReserved::Steps).map_err(D::Error::custom),
             other => Ok(RawReserved::Count(other)),
         }
     }
@@ -237,35 +234,13 @@ impl<'de> Deserialize<'de> for RawDist {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 pub enum RawDistTable {
-    Fixed {
-        value: Scalar,
-    },
-    Exp {
-        mean: Scalar,
-    },
-    Lognormal {
-        median: Scalar,
-        p99: Scalar,
-        mu: Scalar,
-        sigma: Scalar,
-    },
-    Gamma {
-        shape: Scalar,
-        mean: Scalar,
-        scale: Scalar,
-    },
-    Weibull {
-        shape: Scalar,
-        scale: Scalar,
-    },
-    Pareto {
-        shape: Scalar,
-        scale: Scalar,
-    },
-    Empirical {
-        percentiles: Scalar,
-        values: Scalar,
-    },
+    Fixed { value: Scalar },
+    Exp { mean: Scalar },
+    Lognormal { median: Scalar, p99: Scalar, mu: Scalar, sigma: Scalar },
+    Gamma { shape: Scalar, mean: Scalar, scale: Scalar },
+    Weibull { shape: Scalar, scale: Scalar },
+    Pareto { shape: Scalar, scale: Scalar },
+    Empirical { percentiles: Scalar, values: Scalar },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -71,13 +71,7 @@ const ARRIVALS: Node = Node::Tagged {
     example: "{ kind = \"poisson\", rate = \"2/s\" }",
 };
 
-pub const SIMULATION: &[Key] = &[
-    leaf("name"),
-    leaf("horizon"),
-    leaf("seed"),
-    leaf("replications"),
-    leaf("bucket"),
-];
+pub const SIMULATION: &[Key] = &[leaf("name"), leaf("horizon"), leaf("seed"), leaf("replications"), leaf("bucket")];
 
 pub const ACCELERATION: &[Key] = &[leaf("enabled"), leaf("fetch_fraction")];
 
@@ -89,10 +83,7 @@ pub const PULL: &[Key] = &[
     leaf("extract_rate"),
     leaf("extract_per_file"),
     leaf("parallel_layers"),
-    Key {
-        name: "acceleration",
-        node: Node::Table(ACCELERATION),
-    },
+    Key { name: "acceleration", node: Node::Table(ACCELERATION) },
     leaf("profile"),
 ];
 
@@ -101,36 +92,21 @@ pub const PICKS: &[&str] = &["mru", "newest", "least-loaded", "random"];
 pub const PLATFORM: &[Key] = &[
     leaf("pricing"),
     leaf("keep_alive"),
-    Key {
-        name: "pick",
-        node: Node::Choice(PICKS),
-    },
+    Key { name: "pick", node: Node::Choice(PICKS) },
     leaf("hosts"),
     leaf("host_memory"),
     leaf("cache_capacity"),
     leaf("cache_ttl"),
     leaf("ready_timeout"),
-    Key {
-        name: "container_create",
-        node: DIST,
-    },
-    Key {
-        name: "pull",
-        node: Node::Table(PULL),
-    },
+    Key { name: "container_create", node: DIST },
+    Key { name: "pull", node: Node::Table(PULL) },
 ];
 
 pub const LAYER: &[Key] = &[leaf("compressed"), leaf("uncompressed"), leaf("files"), leaf("id")];
 
 pub const IMAGE: &[Key] = &[
     leaf("name"),
-    Key {
-        name: "layers",
-        node: Node::Tables {
-            keys: LAYER,
-            named: false,
-        },
-    },
+    Key { name: "layers", node: Node::Tables { keys: LAYER, named: false } },
     leaf("size"),
     leaf("layer_count"),
     leaf("uncompressed_ratio"),
@@ -145,75 +121,28 @@ pub const FUNCTION: &[Key] = &[
     leaf("memory"),
     leaf("vcpu"),
     leaf("disk"),
-    Key {
-        name: "gpu",
-        node: Node::Table(GPU),
-    },
+    Key { name: "gpu", node: Node::Table(GPU) },
     leaf("concurrency"),
     leaf("max_instances"),
-    Key {
-        name: "reserved",
-        node: Node::CountOrSteps(RESERVED_STEP),
-    },
+    Key { name: "reserved", node: Node::CountOrSteps(RESERVED_STEP) },
     leaf("queue"),
     leaf("queue_timeout"),
     leaf("timeout"),
-    Key {
-        name: "startup",
-        node: DIST,
-    },
-    Key {
-        name: "exec",
-        node: DIST,
-    },
+    Key { name: "startup", node: DIST },
+    Key { name: "exec", node: DIST },
     leaf("keep_alive"),
-    Key {
-        name: "cold_service",
-        node: DIST,
-    },
+    Key { name: "cold_service", node: DIST },
 ];
 
-pub const WORKLOAD: &[Key] = &[
-    leaf("function"),
-    Key {
-        name: "arrivals",
-        node: ARRIVALS,
-    },
-    leaf("from"),
-    leaf("until"),
-];
+pub const WORKLOAD: &[Key] = &[leaf("function"), Key { name: "arrivals", node: ARRIVALS }, leaf("from"), leaf("until")];
 
 /// The top level of a scenario file.
 pub const ROOT: &[Key] = &[
-    Key {
-        name: "simulation",
-        node: Node::Table(SIMULATION),
-    },
-    Key {
-        name: "platform",
-        node: Node::Table(PLATFORM),
-    },
-    Key {
-        name: "image",
-        node: Node::Tables {
-            keys: IMAGE,
-            named: true,
-        },
-    },
-    Key {
-        name: "function",
-        node: Node::Tables {
-            keys: FUNCTION,
-            named: true,
-        },
-    },
-    Key {
-        name: "workload",
-        node: Node::Tables {
-            keys: WORKLOAD,
-            named: false,
-        },
-    },
+    Key { name: "simulation", node: Node::Table(SIMULATION) },
+    Key { name: "platform", node: Node::Table(PLATFORM) },
+    Key { name: "image", node: Node::Tables { keys: IMAGE, named: true } },
+    Key { name: "function", node: Node::Tables { keys: FUNCTION, named: true } },
+    Key { name: "workload", node: Node::Tables { keys: WORKLOAD, named: false } },
 ];
 
 /// A calibration profile's `[pull]`: the pull keys that are measurements.
@@ -228,16 +157,8 @@ pub const PROFILE_PULL: &[Key] = &[
 ];
 
 /// The top level of a calibration profile.
-pub const PROFILE_ROOT: &[Key] = &[
-    Key {
-        name: "pull",
-        node: Node::Table(PROFILE_PULL),
-    },
-    Key {
-        name: "container_create",
-        node: DIST,
-    },
-];
+pub const PROFILE_ROOT: &[Key] =
+    &[Key { name: "pull", node: Node::Table(PROFILE_PULL) }, Key { name: "container_create", node: DIST }];
 
 /// A schema failure: the key path and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,10 +168,7 @@ pub struct Problem {
 }
 
 fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem {
-        path: path.into(),
-        message: message.into(),
-    }
+    Problem { path: path.into(), message: message.into() }
 }
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
@@ -285,11 +203,7 @@ pub fn choices<'a, I>(word: &str, candidates: I, label: &str) -> String
 where
     I: IntoIterator<Item = &'a str> + Clone,
 {
-    format!(
-        "{} ({label}: {})",
-        did_you_mean(word, candidates.clone()),
-        list(candidates)
-    )
+    format!("{} ({label}: {})", did_you_mean(word, candidates.clone()), list(candidates))
 }
 
 /// `a, b, c`.
@@ -310,9 +224,7 @@ pub fn elem_path(array_path: &str, index: usize, name: Option<&str>) -> String {
 /// and not all digits (that would read as an index).
 pub fn usable_name(n: &str) -> bool {
     !n.is_empty()
-        && !n
-            .chars()
-            .any(|c| c == '.' || c == '[' || c == ']' || c == '=' || c.is_whitespace())
+        && !n.chars().any(|c| c == '.' || c == '[' || c == ']' || c == '=' || c.is_whitespace())
         && !n.chars().all(|c| c.is_ascii_digit())
 }
 
@@ -540,12 +452,7 @@ mod tests {
     fn a_misspelt_key_gets_a_suggestion_and_the_allowed_list() {
         let p = check_str("[platform]\nhots = 3\n").unwrap_err();
         assert_eq!(p.path, "platform.hots");
-        assert!(
-            p.message
-                .starts_with("unknown key `hots` in [platform]; did you mean `hosts`?"),
-            "{}",
-            p.message
-        );
+        assert!(p.message.starts_with("unknown key `hots` in [platform]; did you mean `hosts`?"), "{}", p.message);
         assert!(p.message.contains("allowed: pricing, keep_alive"), "{}", p.message);
     }
 
@@ -559,8 +466,7 @@ mod tests {
     fn an_unknown_section_is_named_as_a_section() {
         let p = check_str("[simulaton]\nhorizon = \"1d\"\n").unwrap_err();
         assert!(
-            p.message
-                .contains("unknown section `simulaton` in the top level; did you mean `simulation`?"),
+            p.message.contains("unknown section `simulaton` in the top level; did you mean `simulation`?"),
             "{}",
             p.message
         );

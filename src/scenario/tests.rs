@@ -97,10 +97,7 @@ fn the_quickstart_is_the_documented_fc_api() {
     assert_eq!(s.images[0].uncompressed_bytes(), 1 << 30);
     assert_eq!(s.images[0].compressed_bytes(), 380 << 20);
     let f = &s.functions[0];
-    assert_eq!(
-        (f.memory_mb, f.milli_vcpu, f.concurrency, f.max_instances),
-        (1024, 1000, 10, 100)
-    );
+    assert_eq!((f.memory_mb, f.milli_vcpu, f.concurrency, f.max_instances), (1024, 1000, 10, 100));
     assert_eq!(f.reserved, Reserved::Fixed(2));
     assert_eq!(f.keep_alive, 60 * MICROS_PER_SECOND);
     match f.startup {
@@ -149,14 +146,8 @@ fn the_python_example_shares_its_base_layers_and_has_a_reserved_schedule() {
     assert_eq!(
         api.reserved,
         Reserved::Daily(vec![
-            ReservedStep {
-                at: 8 * 3600 * MICROS_PER_SECOND,
-                count: 4
-            },
-            ReservedStep {
-                at: 20 * 3600 * MICROS_PER_SECOND,
-                count: 1
-            },
+            ReservedStep { at: 8 * 3600 * MICROS_PER_SECOND, count: 4 },
+            ReservedStep { at: 20 * 3600 * MICROS_PER_SECOND, count: 1 },
         ])
     );
     assert!(matches!(s.workloads[0].arrivals, Arrivals::Bursty { .. }));
@@ -170,13 +161,7 @@ fn a_minimal_scenario_gets_every_default() {
     let sec = MICROS_PER_SECOND;
     assert_eq!(
         s.simulation,
-        Simulation {
-            name: "test".into(),
-            horizon: 86_400 * sec,
-            seed: 1,
-            replications: 1,
-            bucket: 60 * sec
-        }
+        Simulation { name: "test".into(), horizon: 86_400 * sec, seed: 1, replications: 1, bucket: 60 * sec }
     );
     let p = &s.platform;
     assert_eq!(p.pricing, "fc3");
@@ -208,10 +193,7 @@ fn a_minimal_scenario_gets_every_default() {
     assert_eq!(f.gpu, None);
     assert_eq!((f.concurrency, f.max_instances, f.queue), (1, 100, 0));
     assert_eq!(f.reserved, Reserved::Fixed(0));
-    assert_eq!(
-        (f.queue_timeout, f.timeout, f.keep_alive),
-        (60 * sec, 60 * sec, 60 * sec)
-    );
+    assert_eq!((f.queue_timeout, f.timeout, f.keep_alive), (60 * sec, 60 * sec, 60 * sec));
     assert_eq!(f.cold_service, None);
     assert!(s.workloads.is_empty());
 }
@@ -222,10 +204,7 @@ fn a_size_image_is_split_evenly_with_the_remainder_on_the_first_layer() {
     let l = &s.images[0].layers;
     assert_eq!(l.iter().map(|l| l.compressed).collect::<Vec<_>>(), [4, 3, 3]);
     assert_eq!(l.iter().map(|l| l.uncompressed).collect::<Vec<_>>(), [8, 6, 6]);
-    assert_eq!(
-        l.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
-        ["api#0", "api#1", "api#2"]
-    );
+    assert_eq!(l.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(), ["api#0", "api#1", "api#2"]);
 }
 
 #[test]
@@ -237,14 +216,7 @@ fn a_size_image_defaults_to_one_layer_two_and_a_half_times_larger_uncompressed()
 
 #[test]
 fn the_default_vcpu_is_half_the_memory_in_gb_to_the_nearest_twentieth() {
-    for (mem, milli) in [
-        ("128MB", 50),
-        ("192MB", 100),
-        ("512MB", 250),
-        ("1GB", 500),
-        ("3GB", 1500),
-        ("32GB", 16000),
-    ] {
+    for (mem, milli) in [("128MB", 50), ("192MB", 100), ("512MB", 250), ("1GB", 500), ("3GB", 1500), ("32GB", 16000)] {
         let s = ok(&function_with(&format!("memory = \"{mem}\"")));
         assert_eq!(s.functions[0].milli_vcpu, milli, "{mem}");
     }
@@ -285,19 +257,12 @@ fn an_unknown_key_gets_a_did_you_mean_and_its_line() {
     );
     assert!(e.message.contains("allowed: pricing"), "{e}");
     assert_eq!(e.line, Some(MIN.lines().count() + 3), "{e}");
-    assert!(e.to_string().starts_with(&format!(
-        "test.toml:{}: platform.hots: unknown key",
-        MIN.lines().count() + 3
-    )));
+    assert!(e.to_string().starts_with(&format!("test.toml:{}: platform.hots: unknown key", MIN.lines().count() + 3)));
 }
 
 #[test]
 fn an_unknown_key_in_a_function_is_found_by_the_functions_name() {
-    let e = fails(
-        &function_with("memroy = \"1GB\""),
-        "function.api.memroy",
-        "did you mean `memory`?",
-    );
+    let e = fails(&function_with("memroy = \"1GB\""), "function.api.memroy", "did you mean `memory`?");
     assert_eq!(e.line, Some(10));
 }
 
@@ -312,20 +277,12 @@ fn an_unknown_distribution_is_named_with_a_suggestion() {
 
 #[test]
 fn a_number_where_a_duration_is_expected_shows_the_string_form() {
-    fails(
-        &section("simulation", "horizon = 600"),
-        "simulation.horizon",
-        "e.g. \"600s\"",
-    );
+    fails(&section("simulation", "horizon = 600"), "simulation.horizon", "e.g. \"600s\"");
 }
 
 #[test]
 fn a_string_where_a_number_is_expected_says_to_drop_the_quotes() {
-    fails(
-        &section("simulation", "replications = \"3\""),
-        "simulation.replications",
-        "without quotes",
-    );
+    fails(&section("simulation", "replications = \"3\""), "simulation.replications", "without quotes");
 }
 
 #[test]
@@ -337,42 +294,18 @@ fn a_single_bracket_function_table_says_to_double_the_brackets() {
 
 #[test]
 fn simulation_values_are_checked() {
-    fails(
-        &section("simulation", "horizon = \"0s\""),
-        "simulation.horizon",
-        "more than 0s",
-    );
-    fails(
-        &section("simulation", "horizon = \"600\""),
-        "simulation.horizon",
-        "needs a unit",
-    );
+    fails(&section("simulation", "horizon = \"0s\""), "simulation.horizon", "more than 0s");
+    fails(&section("simulation", "horizon = \"600\""), "simulation.horizon", "needs a unit");
     fails(&section("simulation", "seed = -1"), "simulation.seed", "at least 0");
-    fails(
-        &section("simulation", "replications = 0"),
-        "simulation.replications",
-        "1..=1000",
-    );
-    fails(
-        &section("simulation", "replications = 1001"),
-        "simulation.replications",
-        "1..=1000",
-    );
+    fails(&section("simulation", "replications = 0"), "simulation.replications", "1..=1000");
+    fails(&section("simulation", "replications = 1001"), "simulation.replications", "1..=1000");
     fails(
         &section("simulation", "horizon = \"1h\"\nbucket = \"2h\""),
         "simulation.bucket",
         "longer than the horizon 1h",
     );
-    fails(
-        &section("simulation", "bucket = \"0s\""),
-        "simulation.bucket",
-        "more than 0s",
-    );
-    fails(
-        &section("simulation", "name = \"a/b\""),
-        "simulation.name",
-        "report folder",
-    );
+    fails(&section("simulation", "bucket = \"0s\""), "simulation.bucket", "more than 0s");
+    fails(&section("simulation", "name = \"a/b\""), "simulation.name", "report folder");
     fails(&section("simulation", "name = 3"), "simulation.name", "is a string");
 }
 
@@ -380,11 +313,7 @@ fn simulation_values_are_checked() {
 
 #[test]
 fn an_unknown_pricing_sheet_lists_the_built_ins() {
-    let e = fails(
-        &section("platform", "pricing = \"fc33\""),
-        "platform.pricing",
-        "did you mean `fc3`?",
-    );
+    let e = fails(&section("platform", "pricing = \"fc33\""), "platform.pricing", "did you mean `fc3`?");
     assert!(e.message.contains("fc3, fc3-usd, fc2, lambda"), "{e}");
 }
 
@@ -392,13 +321,7 @@ fn an_unknown_pricing_sheet_lists_the_built_ins() {
 fn a_pricing_file_is_found_relative_to_the_scenario() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("mine.toml"), "").unwrap();
-    let s = parse_str(
-        &section("platform", "pricing = \"mine.toml\""),
-        "x.toml",
-        dir.path(),
-        &[],
-    )
-    .unwrap();
+    let s = parse_str(&section("platform", "pricing = \"mine.toml\""), "x.toml", dir.path(), &[]).unwrap();
     assert_eq!(s.platform.pricing, dir.path().join("mine.toml").display().to_string());
     let s = parse_str(&section("platform", "pricing = \"lambda\""), "x.toml", dir.path(), &[]).unwrap();
     assert_eq!(s.platform.pricing, "lambda");
@@ -406,61 +329,21 @@ fn a_pricing_file_is_found_relative_to_the_scenario() {
 
 #[test]
 fn platform_values_are_checked() {
-    fails(
-        &section("platform", "pick = \"newset\""),
-        "platform.pick",
-        "did you mean `newest`?",
-    );
+    fails(&section("platform", "pick = \"newset\""), "platform.pick", "did you mean `newest`?");
     fails(&section("platform", "hosts = 0"), "platform.hosts", "out of range");
-    fails(
-        &section("platform", "keep_alive = 60"),
-        "platform.keep_alive",
-        "\"60s\"",
-    );
-    fails(
-        &section("platform", "host_memory = \"1.5KB\""),
-        "platform.host_memory",
-        "whole number of MB",
-    );
-    fails(
-        &section("platform", "ready_timeout = \"0s\""),
-        "platform.ready_timeout",
-        "more than 0s",
-    );
-    fails(
-        &section("platform", "cache_capacity = \"lots\""),
-        "platform.cache_capacity",
-        "does not start with a number",
-    );
-    fails(
-        &section("platform", "container_create = { dist = \"exp\" }"),
-        "platform.container_create.mean",
-        "missing",
-    );
+    fails(&section("platform", "keep_alive = 60"), "platform.keep_alive", "\"60s\"");
+    fails(&section("platform", "host_memory = \"1.5KB\""), "platform.host_memory", "whole number of MB");
+    fails(&section("platform", "ready_timeout = \"0s\""), "platform.ready_timeout", "more than 0s");
+    fails(&section("platform", "cache_capacity = \"lots\""), "platform.cache_capacity", "does not start with a number");
+    fails(&section("platform", "container_create = { dist = \"exp\" }"), "platform.container_create.mean", "missing");
 }
 
 #[test]
 fn pull_values_are_checked() {
-    fails(
-        &section("platform.pull", "host_bandwidth = \"100MB/s\""),
-        "platform.pull.host_bandwidth",
-        "bits per second",
-    );
-    fails(
-        &section("platform.pull", "host_bandwidth = \"0Gbps\""),
-        "platform.pull.host_bandwidth",
-        "more than 0",
-    );
-    fails(
-        &section("platform.pull", "extract_rate = \"1Gbps\""),
-        "platform.pull.extract_rate",
-        "bits per second",
-    );
-    fails(
-        &section("platform.pull", "parallel_layers = 65"),
-        "platform.pull.parallel_layers",
-        "1..=64",
-    );
+    fails(&section("platform.pull", "host_bandwidth = \"100MB/s\""), "platform.pull.host_bandwidth", "bits per second");
+    fails(&section("platform.pull", "host_bandwidth = \"0Gbps\""), "platform.pull.host_bandwidth", "more than 0");
+    fails(&section("platform.pull", "extract_rate = \"1Gbps\""), "platform.pull.extract_rate", "bits per second");
+    fails(&section("platform.pull", "parallel_layers = 65"), "platform.pull.parallel_layers", "1..=64");
     fails(
         &section("platform.pull", "acceleration = { fetch_fraction = 0 }"),
         "platform.pull.acceleration.fetch_fraction",
@@ -477,23 +360,14 @@ fn pull_values_are_checked() {
 fn acceleration_gives_a_fetch_fraction_only_when_enabled() {
     let s = ok(&section("platform.pull", "acceleration = { enabled = true }"));
     assert_eq!(s.platform.pull.fetch_fraction, Some(0.065));
-    let s = ok(&section(
-        "platform.pull",
-        "acceleration = { enabled = false, fetch_fraction = 0.2 }",
-    ));
+    let s = ok(&section("platform.pull", "acceleration = { enabled = false, fetch_fraction = 0.2 }"));
     assert_eq!(s.platform.pull.fetch_fraction, None);
 }
 
 #[test]
 fn a_scenario_can_set_the_new_pull_keys() {
-    let s = ok(&section(
-        "platform.pull",
-        "manifest = \"15ms\"\nextract_per_file = \"0.3ms\"",
-    ));
-    assert_eq!(
-        (s.platform.pull.manifest, s.platform.pull.extract_per_file),
-        (15_000, 300)
-    );
+    let s = ok(&section("platform.pull", "manifest = \"15ms\"\nextract_per_file = \"0.3ms\""));
+    assert_eq!((s.platform.pull.manifest, s.platform.pull.extract_per_file), (15_000, 300));
 }
 
 // ---------------------------------------------------------------- images
@@ -501,16 +375,8 @@ fn a_scenario_can_set_the_new_pull_keys() {
 #[test]
 fn image_rules_are_checked() {
     fails("[[image]]\nsize = \"1MB\"\n", "image[0].name", "`name` is missing");
-    fails(
-        "[[image]]\nname = \"a.b\"\nsize = \"1MB\"\n",
-        "image[0].name",
-        "not usable",
-    );
-    fails(
-        &format!("{MIN}\n[[image]]\nname = \"api\"\nsize = \"1MB\"\n"),
-        "image.api.name",
-        "used twice",
-    );
+    fails("[[image]]\nname = \"a.b\"\nsize = \"1MB\"\n", "image[0].name", "not usable");
+    fails(&format!("{MIN}\n[[image]]\nname = \"api\"\nsize = \"1MB\"\n"), "image.api.name", "used twice");
     fails(
         &image_with("size = \"1MB\"\nlayers = [{ compressed = \"1MB\", uncompressed = \"2MB\" }]"),
         "image.api.size",
@@ -518,11 +384,7 @@ fn image_rules_are_checked() {
     );
     fails(&image_with(""), "image.api", "needs `layers");
     fails(&image_with("layers = []"), "image.api.layers", "at least one layer");
-    fails(
-        &image_with("layers = [{ compressed = \"1MB\" }]"),
-        "image.api.layers[0].uncompressed",
-        "missing",
-    );
+    fails(&image_with("layers = [{ compressed = \"1MB\" }]"), "image.api.layers[0].uncompressed", "missing");
     fails(
         &image_with("layers = [{ compressed = 1, uncompressed = \"2MB\" }]"),
         "image.api.layers[0].compressed",
@@ -538,16 +400,8 @@ fn image_rules_are_checked() {
         "image.api.layer_count",
         "goes with `size`",
     );
-    fails(
-        &image_with("size = \"1MB\"\nlayer_count = 0"),
-        "image.api.layer_count",
-        "out of range",
-    );
-    fails(
-        &image_with("size = \"1MB\"\nuncompressed_ratio = 0"),
-        "image.api.uncompressed_ratio",
-        "more than 0",
-    );
+    fails(&image_with("size = \"1MB\"\nlayer_count = 0"), "image.api.layer_count", "out of range");
+    fails(&image_with("size = \"1MB\"\nuncompressed_ratio = 0"), "image.api.uncompressed_ratio", "more than 0");
     fails(
         &image_with("layers = [{ id = \"x\", compressed = \"1MB\", uncompressed = \"2MB\" }, { id = \"x\", compressed = \"1MB\", uncompressed = \"2MB\" }]"),
         "image.api.layers[1].id",
@@ -559,15 +413,7 @@ fn image_rules_are_checked() {
 fn explicit_layers_keep_their_sizes_files_and_default_ids() {
     let s = ok(&image_with("layers = [{ compressed = \"1MB\", uncompressed = \"0.5MB\", files = 7 }, { id = \"base\", compressed = \"0B\", uncompressed = \"0B\" }]"));
     let l = &s.images[0].layers;
-    assert_eq!(
-        l[0],
-        Layer {
-            id: "api#0".into(),
-            compressed: 1 << 20,
-            uncompressed: 1 << 19,
-            files: 7
-        }
-    );
+    assert_eq!(l[0], Layer { id: "api#0".into(), compressed: 1 << 20, uncompressed: 1 << 19, files: 7 });
     assert_eq!(l[1].id, "base");
 }
 
@@ -593,11 +439,8 @@ fn function_names_and_images_are_checked() {
         "function.api.name",
         "used twice",
     );
-    let e = fails(
-        &function_with("image = \"apx\""),
-        "function.api.image",
-        "no image named \"apx\"; did you mean `api`?",
-    );
+    let e =
+        fails(&function_with("image = \"apx\""), "function.api.image", "no image named \"apx\"; did you mean `api`?");
     assert!(e.message.contains("images: api"), "{e}");
     fails(
         &MIN.replace("name = \"api\"\nstartup", "name = \"web\"\nstartup"),
@@ -614,21 +457,9 @@ fn memory_follows_fc_limits() {
         "function.api.memory",
         "memory 100MB is below the minimum 128MB (FC allows 128MB..32GB in 64MB steps)",
     );
-    fails(
-        &function_with("memory = \"33GB\""),
-        "function.api.memory",
-        "above the maximum 32GB",
-    );
-    fails(
-        &function_with("memory = \"1000MB\""),
-        "function.api.memory",
-        "not a multiple of 64MB",
-    );
-    fails(
-        &function_with("memory = \"1000MB\""),
-        "function.api.memory",
-        "nearest: 960MB or 1024MB",
-    );
+    fails(&function_with("memory = \"33GB\""), "function.api.memory", "above the maximum 32GB");
+    fails(&function_with("memory = \"1000MB\""), "function.api.memory", "not a multiple of 64MB");
+    fails(&function_with("memory = \"1000MB\""), "function.api.memory", "nearest: 960MB or 1024MB");
     fails(&function_with("memory = 1024"), "function.api.memory", "\"1024MB\"");
     let text = function_with("memory = \"2GB\"") + "\n[platform]\nhost_memory = \"1GB\"\n";
     fails(&text, "function.api.memory", "more than platform.host_memory 1GB");
@@ -640,28 +471,12 @@ fn vcpu_follows_fc_steps_and_ratio() {
     assert_eq!(s.functions[0].milli_vcpu, 1350);
     let s = ok(&function_with("memory = \"2GB\"\nvcpu = 2"));
     assert_eq!(s.functions[0].milli_vcpu, 2000);
-    fails(
-        &function_with("vcpu = 0.33"),
-        "function.api.vcpu",
-        "not a multiple of 0.05",
-    );
+    fails(&function_with("vcpu = 0.33"), "function.api.vcpu", "not a multiple of 0.05");
     fails(&function_with("vcpu = 0"), "function.api.vcpu", "0.05..16");
-    fails(
-        &function_with("memory = \"32GB\"\nvcpu = 17"),
-        "function.api.vcpu",
-        "0.05..16",
-    );
-    let e = fails(
-        &function_with("memory = \"1GB\"\nvcpu = 2"),
-        "function.api.vcpu",
-        "between 1:1 and 1:4",
-    );
+    fails(&function_with("memory = \"32GB\"\nvcpu = 17"), "function.api.vcpu", "0.05..16");
+    let e = fails(&function_with("memory = \"1GB\"\nvcpu = 2"), "function.api.vcpu", "between 1:1 and 1:4");
     assert!(e.message.contains("vcpu must be 0.25..1.00"), "{e}");
-    fails(
-        &function_with("memory = \"4GB\"\nvcpu = 0.5"),
-        "function.api.vcpu",
-        "between 1:1 and 1:4",
-    );
+    fails(&function_with("memory = \"4GB\"\nvcpu = 0.5"), "function.api.vcpu", "between 1:1 and 1:4");
     fails(&function_with("vcpu = \"1\""), "function.api.vcpu", "without quotes");
 }
 
@@ -674,23 +489,13 @@ fn disk_is_one_of_fcs_two_sizes() {
 #[test]
 fn gpu_memory_is_whole_gigabytes() {
     let s = ok(&function_with("gpu = { kind = \"ada\", memory = \"16GB\" }"));
-    assert_eq!(
-        s.functions[0].gpu,
-        Some(Gpu {
-            kind: "ada".into(),
-            memory_mb: 16384
-        })
-    );
+    assert_eq!(s.functions[0].gpu, Some(Gpu { kind: "ada".into(), memory_mb: 16384 }));
     fails(
         &function_with("gpu = { kind = \"ada\", memory = \"1.5GB\" }"),
         "function.api.gpu.memory",
         "whole number of GB",
     );
-    fails(
-        &function_with("gpu = { memory = \"1GB\" }"),
-        "function.api.gpu.kind",
-        "missing",
-    );
+    fails(&function_with("gpu = { memory = \"1GB\" }"), "function.api.gpu.kind", "missing");
 }
 
 #[test]
@@ -698,63 +503,28 @@ fn image_size_limits_depend_on_the_gpu() {
     let big = |size: &str, gpu: bool| {
         let text = image_with(&format!("size = \"{size}\"\nuncompressed_ratio = 1"));
         if gpu {
-            text.replace(
-                "exec = \"100ms\"",
-                "exec = \"100ms\"\ngpu = { kind = \"ada\", memory = \"16GB\" }",
-            )
+            text.replace("exec = \"100ms\"", "exec = \"100ms\"\ngpu = { kind = \"ada\", memory = \"16GB\" }")
         } else {
             text
         }
     };
     ok(&big("10GB", false));
-    fails(
-        &big("11GB", false),
-        "function.api.image",
-        "FC allows at most 10 GB uncompressed for CPU functions",
-    );
+    fails(&big("11GB", false), "function.api.image", "FC allows at most 10 GB uncompressed for CPU functions");
     ok(&big("12GB", true));
-    fails(
-        &big("16GB", true),
-        "function.api.image",
-        "at most 15 GB uncompressed for GPU functions",
-    );
+    fails(&big("16GB", true), "function.api.image", "at most 15 GB uncompressed for GPU functions");
 }
 
 #[test]
 fn scaling_limits_are_checked() {
     fails(&function_with("concurrency = 0"), "function.api.concurrency", "1..=200");
-    fails(
-        &function_with("concurrency = 201"),
-        "function.api.concurrency",
-        "1..=200",
-    );
-    fails(
-        &function_with("max_instances = 0"),
-        "function.api.max_instances",
-        "out of range",
-    );
-    fails(
-        &function_with("max_instances = 2\nreserved = 3"),
-        "function.api.reserved",
-        "more than max_instances 2",
-    );
+    fails(&function_with("concurrency = 201"), "function.api.concurrency", "1..=200");
+    fails(&function_with("max_instances = 0"), "function.api.max_instances", "out of range");
+    fails(&function_with("max_instances = 2\nreserved = 3"), "function.api.reserved", "more than max_instances 2");
     fails(&function_with("queue = -1"), "function.api.queue", "out of range");
-    fails(
-        &function_with("timeout = \"0s\""),
-        "function.api.timeout",
-        "more than 0s",
-    );
+    fails(&function_with("timeout = \"0s\""), "function.api.timeout", "more than 0s");
     fails(&function_with("timeout = \"2d\""), "function.api.timeout", "86400s");
-    fails(
-        &function_with("reserved = 1.5"),
-        "function.api.reserved",
-        "whole number",
-    );
-    fails(
-        &function_with("reserved = \"two\""),
-        "function.api.reserved",
-        "daily schedule",
-    );
+    fails(&function_with("reserved = 1.5"), "function.api.reserved", "whole number");
+    fails(&function_with("reserved = \"two\""), "function.api.reserved", "daily schedule");
 }
 
 #[test]
@@ -767,10 +537,7 @@ fn a_reserved_schedule_is_sorted_by_time_of_day() {
         s.functions[0].reserved,
         Reserved::Daily(vec![
             ReservedStep { at: 8 * h, count: 4 },
-            ReservedStep {
-                at: 12 * h + 30 * 60 * MICROS_PER_SECOND + 15 * MICROS_PER_SECOND,
-                count: 2
-            },
+            ReservedStep { at: 12 * h + 30 * 60 * MICROS_PER_SECOND + 15 * MICROS_PER_SECOND, count: 2 },
             ReservedStep { at: 20 * h, count: 1 },
         ])
     );
@@ -779,21 +546,9 @@ fn a_reserved_schedule_is_sorted_by_time_of_day() {
 #[test]
 fn reserved_schedule_steps_are_checked() {
     fails(&function_with("reserved = []"), "function.api.reserved", "empty");
-    fails(
-        &function_with("reserved = [{ at = \"8am\", count = 1 }]"),
-        "function.api.reserved[0].at",
-        "HH:MM",
-    );
-    fails(
-        &function_with("reserved = [{ at = \"25:00\", count = 1 }]"),
-        "function.api.reserved[0].at",
-        "out of range",
-    );
-    fails(
-        &function_with("reserved = [{ at = \"08:00\" }]"),
-        "function.api.reserved[0].count",
-        "missing",
-    );
+    fails(&function_with("reserved = [{ at = \"8am\", count = 1 }]"), "function.api.reserved[0].at", "HH:MM");
+    fails(&function_with("reserved = [{ at = \"25:00\", count = 1 }]"), "function.api.reserved[0].at", "out of range");
+    fails(&function_with("reserved = [{ at = \"08:00\" }]"), "function.api.reserved[0].count", "missing");
     fails(
         &function_with("reserved = [{ at = \"08:00\", count = 1 }, { at = \"08:00\", count = 2 }]"),
         "function.api.reserved[1].at",
@@ -808,16 +563,8 @@ fn reserved_schedule_steps_are_checked() {
 
 #[test]
 fn startup_and_exec_are_required_unless_cold_service_stands_in() {
-    fails(
-        &MIN.replace("startup = \"1s\"\n", ""),
-        "function.api.startup",
-        "`startup` is missing",
-    );
-    fails(
-        &MIN.replace("exec = \"100ms\"", ""),
-        "function.api.exec",
-        "`exec` is missing",
-    );
+    fails(&MIN.replace("startup = \"1s\"\n", ""), "function.api.startup", "`startup` is missing");
+    fails(&MIN.replace("exec = \"100ms\"", ""), "function.api.exec", "`exec` is missing");
     let s = ok(&MIN.replace("startup = \"1s\"", "cold_service = \"2s\""));
     assert_eq!(s.functions[0].startup, Dist::Fixed(0));
     assert_eq!(s.functions[0].cold_service, Some(Dist::Fixed(2_000_000)));
@@ -832,14 +579,8 @@ fn exec_dist(spec: &str) -> Result<Dist, InputError> {
 #[test]
 fn every_distribution_kind_converts_to_microseconds() {
     assert_eq!(exec_dist("\"200ms\"").unwrap(), Dist::Fixed(200_000));
-    assert_eq!(
-        exec_dist("{ dist = \"fixed\", value = \"1s\" }").unwrap(),
-        Dist::Fixed(1_000_000)
-    );
-    assert_eq!(
-        exec_dist("{ dist = \"exp\", mean = \"2.244s\" }").unwrap(),
-        Dist::Exp { mean: 2_244_000 }
-    );
+    assert_eq!(exec_dist("{ dist = \"fixed\", value = \"1s\" }").unwrap(), Dist::Fixed(1_000_000));
+    assert_eq!(exec_dist("{ dist = \"exp\", mean = \"2.244s\" }").unwrap(), Dist::Exp { mean: 2_244_000 });
     assert_eq!(
         exec_dist("{ dist = \"lognormal\", mu = -1, sigma = 0.5 }").unwrap(),
         Dist::LogNormal { mu: -1.0, sigma: 0.5 }
@@ -863,9 +604,7 @@ fn every_distribution_kind_converts_to_microseconds() {
     assert_eq!(
         exec_dist("{ dist = \"empirical\", percentiles = [0, 50, 100], values = [\"10ms\", \"50ms\", \"2s\"] }")
             .unwrap(),
-        Dist::Empirical {
-            points: vec![(0.0, 1e4), (50.0, 5e4), (100.0, 2e6)]
-        }
+        Dist::Empirical { points: vec![(0.0, 1e4), (50.0, 5e4), (100.0, 2e6)] }
     );
 }
 
@@ -882,63 +621,19 @@ fn a_lognormal_from_median_and_p99_has_the_right_parameters() {
 #[test]
 fn distribution_parameters_are_checked() {
     let at = |spec: &str, path: &str, fragment: &str| {
-        fails(
-            &MIN.replace("exec = \"100ms\"", &format!("exec = {spec}")),
-            path,
-            fragment,
-        );
+        fails(&MIN.replace("exec = \"100ms\"", &format!("exec = {spec}")), path, fragment);
     };
     at("200", "function.api.exec", "duration string such as \"200ms\"");
-    at(
-        "{ dist = \"exp\", mean = \"0s\" }",
-        "function.api.exec.mean",
-        "more than 0s",
-    );
-    at(
-        "{ dist = \"lognormal\", median = \"1s\", p99 = \"1s\" }",
-        "function.api.exec.p99",
-        "more than the median 1s",
-    );
-    at(
-        "{ dist = \"lognormal\", median = \"1s\", sigma = 1 }",
-        "function.api.exec",
-        "not both",
-    );
-    at(
-        "{ dist = \"lognormal\", median = \"1s\" }",
-        "function.api.exec.p99",
-        "missing",
-    );
-    at(
-        "{ dist = \"lognormal\", mu = 0, sigma = -1 }",
-        "function.api.exec.sigma",
-        "negative",
-    );
-    at(
-        "{ dist = \"gamma\", mean = \"1s\" }",
-        "function.api.exec.shape",
-        "missing",
-    );
-    at(
-        "{ dist = \"gamma\", shape = 0, mean = \"1s\" }",
-        "function.api.exec.shape",
-        "more than 0",
-    );
-    at(
-        "{ dist = \"gamma\", shape = 1, mean = \"1s\", scale = \"1s\" }",
-        "function.api.exec",
-        "not both",
-    );
-    at(
-        "{ dist = \"weibull\", shape = 1 }",
-        "function.api.exec.scale",
-        "missing",
-    );
-    at(
-        "{ dist = \"pareto\", shape = 1, scale = \"0s\" }",
-        "function.api.exec.scale",
-        "more than 0s",
-    );
+    at("{ dist = \"exp\", mean = \"0s\" }", "function.api.exec.mean", "more than 0s");
+    at("{ dist = \"lognormal\", median = \"1s\", p99 = \"1s\" }", "function.api.exec.p99", "more than the median 1s");
+    at("{ dist = \"lognormal\", median = \"1s\", sigma = 1 }", "function.api.exec", "not both");
+    at("{ dist = \"lognormal\", median = \"1s\" }", "function.api.exec.p99", "missing");
+    at("{ dist = \"lognormal\", mu = 0, sigma = -1 }", "function.api.exec.sigma", "negative");
+    at("{ dist = \"gamma\", mean = \"1s\" }", "function.api.exec.shape", "missing");
+    at("{ dist = \"gamma\", shape = 0, mean = \"1s\" }", "function.api.exec.shape", "more than 0");
+    at("{ dist = \"gamma\", shape = 1, mean = \"1s\", scale = \"1s\" }", "function.api.exec", "not both");
+    at("{ dist = \"weibull\", shape = 1 }", "function.api.exec.scale", "missing");
+    at("{ dist = \"pareto\", shape = 1, scale = \"0s\" }", "function.api.exec.scale", "more than 0s");
     at(
         "{ dist = \"empirical\", percentiles = [10, 100], values = [\"1s\", \"2s\"] }",
         "function.api.exec.percentiles[0]",
@@ -969,44 +664,23 @@ fn distribution_parameters_are_checked() {
         "function.api.exec.values[1]",
         "\"2s\"",
     );
-    at(
-        "{ dist = \"exp\", mean = \"1s\", median = \"1s\" }",
-        "function.api.exec.median",
-        "for dist \"exp\"",
-    );
+    at("{ dist = \"exp\", mean = \"1s\", median = \"1s\" }", "function.api.exec.median", "for dist \"exp\"");
 }
 
 // ---------------------------------------------------------------- workloads
 
 #[test]
 fn every_arrival_kind_converts_to_per_second_rates() {
-    let arr = |spec: &str| {
-        ok(&workload(&format!("arrivals = {spec}"))).workloads[0]
-            .arrivals
-            .clone()
-    };
-    assert_eq!(
-        arr("{ kind = \"poisson\", rate = \"3/m\" }"),
-        Arrivals::Poisson { rate: 0.05 }
-    );
+    let arr = |spec: &str| ok(&workload(&format!("arrivals = {spec}"))).workloads[0].arrivals.clone();
+    assert_eq!(arr("{ kind = \"poisson\", rate = \"3/m\" }"), Arrivals::Poisson { rate: 0.05 });
     let d = MICROS_PER_SECOND * 86_400;
     assert_eq!(
         arr("{ kind = \"diurnal\", mean = \"40/s\" }"),
-        Arrivals::Diurnal {
-            mean: 40.0,
-            peak_ratio: 4.0,
-            period: d,
-            peak: d / 2
-        }
+        Arrivals::Diurnal { mean: 40.0, peak_ratio: 4.0, period: d, peak: d / 2 }
     );
     assert_eq!(
         arr("{ kind = \"diurnal\", mean = \"40/s\", peak_ratio = 2.5, period = \"12h\", phase = \"1h\" }"),
-        Arrivals::Diurnal {
-            mean: 40.0,
-            peak_ratio: 2.5,
-            period: d / 2,
-            peak: d / 24
-        }
+        Arrivals::Diurnal { mean: 40.0, peak_ratio: 2.5, period: d / 2, peak: d / 24 }
     );
     assert_eq!(
         arr("{ kind = \"bursty\", on_rate = \"200/s\", off_rate = \"1/s\", mean_on = \"2m\", mean_off = \"20m\" }"),
@@ -1019,9 +693,7 @@ fn every_arrival_kind_converts_to_per_second_rates() {
     );
     assert_eq!(
         arr("{ kind = \"constant\", interval = \"10s\" }"),
-        Arrivals::Constant {
-            interval: 10 * MICROS_PER_SECOND
-        }
+        Arrivals::Constant { interval: 10 * MICROS_PER_SECOND }
     );
 }
 
@@ -1043,13 +715,8 @@ fn a_workload_names_its_function_unless_there_is_only_one() {
 
 #[test]
 fn the_workload_window_defaults_to_the_horizon_and_is_clamped_to_it() {
-    let s = ok(&workload(
-        "arrivals = { kind = \"poisson\", rate = \"1/s\" }\nfrom = \"1h\"\nuntil = \"9d\"",
-    ));
-    assert_eq!(
-        (s.workloads[0].from, s.workloads[0].until),
-        (3600 * MICROS_PER_SECOND, 86_400 * MICROS_PER_SECOND)
-    );
+    let s = ok(&workload("arrivals = { kind = \"poisson\", rate = \"1/s\" }\nfrom = \"1h\"\nuntil = \"9d\""));
+    assert_eq!((s.workloads[0].from, s.workloads[0].until), (3600 * MICROS_PER_SECOND, 86_400 * MICROS_PER_SECOND));
     // a window past the horizon (e.g. after `--set simulation.horizon=...`) is just empty
     let s = ok(&workload("arrivals = { kind = \"poisson\", rate = \"1/s\" }\nfrom = \"2d\""));
     assert!(s.workloads[0].until <= s.workloads[0].from);
@@ -1071,53 +738,21 @@ fn arrival_parameters_are_checked() {
     let at = |spec: &str, path: &str, fragment: &str| {
         fails(&workload(&format!("arrivals = {spec}")), path, fragment);
     };
-    at(
-        "{ kind = \"poisson\" }",
-        "workload[0].arrivals.rate",
-        "`rate` is missing",
-    );
-    at(
-        "{ kind = \"poisson\", rate = 5 }",
-        "workload[0].arrivals.rate",
-        "\"5/s\"",
-    );
-    at(
-        "{ kind = \"poisson\", rate = \"0/s\" }",
-        "workload[0].arrivals.rate",
-        "more than 0/s",
-    );
-    at(
-        "{ kind = \"poisson\", rate = \"5\" }",
-        "workload[0].arrivals.rate",
-        "needs a unit, e.g. \"50/s\"",
-    );
-    at(
-        "{ kind = \"diurnal\", mean = \"1/s\", peak_ratio = 0.5 }",
-        "workload[0].arrivals.peak_ratio",
-        "at least 1",
-    );
+    at("{ kind = \"poisson\" }", "workload[0].arrivals.rate", "`rate` is missing");
+    at("{ kind = \"poisson\", rate = 5 }", "workload[0].arrivals.rate", "\"5/s\"");
+    at("{ kind = \"poisson\", rate = \"0/s\" }", "workload[0].arrivals.rate", "more than 0/s");
+    at("{ kind = \"poisson\", rate = \"5\" }", "workload[0].arrivals.rate", "needs a unit, e.g. \"50/s\"");
+    at("{ kind = \"diurnal\", mean = \"1/s\", peak_ratio = 0.5 }", "workload[0].arrivals.peak_ratio", "at least 1");
     at(
         "{ kind = \"bursty\", on_rate = \"1/s\", off_rate = \"1/s\", mean_on = \"1m\" }",
         "workload[0].arrivals.mean_off",
         "missing",
     );
-    at(
-        "{ kind = \"constant\", interval = \"0s\" }",
-        "workload[0].arrivals.interval",
-        "more than 0s",
-    );
-    at(
-        "{ kind = \"poison\", rate = \"1/s\" }",
-        "workload[0].arrivals.kind",
-        "did you mean `poisson`?",
-    );
+    at("{ kind = \"constant\", interval = \"0s\" }", "workload[0].arrivals.interval", "more than 0s");
+    at("{ kind = \"poison\", rate = \"1/s\" }", "workload[0].arrivals.kind", "did you mean `poisson`?");
     at("{ rate = \"1/s\" }", "workload[0].arrivals.kind", "needs `kind");
     at("\"poisson\"", "workload[0].arrivals", "must be a table");
-    fails(
-        &workload("function = \"api\""),
-        "workload[0].arrivals",
-        "`arrivals` is missing",
-    );
+    fails(&workload("function = \"api\""), "workload[0].arrivals", "`arrivals` is missing");
 }
 
 #[test]
@@ -1137,15 +772,8 @@ fn trace_arrivals_are_refused_until_traces_land() {
 
 #[test]
 fn set_changes_existing_and_absent_but_valid_keys() {
-    let s = parse_set(
-        MIN,
-        &[
-            "simulation.horizon=7d",
-            "platform.pricing=lambda",
-            "platform.pull.parallel_layers=6",
-        ],
-    )
-    .unwrap();
+    let s = parse_set(MIN, &["simulation.horizon=7d", "platform.pricing=lambda", "platform.pull.parallel_layers=6"])
+        .unwrap();
     assert_eq!(s.simulation.horizon, 7 * 86_400 * MICROS_PER_SECOND);
     assert_eq!(s.platform.pricing, "lambda");
     assert_eq!(s.platform.pull.parallel_layers, 6);
@@ -1155,12 +783,7 @@ fn set_changes_existing_and_absent_but_valid_keys() {
 fn set_selects_functions_and_images_by_name_or_index() {
     let s = parse_set(
         MIN,
-        &[
-            "function.api.reserved=3",
-            "function.0.memory=1GB",
-            "image.api.size=1GB",
-            "image.0.layer_count=4",
-        ],
+        &["function.api.reserved=3", "function.0.memory=1GB", "image.api.size=1GB", "image.0.layer_count=4"],
     )
     .unwrap();
     assert_eq!(s.functions[0].reserved, Reserved::Fixed(3));
@@ -1174,17 +797,8 @@ fn set_selects_workloads_by_index_and_takes_toml_values() {
     let text = workload("arrivals = { kind = \"poisson\", rate = \"1/s\" }");
     let s = parse_set(&text, &["workload.0.arrivals.rate=5/s"]).unwrap();
     assert_eq!(s.workloads[0].arrivals, Arrivals::Poisson { rate: 5.0 });
-    let s = parse_set(
-        &text,
-        &["workload.0.arrivals={ kind = \"constant\", interval = \"2s\" }"],
-    )
-    .unwrap();
-    assert_eq!(
-        s.workloads[0].arrivals,
-        Arrivals::Constant {
-            interval: 2 * MICROS_PER_SECOND
-        }
-    );
+    let s = parse_set(&text, &["workload.0.arrivals={ kind = \"constant\", interval = \"2s\" }"]).unwrap();
+    assert_eq!(s.workloads[0].arrivals, Arrivals::Constant { interval: 2 * MICROS_PER_SECOND });
     let s = parse_set(MIN, &["function.api.reserved=[{ at = \"08:00\", count = 1 }]"]).unwrap();
     assert!(matches!(s.functions[0].reserved, Reserved::Daily(_)));
 }
@@ -1217,18 +831,12 @@ fn set_errors_come_from_set() {
 #[test]
 fn a_bad_value_given_by_set_is_blamed_on_set() {
     let e = parse_set(MIN, &["function.api.memory=100MB"]).unwrap_err();
-    assert_eq!(
-        (e.source.as_str(), e.path.as_str(), e.line),
-        ("--set", "function.api.memory", None)
-    );
+    assert_eq!((e.source.as_str(), e.path.as_str(), e.line), ("--set", "function.api.memory", None));
     assert!(e.message.contains("below the minimum 128MB"), "{e}");
     let e = parse_set(MIN, &["simulation.name=2024"]).unwrap_err();
     assert!(e.message.contains("quote it"), "{e}");
     let e = parse_set(MIN, &["function.api.exec={ dist = \"exp\", median = \"1s\" }"]).unwrap_err();
-    assert_eq!(
-        (e.source.as_str(), e.path.as_str()),
-        ("--set", "function.api.exec.median")
-    );
+    assert_eq!((e.source.as_str(), e.path.as_str()), ("--set", "function.api.exec.median"));
 }
 
 // ---------------------------------------------------------------- profiles
@@ -1236,10 +844,8 @@ fn a_bad_value_given_by_set_is_blamed_on_set() {
 fn with_profile(profile: &str, sets: &[&str]) -> (tempfile::TempDir, Result<Scenario, InputError>) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("local.toml"), profile).unwrap();
-    let text = section(
-        "platform.pull",
-        "host_bandwidth = \"1Gbps\"\nlayer_overhead = \"50ms\"\nprofile = \"local.toml\"",
-    );
+    let text =
+        section("platform.pull", "host_bandwidth = \"1Gbps\"\nlayer_overhead = \"50ms\"\nprofile = \"local.toml\"");
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let r = parse_str(&text, "s.toml", dir.path(), &sets);
     (dir, r)
@@ -1256,18 +862,12 @@ fn a_profile_overrides_the_scenarios_pull_values() {
     assert_eq!(s.platform.pull.extract_rate, 200.0 * 1048576.0);
     assert_eq!(s.platform.pull.layer_overhead, 50_000);
     assert_eq!(s.platform.container_create, Dist::Fixed(90_000));
-    assert_eq!(
-        s.platform.pull.profile,
-        Some(dir.path().join("local.toml").display().to_string())
-    );
+    assert_eq!(s.platform.pull.profile, Some(dir.path().join("local.toml").display().to_string()));
 }
 
 #[test]
 fn set_overrides_a_profile() {
-    let (_dir, r) = with_profile(
-        "[pull]\nhost_bandwidth = \"800Mbps\"\n",
-        &["platform.pull.host_bandwidth=2Gbps"],
-    );
+    let (_dir, r) = with_profile("[pull]\nhost_bandwidth = \"800Mbps\"\n", &["platform.pull.host_bandwidth=2Gbps"]);
     assert_eq!(r.unwrap().platform.pull.host_bandwidth, 2.5e8);
 }
 
@@ -1279,10 +879,7 @@ fn profile_errors_name_the_profile_file_and_line() {
     assert_eq!((e.path.as_str(), e.line), ("pull.host_bandwidth", Some(3)));
     let (_dir, r) = with_profile("[pull]\nacceleration = { enabled = true }\n", &[]);
     let e = r.unwrap_err();
-    assert!(
-        e.source.ends_with("local.toml") && e.message.contains("unknown key `acceleration`"),
-        "{e}"
-    );
+    assert!(e.source.ends_with("local.toml") && e.message.contains("unknown key `acceleration`"), "{e}");
     let (_dir, r) = with_profile("[pull\n", &[]);
     assert_eq!(r.unwrap_err().line, Some(1));
 }

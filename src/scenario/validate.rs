@@ -110,17 +110,11 @@ impl Ctx<'_> {
                     Value::Float(f) if f.is_finite() => f.abs().to_string(),
                     _ => "1".to_string(),
                 };
-                Err(self.type_err(
-                    path,
-                    n,
-                    &format!("a {kind} is a string with a unit, e.g. \"{num}{suffix}\""),
-                ))
+                Err(self.type_err(path, n, &format!("a {kind} is a string with a unit, e.g. \"{num}{suffix}\"")))
             }
-            Some(other) => Err(self.type_err(
-                path,
-                other,
-                &format!("a {kind} is a string with a unit, e.g. \"1{suffix}\""),
-            )),
+            Some(other) => {
+                Err(self.type_err(path, other, &format!("a {kind} is a string with a unit, e.g. \"1{suffix}\"")))
+            }
         }
     }
 
@@ -160,28 +154,20 @@ impl Ctx<'_> {
             None => return Ok(None),
             Some(Value::Integer(i)) => *i,
             Some(Value::Float(f)) if f.fract() == 0.0 && f.is_finite() => {
-                return Err(self.err(
-                    path,
-                    format!("{key} is a whole number; found {f}, write it without a decimal point"),
-                ))
+                return Err(
+                    self.err(path, format!("{key} is a whole number; found {f}, write it without a decimal point"))
+                )
             }
             Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
                 return Err(self.err(
                     path,
-                    format!(
-                        "{key} is a number; found string \"{s}\", write it without quotes: {key} = {}",
-                        s.trim()
-                    ),
+                    format!("{key} is a number; found string \"{s}\", write it without quotes: {key} = {}", s.trim()),
                 ))
             }
             Some(other) => return Err(self.type_err(path, other, &format!("{key} is a whole number"))),
         };
         if n < min || n > max {
-            let allowed = if max == i64::MAX {
-                format!("at least {min}")
-            } else {
-                format!("{min}..={max}")
-            };
+            let allowed = if max == i64::MAX { format!("at least {min}") } else { format!("{min}..={max}") };
             return Err(self.err(path, format!("{key} {n} is out of range; allowed: {allowed}")));
         }
         Ok(Some(n))
@@ -197,10 +183,7 @@ impl Ctx<'_> {
             Some(Value::Float(f)) => Err(self.err(path, format!("{key} must be a finite number; found {f}"))),
             Some(Value::String(s)) if s.trim().parse::<f64>().is_ok_and(f64::is_finite) => Err(self.err(
                 path,
-                format!(
-                    "{key} is a number; found string \"{s}\", write it without quotes: {key} = {}",
-                    s.trim()
-                ),
+                format!("{key} is a number; found string \"{s}\", write it without quotes: {key} = {}", s.trim()),
             )),
             Some(other) => Err(self.type_err(path, other, &format!("{key} is a number"))),
         }
@@ -250,13 +233,7 @@ pub fn scenario(
     let images = images(&raw.image, ctx)?;
     let functions = functions(&raw.function, &images, &platform, ctx)?;
     let workloads = workloads(&raw.workload, &functions, &simulation, ctx)?;
-    Ok(Scenario {
-        simulation,
-        platform,
-        images,
-        functions,
-        workloads,
-    })
+    Ok(Scenario { simulation, platform, images, functions, workloads })
 }
 
 fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Simulation, InputError> {
@@ -276,77 +253,43 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
             s.to_string()
         }
     };
-    let horizon = ctx
-        .positive_duration(r.horizon.as_ref(), "simulation.horizon")?
-        .unwrap_or(DAY);
+    let horizon = ctx.positive_duration(r.horizon.as_ref(), "simulation.horizon")?.unwrap_or(DAY);
     let seed = ctx.int(r.seed.as_ref(), "simulation.seed", 0, i64::MAX)?.unwrap_or(1) as u64;
-    let replications = ctx
-        .int(r.replications.as_ref(), "simulation.replications", 1, 1000)?
-        .unwrap_or(1) as u32;
-    let bucket = ctx
-        .positive_duration(r.bucket.as_ref(), "simulation.bucket")?
-        .unwrap_or(60 * MICROS_PER_SECOND);
+    let replications = ctx.int(r.replications.as_ref(), "simulation.replications", 1, 1000)?.unwrap_or(1) as u32;
+    let bucket = ctx.positive_duration(r.bucket.as_ref(), "simulation.bucket")?.unwrap_or(60 * MICROS_PER_SECOND);
     if bucket > horizon {
         return Err(ctx.err(
             "simulation.bucket",
-            format!(
-                "bucket {} is longer than the horizon {}; it must be at most the horizon",
-                fd(bucket),
-                fd(horizon)
-            ),
+            format!("bucket {} is longer than the horizon {}; it must be at most the horizon", fd(bucket), fd(horizon)),
         ));
     }
-    Ok(Simulation {
-        name,
-        horizon,
-        seed,
-        replications,
-        bucket,
-    })
+    Ok(Simulation { name, horizon, seed, replications, bucket })
 }
 
 fn platform(r: &RawPlatform, ctx: &Ctx<'_>, base_dir: &Path, profile: Option<String>) -> Result<Platform, InputError> {
     let pricing = match &r.pricing {
         None => "fc3".to_string(),
-        Some(v) => pricing(
-            ctx.string(v, "platform.pricing", "a built-in price sheet or a file")?,
-            ctx,
-            base_dir,
-        )?,
+        Some(v) => pricing(ctx.string(v, "platform.pricing", "a built-in price sheet or a file")?, ctx, base_dir)?,
     };
-    let keep_alive = ctx
-        .duration(r.keep_alive.as_ref(), "platform.keep_alive")?
-        .unwrap_or(60 * MICROS_PER_SECOND);
+    let keep_alive = ctx.duration(r.keep_alive.as_ref(), "platform.keep_alive")?.unwrap_or(60 * MICROS_PER_SECOND);
     let pick = match r.pick.unwrap_or(RawPick::Mru) {
         RawPick::Mru => Pick::Mru,
         RawPick::Newest => Pick::Newest,
         RawPick::LeastLoaded => Pick::LeastLoaded,
         RawPick::Random => Pick::Random,
     };
-    let hosts = ctx
-        .int(r.hosts.as_ref(), "platform.hosts", 1, MAX_HOSTS)?
-        .unwrap_or(400) as u32;
-    let host_memory = ctx
-        .size(r.host_memory.as_ref(), "platform.host_memory")?
-        .unwrap_or(128 * GB);
+    let hosts = ctx.int(r.hosts.as_ref(), "platform.hosts", 1, MAX_HOSTS)?.unwrap_or(400) as u32;
+    let host_memory = ctx.size(r.host_memory.as_ref(), "platform.host_memory")?.unwrap_or(128 * GB);
     if host_memory % MB != 0 || host_memory == 0 {
         return Err(ctx.err(
             "platform.host_memory",
-            format!(
-                "host_memory {} must be a whole number of MB, at least 1MB",
-                fs(host_memory)
-            ),
+            format!("host_memory {} must be a whole number of MB, at least 1MB", fs(host_memory)),
         ));
     }
-    let cache_capacity = ctx
-        .size(r.cache_capacity.as_ref(), "platform.cache_capacity")?
-        .unwrap_or(200 * GB);
-    let cache_ttl = ctx
-        .duration(r.cache_ttl.as_ref(), "platform.cache_ttl")?
-        .unwrap_or(30 * 60 * MICROS_PER_SECOND);
-    let ready_timeout = ctx
-        .positive_duration(r.ready_timeout.as_ref(), "platform.ready_timeout")?
-        .unwrap_or(120 * MICROS_PER_SECOND);
+    let cache_capacity = ctx.size(r.cache_capacity.as_ref(), "platform.cache_capacity")?.unwrap_or(200 * GB);
+    let cache_ttl = ctx.duration(r.cache_ttl.as_ref(), "platform.cache_ttl")?.unwrap_or(30 * 60 * MICROS_PER_SECOND);
+    let ready_timeout =
+        ctx.positive_duration(r.ready_timeout.as_ref(), "platform.ready_timeout")?.unwrap_or(120 * MICROS_PER_SECOND);
     let container_create = dist(r.container_create.as_ref(), "platform.container_create", ctx)?
         .unwrap_or(Dist::Fixed(200 * MICROS_PER_MS));
     let pull = pull(&r.pull, ctx, profile)?;
@@ -394,27 +337,19 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
     };
     let host_bandwidth = bw(&r.host_bandwidth, "host_bandwidth", 5e9 / 8.0)?;
     let registry_bandwidth = bw(&r.registry_bandwidth, "registry_bandwidth", 20e9 / 8.0)?;
-    let layer_overhead = ctx
-        .duration(r.layer_overhead.as_ref(), "platform.pull.layer_overhead")?
-        .unwrap_or(75 * MICROS_PER_MS);
-    let manifest = ctx
-        .duration(r.manifest.as_ref(), "platform.pull.manifest")?
-        .unwrap_or(20 * MICROS_PER_MS);
+    let layer_overhead =
+        ctx.duration(r.layer_overhead.as_ref(), "platform.pull.layer_overhead")?.unwrap_or(75 * MICROS_PER_MS);
+    let manifest = ctx.duration(r.manifest.as_ref(), "platform.pull.manifest")?.unwrap_or(20 * MICROS_PER_MS);
     let extract_rate = match ctx.byte_rate(r.extract_rate.as_ref(), "platform.pull.extract_rate")? {
         Some(x) if x <= 0.0 => return Err(ctx.err("platform.pull.extract_rate", "extract_rate must be more than 0B/s")),
         x => x.unwrap_or(150.0 * MB as f64),
     };
-    let extract_per_file = ctx
-        .duration(r.extract_per_file.as_ref(), "platform.pull.extract_per_file")?
-        .unwrap_or(250);
-    let parallel_layers = ctx
-        .int(r.parallel_layers.as_ref(), "platform.pull.parallel_layers", 1, 64)?
-        .unwrap_or(3) as u32;
+    let extract_per_file = ctx.duration(r.extract_per_file.as_ref(), "platform.pull.extract_per_file")?.unwrap_or(250);
+    let parallel_layers =
+        ctx.int(r.parallel_layers.as_ref(), "platform.pull.parallel_layers", 1, 64)?.unwrap_or(3) as u32;
     let acc = r.acceleration.clone().unwrap_or_default();
     let ap = "platform.pull.acceleration";
-    let enabled = ctx
-        .boolean(acc.enabled.as_ref(), &join(ap, "enabled"))?
-        .unwrap_or(false);
+    let enabled = ctx.boolean(acc.enabled.as_ref(), &join(ap, "enabled"))?.unwrap_or(false);
     let fp = join(ap, "fetch_fraction");
     let fraction = ctx.number(acc.fetch_fraction.as_ref(), &fp)?.unwrap_or(0.065);
     if !(fraction > 0.0 && fraction <= 1.0) {
@@ -442,10 +377,7 @@ fn element_name(v: &Scalar, array: &str, index: usize, ctx: &Ctx<'_>) -> Result<
     let here = format!("{array}[{index}]");
     let path = join(&here, "name");
     let Some(v) = v else {
-        return Err(ctx.err(
-            &path,
-            format!("`name` is missing; every [[{array}]] needs one, e.g. name = \"api\""),
-        ));
+        return Err(ctx.err(&path, format!("`name` is missing; every [[{array}]] needs one, e.g. name = \"api\"")));
     };
     let s = ctx.string(v, &path, &format!("the {array}'s name"))?;
     if !usable_name(s) {
@@ -465,10 +397,9 @@ fn images(raw: &[RawImage], ctx: &Ctx<'_>) -> Result<Vec<Image>, InputError> {
         let name = element_name(&r.name, "image", i, ctx)?;
         let here = elem_path("image", i, Some(&name));
         if out.iter().any(|img| img.name == name) {
-            return Err(ctx.err(
-                join(&here, "name"),
-                format!("image name \"{name}\" is used twice; names must be unique"),
-            ));
+            return Err(
+                ctx.err(join(&here, "name"), format!("image name \"{name}\" is used twice; names must be unique"))
+            );
         }
         let layers = match (&r.layers, &r.size) {
             (Some(_), Some(_)) => {
@@ -534,10 +465,9 @@ fn explicit_layers(raw: &[RawLayer], name: &str, here: &str, ctx: &Ctx<'_>) -> R
         return Err(ctx.err(join(here, "layers"), "an image needs at least one layer"));
     }
     if raw.len() as i64 > MAX_LAYERS {
-        return Err(ctx.err(
-            join(here, "layers"),
-            format!("{} layers is more than the {MAX_LAYERS} allowed", raw.len()),
-        ));
+        return Err(
+            ctx.err(join(here, "layers"), format!("{} layers is more than the {MAX_LAYERS} allowed", raw.len()))
+        );
     }
     let mut layers = Vec::with_capacity(raw.len());
     for (j, l) in raw.iter().enumerate() {
@@ -553,9 +483,7 @@ fn explicit_layers(raw: &[RawLayer], name: &str, here: &str, ctx: &Ctx<'_>) -> R
             &join(&lp, "uncompressed"),
             example,
         )?;
-        let files = ctx
-            .int(l.files.as_ref(), &join(&lp, "files"), 0, i64::MAX)?
-            .unwrap_or(0) as u64;
+        let files = ctx.int(l.files.as_ref(), &join(&lp, "files"), 0, i64::MAX)?.unwrap_or(0) as u64;
         let id = match &l.id {
             None => format!("{name}#{j}"),
             Some(v) => {
@@ -566,21 +494,14 @@ fn explicit_layers(raw: &[RawLayer], name: &str, here: &str, ctx: &Ctx<'_>) -> R
                 s.to_string()
             }
         };
-        layers.push(Layer {
-            id,
-            compressed,
-            uncompressed,
-            files,
-        });
+        layers.push(Layer { id, compressed, uncompressed, files });
     }
     Ok(layers)
 }
 
 fn split_layers(r: &RawImage, size: &Value, name: &str, here: &str, ctx: &Ctx<'_>) -> Result<Vec<Layer>, InputError> {
     let compressed = ctx.size(Some(size), &join(here, "size"))?.unwrap_or(0);
-    let n = ctx
-        .int(r.layer_count.as_ref(), &join(here, "layer_count"), 1, MAX_LAYERS)?
-        .unwrap_or(1) as u64;
+    let n = ctx.int(r.layer_count.as_ref(), &join(here, "layer_count"), 1, MAX_LAYERS)?.unwrap_or(1) as u64;
     let rp = join(here, "uncompressed_ratio");
     let ratio = ctx.positive(r.uncompressed_ratio.as_ref(), &rp)?.unwrap_or(2.5);
     let uncompressed = (compressed as f64 * ratio).round();
@@ -616,10 +537,9 @@ fn functions(
         let name = element_name(&r.name, "function", i, ctx)?;
         let here = elem_path("function", i, Some(&name));
         if out.iter().any(|f| f.name == name) {
-            return Err(ctx.err(
-                join(&here, "name"),
-                format!("function name \"{name}\" is used twice; names must be unique"),
-            ));
+            return Err(
+                ctx.err(join(&here, "name"), format!("function name \"{name}\" is used twice; names must be unique"))
+            );
         }
         let f = function(r, name, &here, images, platform, ctx)?;
         out.push(f);
@@ -661,26 +581,16 @@ fn function(
     let fc_mem = "FC allows 128MB..32GB in 64MB steps";
     let mem_text = fs(memory_b);
     if memory_b < 128 * MB {
-        return Err(ctx.err(
-            p("memory"),
-            format!("memory {mem_text} is below the minimum 128MB ({fc_mem})"),
-        ));
+        return Err(ctx.err(p("memory"), format!("memory {mem_text} is below the minimum 128MB ({fc_mem})")));
     }
     if memory_b > 32 * GB {
-        return Err(ctx.err(
-            p("memory"),
-            format!("memory {mem_text} is above the maximum 32GB ({fc_mem})"),
-        ));
+        return Err(ctx.err(p("memory"), format!("memory {mem_text} is above the maximum 32GB ({fc_mem})")));
     }
     if memory_b % (64 * MB) != 0 {
         let lo = memory_b / (64 * MB) * 64;
         return Err(ctx.err(
             p("memory"),
-            format!(
-                "memory {mem_text} is not a multiple of 64MB ({fc_mem}); nearest: {}MB or {}MB",
-                lo,
-                lo + 64
-            ),
+            format!("memory {mem_text} is not a multiple of 64MB ({fc_mem}); nearest: {}MB or {}MB", lo, lo + 64),
         ));
     }
     let memory_mb = memory_b / MB;
@@ -696,21 +606,14 @@ fn function(
     let milli_vcpu = vcpu(r.vcpu.as_ref(), &p("vcpu"), memory_mb, ctx)?;
     let disk_b = ctx.size(r.disk.as_ref(), &p("disk"))?.unwrap_or(512 * MB);
     if disk_b != 512 * MB && disk_b != 10 * GB {
-        return Err(ctx.err(
-            p("disk"),
-            format!("disk {} is not offered; FC's disk is 512MB or 10GB", fs(disk_b)),
-        ));
+        return Err(ctx.err(p("disk"), format!("disk {} is not offered; FC's disk is 512MB or 10GB", fs(disk_b))));
     }
     let gpu = match &r.gpu {
         None => None,
         Some(g) => {
             let gp = p("gpu");
             let kind = ctx.string(
-                ctx.required(
-                    g.kind.as_ref(),
-                    &join(&gp, "kind"),
-                    "gpu = { kind = \"ada\", memory = \"16GB\" }",
-                )?,
+                ctx.required(g.kind.as_ref(), &join(&gp, "kind"), "gpu = { kind = \"ada\", memory = \"16GB\" }")?,
                 &join(&gp, "kind"),
                 "the GPU type, e.g. \"ada\"",
             )?;
@@ -718,11 +621,8 @@ fn function(
                 return Err(ctx.err(join(&gp, "kind"), "gpu kind cannot be empty; e.g. \"ada\""));
             }
             let mp = join(&gp, "memory");
-            let mem = ctx.required(
-                ctx.size(g.memory.as_ref(), &mp)?,
-                &mp,
-                "gpu = { kind = \"ada\", memory = \"16GB\" }",
-            )?;
+            let mem =
+                ctx.required(ctx.size(g.memory.as_ref(), &mp)?, &mp, "gpu = { kind = \"ada\", memory = \"16GB\" }")?;
             if mem == 0 || mem % GB != 0 {
                 return Err(ctx.err(
                     &mp,
@@ -732,18 +632,11 @@ fn function(
                     ),
                 ));
             }
-            Some(Gpu {
-                kind: kind.to_string(),
-                memory_mb: mem / MB,
-            })
+            Some(Gpu { kind: kind.to_string(), memory_mb: mem / MB })
         }
     };
     let image_size = images[image].uncompressed_bytes();
-    let (limit, what) = if gpu.is_some() {
-        (15 * GB, "GPU")
-    } else {
-        (10 * GB, "CPU")
-    };
+    let (limit, what) = if gpu.is_some() { (15 * GB, "GPU") } else { (10 * GB, "CPU") };
     if image_size > limit {
         return Err(ctx.err(
             p("image"),
@@ -759,9 +652,7 @@ fn function(
 
     // Scaling.
     let concurrency = ctx.int(r.concurrency.as_ref(), &p("concurrency"), 1, 200)?.unwrap_or(1) as u32;
-    let max_instances = ctx
-        .int(r.max_instances.as_ref(), &p("max_instances"), 1, MAX_INSTANCES)?
-        .unwrap_or(100) as u32;
+    let max_instances = ctx.int(r.max_instances.as_ref(), &p("max_instances"), 1, MAX_INSTANCES)?.unwrap_or(100) as u32;
     let reserved = reserved(r.reserved.as_ref(), &p("reserved"), ctx)?;
     if reserved.max() > max_instances {
         return Err(ctx.err(
@@ -773,19 +664,12 @@ fn function(
         ));
     }
     let queue = ctx.int(r.queue.as_ref(), &p("queue"), 0, u32::MAX as i64)?.unwrap_or(0) as u32;
-    let queue_timeout = ctx
-        .duration(r.queue_timeout.as_ref(), &p("queue_timeout"))?
-        .unwrap_or(60 * MICROS_PER_SECOND);
-    let timeout = ctx
-        .positive_duration(r.timeout.as_ref(), &p("timeout"))?
-        .unwrap_or(60 * MICROS_PER_SECOND);
+    let queue_timeout = ctx.duration(r.queue_timeout.as_ref(), &p("queue_timeout"))?.unwrap_or(60 * MICROS_PER_SECOND);
+    let timeout = ctx.positive_duration(r.timeout.as_ref(), &p("timeout"))?.unwrap_or(60 * MICROS_PER_SECOND);
     if timeout > DAY {
         return Err(ctx.err(
             p("timeout"),
-            format!(
-                "timeout {} is above FC's maximum execution time of 1d (86400s)",
-                fd(timeout)
-            ),
+            format!("timeout {} is above FC's maximum execution time of 1d (86400s)", fd(timeout)),
         ));
     }
 
@@ -806,9 +690,7 @@ fn function(
         &p("exec"),
         "exec = \"120ms\" or exec = { dist = \"lognormal\", median = \"120ms\", p99 = \"900ms\" }",
     )?;
-    let keep_alive = ctx
-        .duration(r.keep_alive.as_ref(), &p("keep_alive"))?
-        .unwrap_or(platform.keep_alive);
+    let keep_alive = ctx.duration(r.keep_alive.as_ref(), &p("keep_alive"))?.unwrap_or(platform.keep_alive);
 
     Ok(Function {
         name,
@@ -847,11 +729,7 @@ fn vcpu(v: Option<&Value>, path: &str, memory_mb: u64, ctx: &Ctx<'_>) -> Result<
         let lo = (x / 0.05).floor() * 0.05;
         return Err(ctx.err(
             path,
-            format!(
-                "vcpu {x} is not a multiple of 0.05 ({rule}); nearest: {:.2} or {:.2}",
-                lo,
-                lo + 0.05
-            ),
+            format!("vcpu {x} is not a multiple of 0.05 ({rule}); nearest: {:.2} or {:.2}", lo, lo + 0.05),
         ));
     }
     let milli = milli as u64;
@@ -900,18 +778,11 @@ fn reserved(r: Option<&RawReserved>, path: &str, ctx: &Ctx<'_>) -> Result<Reserv
                 let example = "{ at = \"08:00\", count = 2 }";
                 let at_v = ctx.required(s.at.as_ref(), &join(&sp, "at"), example)?;
                 let at = time_of_day(at_v, &join(&sp, "at"), ctx)?;
-                let n = ctx.required(
-                    count(s.count.as_ref(), &join(&sp, "count"))?,
-                    &join(&sp, "count"),
-                    example,
-                )?;
+                let n = ctx.required(count(s.count.as_ref(), &join(&sp, "count"))?, &join(&sp, "count"), example)?;
                 if let Some((_, j)) = out.iter().find(|(o, _)| o.at == at) {
                     return Err(ctx.err(
                         join(&sp, "at"),
-                        format!(
-                            "steps {j} and {i} are both at {}; each time of day may appear once",
-                            clock(at)
-                        ),
+                        format!("steps {j} and {i} are both at {}; each time of day may appear once", clock(at)),
                     ));
                 }
                 out.push((ReservedStep { at, count: n as u32 }, i));
@@ -943,10 +814,7 @@ fn time_of_day(v: &Value, path: &str, ctx: &Ctx<'_>) -> Result<Micros, InputErro
             }
             _ => Err(ctx.err(
                 path,
-                format!(
-                    "found {}; a time of day is \"HH:MM\" or \"HH:MM:SS\", e.g. \"08:00\"",
-                    describe(v)
-                ),
+                format!("found {}; a time of day is \"HH:MM\" or \"HH:MM:SS\", e.g. \"08:00\"", describe(v)),
             )),
         },
         other => Err(ctx.type_err(path, other, "a time of day is a string \"HH:MM\", e.g. \"08:00\"")),
@@ -990,18 +858,15 @@ fn dist(r: Option<&RawDist>, path: &str, ctx: &Ctx<'_>) -> Result<Option<Dist>, 
                 ex,
             )?)
         }
-        RawDistTable::Exp { mean } => Dist::Exp {
-            mean: pos_dur(mean, "mean", "{ dist = \"exp\", mean = \"2s\" }")?,
-        },
+        RawDistTable::Exp { mean } => Dist::Exp { mean: pos_dur(mean, "mean", "{ dist = \"exp\", mean = \"2s\" }")? },
         RawDistTable::Lognormal { median, p99, mu, sigma } => {
             let ex = "{ dist = \"lognormal\", median = \"800ms\", p99 = \"3s\" } or { dist = \"lognormal\", mu = -0.22, sigma = 0.57 }";
             let by_quantiles = median.is_some() || p99.is_some();
             let by_params = mu.is_some() || sigma.is_some();
             if by_quantiles && by_params {
-                return Err(ctx.err(
-                    path,
-                    format!("give either `median` and `p99`, or `mu` and `sigma`, not both; e.g. {ex}"),
-                ));
+                return Err(
+                    ctx.err(path, format!("give either `median` and `p99`, or `mu` and `sigma`, not both; e.g. {ex}"))
+                );
             }
             if by_params {
                 let mu = ctx.required(ctx.number(mu.as_ref(), &k("mu"))?, &k("mu"), ex)?;
@@ -1014,16 +879,10 @@ fn dist(r: Option<&RawDist>, path: &str, ctx: &Ctx<'_>) -> Result<Option<Dist>, 
                 let m = pos_dur(median, "median", ex)?;
                 let q = pos_dur(p99, "p99", ex)?;
                 if q <= m {
-                    return Err(ctx.err(
-                        k("p99"),
-                        format!("p99 {} must be more than the median {}", fd(q), fd(m)),
-                    ));
+                    return Err(ctx.err(k("p99"), format!("p99 {} must be more than the median {}", fd(q), fd(m))));
                 }
                 let secs = |us: Micros| us as f64 / MICROS_PER_SECOND as f64;
-                Dist::LogNormal {
-                    mu: secs(m).ln(),
-                    sigma: (secs(q) / secs(m)).ln() / Z99,
-                }
+                Dist::LogNormal { mu: secs(m).ln(), sigma: (secs(q) / secs(m)).ln() / Z99 }
             }
         }
         RawDistTable::Gamma { shape: sh, mean, scale } => {
@@ -1034,29 +893,17 @@ fn dist(r: Option<&RawDist>, path: &str, ctx: &Ctx<'_>) -> Result<Option<Dist>, 
                 (Some(_), Some(_)) => {
                     return Err(ctx.err(path, format!("give either `mean` or `scale`, not both; e.g. {ex}")))
                 }
-                (Some(_), None) => Dist::Gamma {
-                    shape,
-                    scale: pos_dur(mean, "mean", ex)? as f64 / shape,
-                },
-                (None, _) => Dist::Gamma {
-                    shape,
-                    scale: pos_dur(scale, "scale", ex)? as f64,
-                },
+                (Some(_), None) => Dist::Gamma { shape, scale: pos_dur(mean, "mean", ex)? as f64 / shape },
+                (None, _) => Dist::Gamma { shape, scale: pos_dur(scale, "scale", ex)? as f64 },
             }
         }
         RawDistTable::Weibull { shape: sh, scale } => {
             let ex = "{ dist = \"weibull\", shape = 1.5, scale = \"1s\" }";
-            Dist::Weibull {
-                shape: shape(sh, ex)?,
-                scale: pos_dur(scale, "scale", ex)? as f64,
-            }
+            Dist::Weibull { shape: shape(sh, ex)?, scale: pos_dur(scale, "scale", ex)? as f64 }
         }
         RawDistTable::Pareto { shape: sh, scale } => {
             let ex = "{ dist = \"pareto\", shape = 2.5, scale = \"100ms\" }";
-            Dist::Pareto {
-                shape: shape(sh, ex)?,
-                scale: pos_dur(scale, "scale", ex)? as f64,
-            }
+            Dist::Pareto { shape: shape(sh, ex)?, scale: pos_dur(scale, "scale", ex)? as f64 }
         }
         RawDistTable::Empirical { percentiles, values } => empirical(percentiles, values, path, ctx)?,
     };
@@ -1076,14 +923,9 @@ fn empirical(percentiles: &Scalar, values: &Scalar, path: &str, ctx: &Ctx<'_>) -
     let ps = arr(percentiles, &pp)?;
     let vs = arr(values, &vp)?;
     if ps.len() != vs.len() {
-        return Err(ctx.err(
-            &vp,
-            format!(
-                "{} values for {} percentiles; give one value per percentile",
-                vs.len(),
-                ps.len()
-            ),
-        ));
+        return Err(
+            ctx.err(&vp, format!("{} values for {} percentiles; give one value per percentile", vs.len(), ps.len()))
+        );
     }
     if ps.len() < 2 {
         return Err(ctx.err(&pp, format!("give at least two points, from 0 to 100; e.g. {ex}")));
@@ -1115,10 +957,7 @@ fn empirical(percentiles: &Scalar, values: &Scalar, path: &str, ctx: &Ctx<'_>) -
         points.push((p, v));
     }
     if points[0].0 != 0.0 {
-        return Err(ctx.err(
-            format!("{pp}[0]"),
-            format!("percentiles must start at 0; found {}", points[0].0),
-        ));
+        return Err(ctx.err(format!("{pp}[0]"), format!("percentiles must start at 0; found {}", points[0].0)));
     }
     if points[points.len() - 1].0 != 100.0 {
         return Err(ctx.err(
@@ -1153,10 +992,7 @@ fn workloads(
                 names.iter().position(|n| *n == s).ok_or_else(|| {
                     ctx.err(
                         p("function"),
-                        format!(
-                            "there is no function named \"{s}\"{}",
-                            choices(s, names.iter().copied(), "functions")
-                        ),
+                        format!("there is no function named \"{s}\"{}", choices(s, names.iter().copied(), "functions")),
                     )
                 })?
             }
@@ -1186,16 +1022,8 @@ fn workloads(
                 ));
             }
         }
-        let until = until_given
-            .unwrap_or(sim.horizon)
-            .min(sim.horizon)
-            .max(from.min(sim.horizon));
-        out.push(Workload {
-            function,
-            arrivals,
-            from,
-            until,
-        });
+        let until = until_given.unwrap_or(sim.horizon).min(sim.horizon).max(from.min(sim.horizon));
+        out.push(Workload { function, arrivals, from, until });
     }
     Ok(out)
 }

@@ -36,10 +36,7 @@ impl Dist {
             Dist::Empirical { points } => {
                 let pct: Box<[f64]> = points.iter().map(|p| p.0).collect();
                 let val: Box<[f64]> = points.iter().map(|p| p.1).collect();
-                let slope: Box<[f64]> = points
-                    .windows(2)
-                    .map(|w| (w[1].1 - w[0].1) / (w[1].0 - w[0].0))
-                    .collect();
+                let slope: Box<[f64]> = points.windows(2).map(|w| (w[1].1 - w[0].1) / (w[1].0 - w[0].0)).collect();
                 assert!(
                     pct.len() >= 2 && pct[0] == 0.0 && pct[pct.len() - 1] == 100.0,
                     "validated Empirical: percentiles from 0 to 100"
@@ -67,10 +64,9 @@ impl Dist {
                     shape * scale / (shape - 1.0)
                 }
             }
-            Dist::Empirical { points } => points
-                .windows(2)
-                .map(|w| (w[1].0 - w[0].0) / 100.0 * 0.5 * (w[0].1 + w[1].1))
-                .sum(),
+            Dist::Empirical { points } => {
+                points.windows(2).map(|w| (w[1].0 - w[0].0) / 100.0 * 0.5 * (w[0].1 + w[1].1)).sum()
+            }
         }
     }
 
@@ -342,30 +338,12 @@ mod tests {
     fn all_dists() -> Vec<Dist> {
         vec![
             Dist::Exp { mean: 5_000 },
-            Dist::LogNormal {
-                mu: (0.01f64).ln(),
-                sigma: 0.5,
-            },
-            Dist::Gamma {
-                shape: 2.5,
-                scale: 2_000.0,
-            },
-            Dist::Gamma {
-                shape: 0.6,
-                scale: 10_000.0,
-            },
-            Dist::Weibull {
-                shape: 1.5,
-                scale: 3_000.0,
-            },
-            Dist::Weibull {
-                shape: 0.7,
-                scale: 3_000.0,
-            },
-            Dist::Pareto {
-                shape: 4.5,
-                scale: 1_000.0,
-            },
+            Dist::LogNormal { mu: (0.01f64).ln(), sigma: 0.5 },
+            Dist::Gamma { shape: 2.5, scale: 2_000.0 },
+            Dist::Gamma { shape: 0.6, scale: 10_000.0 },
+            Dist::Weibull { shape: 1.5, scale: 3_000.0 },
+            Dist::Weibull { shape: 0.7, scale: 3_000.0 },
+            Dist::Pareto { shape: 4.5, scale: 1_000.0 },
             Dist::Empirical {
                 points: vec![
                     (0.0, 100.0),
@@ -386,11 +364,7 @@ mod tests {
             let (m, se) = mean_and_se(&xs);
             // 4 standard errors, plus the at most 0.5 µs that whole-µs rounding can move a mean.
             let tol = 4.0 * se + 0.5;
-            assert!(
-                (m - dist.mean()).abs() <= tol,
-                "{dist:?}: sample mean {m}, exact {}, tol {tol}",
-                dist.mean()
-            );
+            assert!((m - dist.mean()).abs() <= tol, "{dist:?}: sample mean {m}, exact {}, tol {tol}", dist.mean());
         }
     }
 
@@ -422,14 +396,8 @@ mod tests {
 
     #[test]
     fn empirical_distribution_reproduces_its_table() {
-        let points = vec![
-            (0.0, 100.0),
-            (10.0, 200.0),
-            (50.0, 1_000.0),
-            (90.0, 5_000.0),
-            (99.0, 20_000.0),
-            (100.0, 50_000.0),
-        ];
+        let points =
+            vec![(0.0, 100.0), (10.0, 200.0), (50.0, 1_000.0), (90.0, 5_000.0), (99.0, 20_000.0), (100.0, 50_000.0)];
         let dist = Dist::Empirical { points: points.clone() };
         for &(pct, v) in &points {
             assert_eq!(dist.quantile(pct / 100.0), Some(v));

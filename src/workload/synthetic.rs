@@ -70,10 +70,7 @@ impl ArrivalGen {
         let start = from as f64;
         let poisson = |rate: f64| {
             if rate > 0.0 {
-                Kind::Poisson {
-                    t: start,
-                    mean_gap: US_PER_S / rate,
-                }
+                Kind::Poisson { t: start, mean_gap: US_PER_S / rate }
             } else {
                 Kind::Never
             }
@@ -83,12 +80,7 @@ impl ArrivalGen {
         } else {
             match *arrivals {
                 Arrivals::Poisson { rate } => poisson(rate),
-                Arrivals::Diurnal {
-                    mean,
-                    peak_ratio,
-                    period,
-                    peak,
-                } => {
+                Arrivals::Diurnal { mean, peak_ratio, period, peak } => {
                     let a = (peak_ratio - 1.0) / (peak_ratio + 1.0);
                     if a == 0.0 || period == 0 {
                         poisson(mean)
@@ -106,12 +98,7 @@ impl ArrivalGen {
                         Kind::Never
                     }
                 }
-                Arrivals::Bursty {
-                    on_rate,
-                    off_rate,
-                    mean_on,
-                    mean_off,
-                } => {
+                Arrivals::Bursty { on_rate, off_rate, mean_on, mean_off } => {
                     if mean_off == 0 {
                         // Never off.
                         poisson(on_rate)
@@ -140,11 +127,7 @@ impl ArrivalGen {
                 }
             }
         };
-        ArrivalGen {
-            until,
-            done: false,
-            kind,
-        }
+        ArrivalGen { until, done: false, kind }
     }
 
     /// The next arrival time (non-decreasing; equal times allowed), or `None` once it would
@@ -160,14 +143,7 @@ impl ArrivalGen {
                 *t += rng.sample::<f64, _>(Exp1) * *mean_gap;
                 *t as Micros
             }
-            Kind::Diurnal {
-                t,
-                mean_gap_max,
-                a,
-                top,
-                period,
-                peak,
-            } => loop {
+            Kind::Diurnal { t, mean_gap_max, a, top, period, peak } => loop {
                 *t += rng.sample::<f64, _>(Exp1) * *mean_gap_max;
                 let at = *t as Micros;
                 if at >= until {
@@ -179,14 +155,7 @@ impl ArrivalGen {
                     break at;
                 }
             },
-            Kind::Bursty {
-                t,
-                rate,
-                sojourn,
-                p_on,
-                on,
-                switch_at,
-            } => {
+            Kind::Bursty { t, rate, sojourn, p_on, on, switch_at } => {
                 let mut state = match *on {
                     Some(s) => s,
                     None => {
@@ -199,11 +168,7 @@ impl ArrivalGen {
                 };
                 let at = loop {
                     let r = rate[state as usize];
-                    let candidate = if r > 0.0 {
-                        *t + rng.sample::<f64, _>(Exp1) / r
-                    } else {
-                        f64::INFINITY
-                    };
+                    let candidate = if r > 0.0 { *t + rng.sample::<f64, _>(Exp1) / r } else { f64::INFINITY };
                     if candidate < *switch_at {
                         *t = candidate;
                         break *t as Micros;
@@ -238,12 +203,7 @@ impl ArrivalGen {
         match *arrivals {
             Arrivals::Poisson { rate } => rate,
             Arrivals::Diurnal { mean, .. } => mean,
-            Arrivals::Bursty {
-                on_rate,
-                off_rate,
-                mean_on,
-                mean_off,
-            } => {
+            Arrivals::Bursty { on_rate, off_rate, mean_on, mean_off } => {
                 if mean_off == 0 {
                     on_rate
                 } else if mean_on == 0 {
@@ -296,50 +256,24 @@ mod tests {
     /// `|observed − expected| ≤ 4·sqrt(expected)`: a Poisson count within 4 standard deviations.
     fn assert_poisson_count(observed: usize, expected: f64, what: &str) {
         let tol = 4.0 * expected.sqrt();
-        assert!(
-            (observed as f64 - expected).abs() <= tol,
-            "{what}: {observed} arrivals, expected {expected} ± {tol}"
-        );
+        assert!((observed as f64 - expected).abs() <= tol, "{what}: {observed} arrivals, expected {expected} ± {tol}");
     }
 
     fn diurnal() -> Arrivals {
-        Arrivals::Diurnal {
-            mean: 2.0,
-            peak_ratio: 4.0,
-            period: DAY,
-            peak: 14 * HOUR,
-        }
+        Arrivals::Diurnal { mean: 2.0, peak_ratio: 4.0, period: DAY, peak: 14 * HOUR }
     }
 
     fn bursty() -> Arrivals {
-        Arrivals::Bursty {
-            on_rate: 100.0,
-            off_rate: 5.0,
-            mean_on: 2 * S,
-            mean_off: 8 * S,
-        }
+        Arrivals::Bursty { on_rate: 100.0, off_rate: 5.0, mean_on: 2 * S, mean_off: 8 * S }
     }
 
     fn all_kinds() -> Vec<Arrivals> {
-        vec![
-            Arrivals::Poisson { rate: 50.0 },
-            diurnal(),
-            bursty(),
-            Arrivals::Constant { interval: 7_777 },
-        ]
+        vec![Arrivals::Poisson { rate: 50.0 }, diurnal(), bursty(), Arrivals::Constant { interval: 7_777 }]
     }
 
     /// Expected diurnal arrivals in `[t1, t2)`: the integral of the rate.
     fn diurnal_integral(arrivals: &Arrivals, t1: Micros, t2: Micros) -> f64 {
-        let Arrivals::Diurnal {
-            mean,
-            peak_ratio,
-            period,
-            peak,
-        } = *arrivals
-        else {
-            unreachable!()
-        };
+        let Arrivals::Diurnal { mean, peak_ratio, period, peak } = *arrivals else { unreachable!() };
         let a = (peak_ratio - 1.0) / (peak_ratio + 1.0);
         let w = TAU / period as f64;
         let s = |t: Micros| (w * (t as f64 - peak as f64)).sin();
@@ -400,12 +334,7 @@ mod tests {
 
     #[test]
     fn diurnal_with_peak_ratio_one_is_plain_poisson() {
-        let arrivals = Arrivals::Diurnal {
-            mean: 100.0,
-            peak_ratio: 1.0,
-            period: HOUR,
-            peak: 0,
-        };
+        let arrivals = Arrivals::Diurnal { mean: 100.0, peak_ratio: 1.0, period: HOUR, peak: 0 };
         let times = collect(&arrivals, 0, 1_000 * S, 5);
         assert_poisson_count(times.len(), 100_000.0, "flat diurnal");
     }
@@ -434,11 +363,7 @@ mod tests {
         let mean = rates.iter().sum::<f64>() / k;
         let var = rates.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0);
         let se = (var / k).sqrt();
-        assert!(
-            (mean - expected).abs() <= 4.0 * se,
-            "bursty rate {mean}, expected {expected} ± {}",
-            4.0 * se
-        );
+        assert!((mean - expected).abs() <= 4.0 * se, "bursty rate {mean}, expected {expected} ± {}", 4.0 * se);
         // The counts are overdispersed compared with a Poisson count of the same mean.
         let poisson_var = expected / (window / S) as f64;
         assert!(var > poisson_var, "batch variance {var} vs Poisson {poisson_var}");
@@ -469,19 +394,13 @@ mod tests {
 
     #[test]
     fn bursty_with_a_silent_off_state_still_arrives_at_the_mixed_rate() {
-        let arrivals = Arrivals::Bursty {
-            on_rate: 1_000.0,
-            off_rate: 0.0,
-            mean_on: S / 10,
-            mean_off: S / 10,
-        };
+        let arrivals = Arrivals::Bursty { on_rate: 1_000.0, off_rate: 0.0, mean_on: S / 10, mean_off: S / 10 };
         let expected = ArrivalGen::mean_rate(&arrivals);
         assert_eq!(expected, 500.0);
         let window = 100 * S;
         let batches = 20;
-        let rates: Vec<f64> = (0..batches)
-            .map(|k| collect(&arrivals, 0, window, 80 + k).len() as f64 / 100.0)
-            .collect();
+        let rates: Vec<f64> =
+            (0..batches).map(|k| collect(&arrivals, 0, window, 80 + k).len() as f64 / 100.0).collect();
         let b = batches as f64;
         let mean = rates.iter().sum::<f64>() / b;
         let var = rates.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (b - 1.0);
