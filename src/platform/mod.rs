@@ -925,7 +925,8 @@ impl<'a> Platform<'a> {
         let ka = self.funcs[fu].keep_alive;
         while let Some(&(deadline, i, gen)) = self.funcs[fu].expiries.front() {
             let it = self.insts.get(i);
-            let in_force = it.gen == gen && it.state == State::Ready && it.inflight == 0 && it.idle_since + ka == deadline;
+            let in_force =
+                it.gen == gen && it.state == State::Ready && it.inflight == 0 && it.idle_since + ka == deadline;
             if in_force && deadline > now {
                 self.funcs[fu].expiry_timer_armed = true;
                 q.push(deadline, Event::KeepAlive { func: f });
