@@ -6,3 +6,4 @@ mod util;
 mod cli;
 mod closed_forms;
 mod outputs;
+mod steady_state;
