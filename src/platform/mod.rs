@@ -793,11 +793,17 @@ impl<'a> Platform<'a> {
     }
 
     /// Give a freed slot to the oldest queued request that has not timed out.
+    #[inline(always)]
     fn fill_from_queue(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
         let f = self.insts.get(i).func as usize;
-        if self.funcs[f].queue.is_empty() {
-            return;
+        if !self.funcs[f].queue.is_empty() {
+            self.drain_queue_into(i, now, q);
         }
+    }
+
+    #[inline(never)]
+    fn drain_queue_into(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let f = self.insts.get(i).func as usize;
         while self.insts.get(i).inflight < self.funcs[f].concurrency {
             self.expire_queue(f as u32, now);
             let Some(p) = self.funcs[f].queue.pop_front() else {

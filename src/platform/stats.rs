@@ -238,9 +238,10 @@ impl Sink for VecSink {
     }
 }
 
-/// The time series being built: phase levels integrated over time, cut at bucket edges.
-/// Each phase keeps its own "integrated up to" time, so a phase change touches only the two
-/// phases involved.
+/// The time series being built: the integral of each phase's level over the bucket, kept
+/// as a running sum that an instance debits with `mb × t` on entering a phase and credits
+/// with `mb × t` on leaving it (t from the bucket start); at the bucket's end the instances
+/// still in the phase are credited up to the end. One multiply-add per phase change, exact.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub bucket: Micros,
@@ -248,23 +249,23 @@ pub struct Series {
     pub row: BucketRow,
     count: [u64; Phase::COUNT],
     mb: [u64; Phase::COUNT],
-    last: [Micros; Phase::COUNT],
+    /// Σ ±t and Σ ±mb·t of this bucket's phase changes (t relative to the bucket start).
+    area_n: [i128; Phase::COUNT],
+    area_mb: [i128; Phase::COUNT],
 }
 
 impl Series {
     pub fn new(bucket: Micros, horizon: Micros) -> Self {
         let row = BucketRow { start: 0, end: bucket.min(horizon), ..Default::default() };
-        Series { bucket, horizon, row, count: [0; Phase::COUNT], mb: [0; Phase::COUNT], last: [0; Phase::COUNT] }
-    }
-
-    #[inline]
-    fn integrate(&mut self, p: usize, now: Micros) {
-        let dt = now - self.last[p];
-        if dt > 0 && self.count[p] != 0 {
-            self.row.inst_us[p] += self.count[p] as u128 * dt as u128;
-            self.row.mb_us[p] += self.mb[p] as u128 * dt as u128;
+        Series {
+            bucket,
+            horizon,
+            row,
+            count: [0; Phase::COUNT],
+            mb: [0; Phase::COUNT],
+            area_n: [0; Phase::COUNT],
+            area_mb: [0; Phase::COUNT],
         }
-        self.last[p] = now;
     }
 
     /// Close every bucket that ends at or before `now`.
@@ -278,12 +279,18 @@ impl Series {
     #[inline(never)]
     fn close_buckets(&mut self, now: Micros, sink: &mut dyn Sink) {
         while now >= self.row.end && self.row.start < self.horizon {
-            let end = self.row.end;
+            let len = (self.row.end - self.row.start) as i128;
             for p in 0..Phase::COUNT {
-                self.integrate(p, end);
+                // what is still in the phase counts to the end of the bucket
+                let n = self.area_n[p] + self.count[p] as i128 * len;
+                let mb = self.area_mb[p] + self.mb[p] as i128 * len;
+                self.row.inst_us[p] = n as u128;
+                self.row.mb_us[p] = mb as u128;
+                self.area_n[p] = 0;
+                self.area_mb[p] = 0;
             }
             sink.bucket(&self.row);
-            let start = end;
+            let start = self.row.end;
             self.row = BucketRow { start, end: (start + self.bucket).min(self.horizon), ..Default::default() };
         }
     }
@@ -291,15 +298,18 @@ impl Series {
     /// An instance of `mb` MB moves between phases (`None` = not alive).
     #[inline]
     pub fn shift(&mut self, now: Micros, from: Option<Phase>, to: Option<Phase>, mb: u64) {
+        let t = (now - self.row.start) as i128;
         if let Some(p) = from {
             let p = p.index();
-            self.integrate(p, now);
+            self.area_n[p] += t;
+            self.area_mb[p] += mb as i128 * t;
             self.count[p] -= 1;
             self.mb[p] -= mb;
         }
         if let Some(p) = to {
             let p = p.index();
-            self.integrate(p, now);
+            self.area_n[p] -= t;
+            self.area_mb[p] -= mb as i128 * t;
             self.count[p] += 1;
             self.mb[p] += mb;
         }
