@@ -52,7 +52,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
             Some((p, w)) => (Some(p), Some(w)),
             None => (None, None),
         };
-        scratch.push((ts_path, in_path, rq_path, Mutex::new(Some(CsvSink::new(r, ts, ins, rq)))));
+        scratch.push((ts_path, in_path, rq_path, Mutex::new(Some(CsvSink::new(r + 1, ts, ins, rq)))));
     }
 
     let bar = progress_bar(sc, opts.quiet);

@@ -325,3 +325,9 @@ fn speed_probe_simfaas_model() {
         st.live_area as f64 / sc.simulation.horizon as f64
     );
 }
+
+#[test]
+fn events_stay_small() {
+    // the queue moves events around on every push and pop
+    assert!(std::mem::size_of::<Event>() <= 12, "{}", std::mem::size_of::<Event>());
+}

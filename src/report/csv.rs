@@ -17,7 +17,8 @@ pub const INSTANCES_HEADER: &str = "replication,instance,function,host,reserved,
 pub const REQUESTS_HEADER: &str =
     "replication,function,arrival_s,start_s,end_s,wait_ms,latency_ms,cold,instance,outcome\n";
 
-/// Writes one replication's rows; the first I/O error is kept and reported after the run.
+/// Writes one replication's rows (`replication` is 1-based, as in summary.csv); the first
+/// I/O error is kept and reported after the run.
 pub struct CsvSink {
     replication: u32,
     timeseries: BufWriter<File>,
