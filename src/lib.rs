@@ -6,6 +6,7 @@
 //! execution times), [`platform`] (the model of hosts, caches, pulls, instances and routing,
 //! with its usage meters), [`report`] (CSV outputs) and [`cli`] (one file per subcommand).
 
+pub mod billing;
 pub mod cli;
 pub mod engine;
 pub mod error;

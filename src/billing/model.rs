@@ -1,0 +1,154 @@
+//! A validated price sheet: which phases of an instance's life are billed and how, the
+//! billable items with their rates, tiers and free allowances, rounding rules, minimums,
+//! currency and provenance. Sheets are data (TOML under `scenarios/pricing/` or a user's
+//! file); this is what they become after validation. See `sheet.rs` for the file format.
+
+use crate::scenario::Micros;
+use crate::usage::Phase;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    /// Short name (`fc3`, `lambda`, ... or the file stem).
+    pub name: String,
+    /// One line saying what it prices.
+    pub title: String,
+    /// ISO 4217 code of every amount (`CNY`, `USD`).
+    pub currency: String,
+    /// Where the prices come from and when they were read.
+    pub source: String,
+    pub as_of: String,
+    /// How each phase is billed, indexed by `Phase::index()`.
+    pub phases: [PhaseBilling; Phase::COUNT],
+    /// Named rounding rules; items refer to them by index.
+    pub roundings: Vec<Rounding>,
+    pub items: Vec<Item>,
+    /// When present, item rates are in compute units (CU) and CU are priced by these tiers.
+    pub compute_units: Option<Tiers>,
+    /// Per function and clock hour with activity, the hour costs at least this (0 = off).
+    pub minimum_per_function_hour: f64,
+    /// Monthly free allowances are subtracted before pricing only when enabled.
+    pub free_tier_enabled: bool,
+    /// Free CU per month (when `compute_units`), applied to the CU total.
+    pub free_cu: f64,
+}
+
+/// Whether a phase is billed, and at the active or the idle rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseBilling {
+    Active,
+    Idle,
+    None,
+}
+
+/// How billed time is rounded up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rounding {
+    pub name: String,
+    pub period: Period,
+    /// Round each period up to a multiple of this (1 = exact µs).
+    pub quantum: Micros,
+    /// Each period bills at least this.
+    pub minimum: Micros,
+    /// Lambda: the instance's billed start-up time is added to its first request before
+    /// rounding (and not billed on its own). Only with `Period::Request`.
+    pub init_into_first_request: bool,
+}
+
+/// What one rounded "billed period" is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Each contiguous stretch of one phase: a busy period (the union of overlapping
+    /// requests), a pull, an idle stretch.
+    Interval,
+    /// Busy time: each request's execution on its own (no union); other phases as Interval.
+    Request,
+    /// The instance's whole life, rounded once; the rounding remainder is billed as the
+    /// instance's idle phase (idle_reserved or idle_keepalive).
+    Instance,
+}
+
+/// Which instances an item applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instances {
+    All,
+    OnDemand,
+    Reserved,
+}
+
+/// The resource an item measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// vCPU·s
+    Vcpu,
+    /// memory GB·s (GB = 1024 MB)
+    Memory,
+    /// disk GB·s
+    Disk,
+    /// GPU memory GB·s
+    Gpu,
+    /// requests that started executing
+    Requests,
+}
+
+/// Which time of an instance an item counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Phases billed as active.
+    Active,
+    /// Phases billed as idle.
+    Idle,
+    /// Every phase of the instance's life, billed or not (provisioned / always-ready baselines).
+    Life,
+}
+
+/// Price per unit by cumulative monthly quantity: `(up_to, price)` with the last `up_to`
+/// infinite; thresholds strictly increasing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tiers {
+    pub steps: Vec<(f64, f64)>,
+}
+
+impl Tiers {
+    pub fn flat(price: f64) -> Self {
+        Tiers { steps: vec![(f64::INFINITY, price)] }
+    }
+
+    /// Price of `quantity` units counted from zero: each tier's part at its price.
+    pub fn amount(&self, quantity: f64) -> f64 {
+        let mut left = quantity;
+        let mut from = 0.0;
+        let mut total = 0.0;
+        for &(up_to, price) in &self.steps {
+            if left <= 0.0 {
+                break;
+            }
+            let span = (up_to - from).min(left);
+            total += span * price;
+            left -= span;
+            from = up_to;
+        }
+        total
+    }
+
+    /// The first tier's price (marginal price of the first unit).
+    pub fn first_price(&self) -> f64 {
+        self.steps.first().map_or(0.0, |s| s.1)
+    }
+}
+
+/// One line of the bill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub name: String,
+    pub resource: Resource,
+    pub state: State,
+    pub instances: Instances,
+    /// Index into `Sheet::roundings`; `None` = exact microseconds.
+    pub rounding: Option<usize>,
+    /// Per unit (in CU when the sheet has `compute_units`).
+    pub tiers: Tiers,
+    /// Free quantity per month (used only when the free tier is enabled).
+    pub free: f64,
+    /// Unit as printed on the bill, e.g. "vCPU·s", "GB·s", "requests".
+    pub unit: String,
+}

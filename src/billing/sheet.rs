@@ -1,0 +1,1 @@
+//! Price sheet files (TOML) → validated [`super::model::Sheet`]. (Being written.)
