@@ -14,8 +14,11 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::platform::{simulate, RunResult};
-use crate::report::csv::{CsvSink, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
+use crate::billing::model::Sheet;
+use crate::billing::{self, Bill, Minimums};
+use crate::platform::{simulate, FnStats, RunResult};
+use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
+use crate::usage::Spec;
 use crate::report::output::OutputDir;
 use crate::report::summary;
 use crate::scenario::Scenario;
@@ -32,6 +35,9 @@ pub struct Options {
 /// The results of a finished run and where its files went.
 pub struct Outcome {
     pub runs: Vec<RunResult>,
+    /// One bill per replication (same order as `runs`).
+    pub bills: Vec<Bill>,
+    pub sheet: Sheet,
     pub files: Vec<PathBuf>,
     pub wall: Duration,
     pub events: u64,
@@ -40,6 +46,10 @@ pub struct Outcome {
 /// Simulate every replication of `sc` and write the reports into `out`.
 pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let started = Instant::now();
+    // a bad sheet is bad input: refuse it before anything is written
+    let sheet = billing::sheet::load(&sc.platform.pricing)?;
+    let meters = billing::meters(&sheet);
+    let pricing = Pricing { sheet: &sheet, specs: sc.functions.iter().map(Spec::of).collect() };
     let mut dir = OutputDir::create(out)?;
     let reps = sc.simulation.replications;
     // scratch files per replication, created up front (in order) so names are fixed
@@ -52,33 +62,41 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
             Some((p, w)) => (Some(p), Some(w)),
             None => (None, None),
         };
-        scratch.push((ts_path, in_path, rq_path, Mutex::new(Some(CsvSink::new(r + 1, ts, ins, rq)))));
+        scratch.push((ts_path, in_path, rq_path, Mutex::new(Some(CsvSink::new(r + 1, Some(&pricing), ts, ins, rq)))));
     }
 
     let bar = progress_bar(sc, opts.quiet);
     let total_done = AtomicU64::new(0);
-    let results: Vec<Result<RunResult>> = scratch
+    let results: Vec<Result<(RunResult, Minimums)>> = scratch
         .par_iter()
         .enumerate()
         .map(|(r, (_, _, _, sink))| {
             let mut sink = sink.lock().expect("one thread per replication").take().expect("sink used once");
             let mut last = 0u64;
-            let result = simulate(sc, r as u32, &mut sink, |now| {
+            let result = simulate(sc, r as u32, &mut sink, &meters, |now| {
                 let delta = now - last;
                 last = now;
                 let total = total_done.fetch_add(delta, Ordering::Relaxed) + delta;
                 bar.tick_to(total, started);
             });
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
-            sink.finish().context("cannot write the streamed report files")?;
-            Ok(result)
+            let minimums = sink.finish().context("cannot write the streamed report files")?;
+            Ok((result, minimums))
         })
         .collect();
     bar.finish();
-    let runs: Vec<RunResult> = results.into_iter().collect::<Result<_>>()?;
+    let mut runs = Vec::new();
+    let mut bills = Vec::new();
+    for r in results {
+        let (run, minimums) = r?;
+        let stats: Vec<&FnStats> = run.functions.iter().map(|(_, s)| s).collect();
+        bills.push(billing::bill(&sheet, &run.specs, &stats, &minimums));
+        runs.push(run);
+    }
 
     let name = &sc.simulation.name;
-    dir.write_all("summary.csv", summary::render(name, &runs).as_bytes())?;
+    dir.write_all("summary.csv", summary::render(name, &runs, &bills).as_bytes())?;
+    dir.write_all("bill.csv", summary::render_bills(&bills).as_bytes())?;
     join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
     join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {
@@ -86,7 +104,8 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     }
     let files = dir.commit()?;
     let events = runs.iter().map(|r| r.events).sum();
-    Ok(Outcome { runs, files, wall: started.elapsed(), events })
+    drop(pricing);
+    Ok(Outcome { runs, bills, sheet, files, wall: started.elapsed(), events })
 }
 
 /// `header` then each replication's scratch file, in order.

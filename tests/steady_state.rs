@@ -6,6 +6,7 @@ use std::cell::Cell;
 use std::path::Path;
 
 use coldcost::platform::{simulate, NullSink};
+use coldcost::usage::Meters;
 use coldcost::scenario;
 
 struct Counting;
@@ -35,7 +36,7 @@ fn allocations(example: &str, horizon_s: u64) -> (u64, u64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(example);
     let sc = scenario::load(&path, &[format!("simulation.horizon={horizon_s}s")]).expect("example loads");
     let before = ALLOCS.with(|c| c.get());
-    let r = simulate(&sc, 0, &mut NullSink, |_| {});
+    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {});
     let after = ALLOCS.with(|c| c.get());
     (after - before, r.functions.iter().map(|(_, s)| s.requests).sum())
 }

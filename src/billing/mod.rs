@@ -1,5 +1,281 @@
 //! Billing: a pure function from a run's exact usage to money, driven by a price sheet.
-//! It never changes the simulation.
+//! It never changes the simulation. The run's meters collect, besides exact usage, the
+//! billed time each of the sheet's rounding rules gives ([`meters`]); [`bill`] turns that
+//! into lines the way a cloud bill reads; [`hour_cost`] prices one function-hour for the
+//! hourly minimum; [`rate_cost`] prices a slice of usage at first-tier rates (time series,
+//! instances).
 
 pub mod model;
 pub mod sheet;
+
+use model::{Instances, Item, PhaseBilling, Resource, Sheet, State};
+
+use crate::platform::{BucketRow, FnStats};
+use crate::usage::{Meters, MeterRule, Phase, PeriodKind, Spec, Usage};
+
+/// The meter rules (and hourly records) a sheet needs from a run.
+pub fn meters(sheet: &Sheet) -> Meters {
+    let rules = sheet
+        .roundings
+        .iter()
+        .map(|r| MeterRule {
+            period: match r.period {
+                model::Period::Interval => PeriodKind::Interval,
+                model::Period::Request => PeriodKind::Request,
+                model::Period::Instance => PeriodKind::Instance,
+            },
+            quantum: r.quantum,
+            minimum: r.minimum,
+            init_into_first_request: r.init_into_first_request,
+        })
+        .collect();
+    Meters { rules, hourly: sheet.minimum_per_function_hour > 0.0 }
+}
+
+/// The phases an item counts.
+fn phases(sheet: &Sheet, state: State) -> impl Iterator<Item = Phase> + '_ {
+    Phase::ALL.into_iter().filter(move |p| match state {
+        State::Life => true,
+        State::Active => sheet.phases[p.index()] == PhaseBilling::Active,
+        State::Idle => sheet.phases[p.index()] == PhaseBilling::Idle,
+    })
+}
+
+fn kinds(i: Instances) -> &'static [usize] {
+    match i {
+        Instances::All => &[0, 1],
+        Instances::OnDemand => &[0],
+        Instances::Reserved => &[1],
+    }
+}
+
+/// Units of `resource` one instance of `spec` holds (vCPU, GB, or 0 for requests).
+fn size(resource: Resource, spec: &Spec) -> f64 {
+    match resource {
+        Resource::Vcpu => spec.milli_vcpu as f64 / 1000.0,
+        Resource::Memory => spec.memory_mb as f64 / 1024.0,
+        Resource::Disk => spec.disk_mb as f64 / 1024.0,
+        Resource::Gpu => spec.gpu_mb as f64 / 1024.0,
+        Resource::Requests => 0.0,
+    }
+}
+
+/// The quantity of `item` one function used, split by phase (requests in the last slot),
+/// in the item's unit (unit·s or requests).
+pub fn item_quantity(sheet: &Sheet, item: &Item, spec: &Spec, st: &FnStats) -> [f64; Phase::COUNT + 1] {
+    let mut q = [0.0; Phase::COUNT + 1];
+    if item.resource == Resource::Requests {
+        q[Phase::COUNT] = kinds(item.instances).iter().map(|&k| st.started_kind[k] as f64).sum();
+        return q;
+    }
+    let per_s = size(item.resource, spec) / 1e6;
+    for &k in kinds(item.instances) {
+        for p in phases(sheet, item.state) {
+            let us = match item.rounding {
+                Some(r) => st.billed.get(r).map_or(0, |b| b[k][p.index()]),
+                None => st.usage_kind[k].inst_us[p.index()],
+            };
+            q[p.index()] += us as f64 * per_s;
+        }
+    }
+    q
+}
+
+/// One line of a bill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub item: String,
+    pub quantity: f64,
+    pub unit: String,
+    /// Price per unit: the first tier's (the effective one is `amount / quantity`).
+    pub rate: f64,
+    /// `CU/<unit>` or `<currency>/<unit>`.
+    pub rate_unit: String,
+    /// Compute units (sheets priced in CU).
+    pub cu: Option<f64>,
+    pub amount: f64,
+}
+
+/// A bill for one replication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bill {
+    pub currency: String,
+    pub lines: Vec<Line>,
+    /// Compute units in total (CU sheets).
+    pub cu: Option<f64>,
+    /// Hourly-minimum top-ups.
+    pub minimum: f64,
+    pub minimum_hours: u64,
+    pub total: f64,
+    /// Per function: money by phase (pull..idle_reserved), requests, minimum; and CU.
+    pub functions: Vec<FnCost>,
+}
+
+/// What one function costs, its share of each line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FnCost {
+    /// Money by phase, then requests.
+    pub by_phase: [f64; Phase::COUNT + 1],
+    pub minimum: f64,
+    pub cu: f64,
+    pub total: f64,
+}
+
+/// Hourly-minimum top-ups of each function (amount, hours), from the run's hourly records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Minimums {
+    pub per_function: Vec<(f64, u64)>,
+}
+
+/// The bill of a run: each item's quantity over all functions, priced by its tiers (and CU
+/// tiers); amounts shared among functions and phases in proportion to their quantities;
+/// hourly-minimum top-ups added per function.
+pub fn bill(sheet: &Sheet, specs: &[Spec], stats: &[&FnStats], minimums: &Minimums) -> Bill {
+    let nf = stats.len();
+    let mut lines = Vec::new();
+    // per item, per function, per phase quantities
+    let mut shares: Vec<Vec<[f64; Phase::COUNT + 1]>> = Vec::new();
+    let mut item_amounts = Vec::new();
+    let mut item_cu = Vec::new();
+    for item in &sheet.items {
+        let per_fn: Vec<[f64; Phase::COUNT + 1]> =
+            (0..nf).map(|f| item_quantity(sheet, item, &specs[f], stats[f])).collect();
+        let qty: f64 = per_fn.iter().flat_map(|q| q.iter()).sum();
+        let billable = if sheet.free_tier_enabled { (qty - item.free).max(0.0) } else { qty };
+        let amount = item.tiers.amount(billable);
+        shares.push(per_fn);
+        item_amounts.push(amount);
+        item_cu.push(amount);
+        lines.push(Line {
+            item: item.name.clone(),
+            quantity: qty,
+            unit: item.unit.clone(),
+            rate: item.tiers.first_price(),
+            rate_unit: format!("{}/{}", if sheet.compute_units.is_some() { "CU" } else { &sheet.currency }, item.unit),
+            cu: None,
+            amount,
+        });
+    }
+    // compute units → money
+    let mut cu_total = None;
+    if let Some(tiers) = &sheet.compute_units {
+        let cu: f64 = item_cu.iter().sum();
+        let billable = if sheet.free_tier_enabled { (cu - sheet.free_cu).max(0.0) } else { cu };
+        let money = tiers.amount(billable);
+        let per_cu = if cu > 0.0 { money / cu } else { 0.0 };
+        for (line, a) in lines.iter_mut().zip(item_amounts.iter_mut()) {
+            line.cu = Some(line.amount);
+            line.amount *= per_cu;
+            *a = line.amount;
+        }
+        cu_total = Some(cu);
+        lines.push(Line {
+            item: "compute units".into(),
+            quantity: cu,
+            unit: "CU".into(),
+            rate: tiers.first_price(),
+            rate_unit: format!("{}/CU", sheet.currency),
+            cu: Some(cu),
+            amount: money,
+        });
+    }
+    // share each item's amount among functions and phases
+    let mut functions = vec![FnCost::default(); nf];
+    for (k, per_fn) in shares.iter().enumerate() {
+        let qty: f64 = per_fn.iter().flat_map(|q| q.iter()).sum();
+        if qty <= 0.0 {
+            continue;
+        }
+        let cu_per_unit = item_cu[k] / qty;
+        let money_per_unit = item_amounts[k] / qty;
+        for (f, q) in per_fn.iter().enumerate() {
+            for (slot, &x) in q.iter().enumerate() {
+                functions[f].by_phase[slot] += x * money_per_unit;
+                if sheet.compute_units.is_some() {
+                    functions[f].cu += x * cu_per_unit;
+                }
+            }
+        }
+    }
+    let mut minimum = 0.0;
+    let mut minimum_hours = 0;
+    for (f, fc) in functions.iter_mut().enumerate() {
+        if let Some(&(m, h)) = minimums.per_function.get(f) {
+            fc.minimum = m;
+            minimum += m;
+            minimum_hours += h;
+        }
+        fc.total = fc.by_phase.iter().sum::<f64>() + fc.minimum;
+    }
+    if sheet.minimum_per_function_hour > 0.0 {
+        lines.push(Line {
+            item: "minimum charge per function-hour (top-up)".into(),
+            quantity: minimum_hours as f64,
+            unit: "function-hours".into(),
+            rate: sheet.minimum_per_function_hour,
+            rate_unit: format!("{}/function-hour (at least)", sheet.currency),
+            cu: None,
+            amount: minimum,
+        });
+    }
+    let priced: f64 = if sheet.compute_units.is_some() {
+        lines.iter().filter(|l| l.item == "compute units").map(|l| l.amount).sum()
+    } else {
+        item_amounts.iter().sum()
+    };
+    Bill { currency: sheet.currency.clone(), lines, cu: cu_total, minimum, minimum_hours, total: priced + minimum, functions }
+}
+
+/// Money for exact `usage` (per instance kind) and `started` requests at first-tier rates,
+/// no rounding, tiers, free tier or minimum: the marginal cost of a slice of a run.
+pub fn rate_cost(sheet: &Sheet, spec: Option<&Spec>, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
+    let cu_price = sheet.compute_units.as_ref().map_or(1.0, |t| t.first_price());
+    let mut total = 0.0;
+    for item in &sheet.items {
+        let rate = item.tiers.first_price();
+        if rate == 0.0 {
+            continue;
+        }
+        for &k in kinds(item.instances) {
+            if item.resource == Resource::Requests {
+                total += started[k] as f64 * rate;
+                continue;
+            }
+            for p in phases(sheet, item.state) {
+                let u = &usage[k];
+                let unit_us = match (spec, item.resource) {
+                    // a function's own usage: time × its size
+                    (Some(s), r) => u.inst_us[p.index()] as f64 * size(r, s),
+                    // a mix of functions: the usage already carries resource × time
+                    (None, Resource::Vcpu) => u.mvcpu_us[p.index()] as f64 / 1000.0,
+                    (None, Resource::Memory) => u.mb_us[p.index()] as f64 / 1024.0,
+                    (None, Resource::Disk) => u.disk_mb_us[p.index()] as f64 / 1024.0,
+                    (None, Resource::Gpu) => u.gpu_mb_us[p.index()] as f64 / 1024.0,
+                    (None, Resource::Requests) => 0.0,
+                };
+                total += unit_us / 1e6 * rate;
+            }
+        }
+    }
+    total * cu_price
+}
+
+/// What one function-hour costs at first-tier rates (for the hourly minimum).
+pub fn hour_cost(sheet: &Sheet, row: &BucketRow) -> f64 {
+    rate_cost(sheet, None, &row.usage, row.started)
+}
+
+/// The top-up that brings an active function-hour to the sheet's minimum.
+pub fn hour_topup(sheet: &Sheet, row: &BucketRow) -> f64 {
+    (sheet.minimum_per_function_hour - hour_cost(sheet, row)).max(0.0)
+}
+
+/// Money for one instance's exact phase times at first-tier rates (no requests).
+pub fn instance_cost(sheet: &Sheet, spec: &Spec, reserved: bool, times: &crate::usage::PhaseTimes) -> f64 {
+    let mut u: [Usage; 2] = Default::default();
+    let k = reserved as usize;
+    for p in Phase::ALL {
+        u[k].inst_us[p.index()] = times[p.index()] as u128;
+    }
+    rate_cost(sheet, Some(spec), &u, [0, 0])
+}

@@ -67,12 +67,12 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
     let idx = |name: &str| COLUMNS.iter().position(|c| c.name == name).expect("known column");
     let per_fn: Vec<(String, Vec<Vec<f64>>)> = {
         let mut acc: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
-        for r in &o.runs {
-            for (k, (name, st)) in with_all(r).iter().enumerate() {
+        for (r, bill) in o.runs.iter().zip(&o.bills) {
+            for (k, (name, st, cost)) in with_all(r, bill).iter().enumerate() {
                 if acc.len() <= k {
                     acc.push((name.clone(), Vec::new()));
                 }
-                acc[k].1.push(values(st, r.horizon));
+                acc[k].1.push(values(st, cost, r.horizon));
             }
         }
         acc
@@ -114,7 +114,7 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
             }
         };
         s.push_str(&format!(
-            "{:<16} {:>12} {:>10} {:>8} {:>10} {:>10} {:>12} {:>10} {:>12} {:>12}\n",
+            "{:<16} {:>12} {:>10} {:>8} {:>10} {:>10} {:>12} {:>10} {:>12} {:>12} {:>12}\n",
             name,
             show(m("requests"), 0),
             show(m("cold_starts"), 0),
@@ -125,8 +125,13 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
             show(m("instances_mean"), 2),
             show(m("gbs_pull"), 1),
             show(m("gbs_total"), 1),
+            show(m("cost"), 4),
         ));
     }
+    s.push_str(&format!(
+        "priced with `{}` ({}, prices as of {}); bill.csv has every line\n",
+        o.sheet.name, o.sheet.title, o.sheet.as_of
+    ));
     let names: Vec<String> =
         o.files.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
     let dir = o.files.first().and_then(|p| p.parent()).map(|p| p.display().to_string()).unwrap_or_default();

@@ -60,6 +60,8 @@ pub struct Instance {
     pub prev: u32,
     pub next: u32,
     pub in_avail: bool,
+    /// Its first request has been billed (Lambda adds start-up time to it).
+    pub first_request_done: bool,
 }
 
 impl Instance {
@@ -88,6 +90,7 @@ impl Instance {
             prev: NIL,
             next: NIL,
             in_avail: false,
+            first_request_done: false,
         }
     }
 }

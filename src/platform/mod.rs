@@ -22,7 +22,7 @@ use rand::Rng as _;
 use crate::engine::rng::{stream, Rng};
 use crate::engine::{self, EventQueue, Handler, SimTime};
 use crate::scenario::{Micros, Reserved, ReservedStep, Scenario, MICROS_PER_SECOND};
-use crate::usage::{Phase, Spec};
+use crate::usage::{Meters, Phase, PeriodKind, Spec};
 use crate::workload::dist::Sampler;
 use crate::workload::synthetic::ArrivalGen;
 
@@ -33,6 +33,7 @@ use router::AvailList;
 pub use stats::{BucketRow, FnStats, InstanceRow, NullSink, Outcome, RequestRow, Series, Sink, VecSink};
 
 const DAY: Micros = 86_400 * MICROS_PER_SECOND;
+const HOUR: Micros = 3_600 * MICROS_PER_SECOND;
 
 /// Everything that can happen. Instance events carry the slot's generation: a stale one
 /// (the slot was reused) is dropped, which is how timers are cancelled.
@@ -126,6 +127,8 @@ struct FnRt {
     reserved_live: u32,
     reserved_target: u32,
     stats: FnStats,
+    /// This function's usage by clock hour (only when the meters ask for it).
+    hourly: Option<Box<Series>>,
 }
 
 struct StreamRt {
@@ -169,6 +172,8 @@ pub struct RunResult {
     pub replication: u32,
     /// Per function, in scenario order.
     pub functions: Vec<(String, FnStats)>,
+    /// The billed spec of each function (same order).
+    pub specs: Vec<Spec>,
     pub events: u64,
     pub horizon: Micros,
 }
@@ -194,6 +199,9 @@ pub struct Platform<'a> {
     series: Series,
     sink: &'a mut dyn Sink,
     wants_requests: bool,
+    meters: Meters,
+    /// End of the current clock hour (when hourly meters are on).
+    next_hour: Micros,
     /// Arrival and start of each request in flight (slots reused): keeps events small.
     reqs: ReqTable,
     scratch_pulls: Vec<u32>,
@@ -203,16 +211,22 @@ pub struct Platform<'a> {
 
 /// Simulate one replication of `sc` to its horizon, streaming rows into `sink`.
 /// `progress` receives the simulated time now and then.
-pub fn simulate(sc: &Scenario, replication: u32, sink: &mut dyn Sink, progress: impl FnMut(SimTime)) -> RunResult {
+pub fn simulate(
+    sc: &Scenario,
+    replication: u32,
+    sink: &mut dyn Sink,
+    meters: &Meters,
+    progress: impl FnMut(SimTime),
+) -> RunResult {
     let mut queue = EventQueue::new();
-    let mut p = Platform::new(sc, replication, sink);
+    let mut p = Platform::new(sc, replication, sink, meters);
     p.start(&mut queue);
     let events = engine::run(&mut p, &mut queue, sc.simulation.horizon, progress);
     p.finish(queue, replication, events)
 }
 
 impl<'a> Platform<'a> {
-    pub fn new(sc: &'a Scenario, replication: u32, sink: &'a mut dyn Sink) -> Self {
+    pub fn new(sc: &'a Scenario, replication: u32, sink: &'a mut dyn Sink, meters: &Meters) -> Self {
         let seed = sc.simulation.seed;
         // distinct layers by id, in order of first appearance
         let mut ids: Vec<&str> = Vec::new();
@@ -248,12 +262,7 @@ impl<'a> Platform<'a> {
                 FnRt {
                     name: f.name.clone(),
                     image: f.image,
-                    spec: Spec {
-                        memory_mb: f.memory_mb,
-                        milli_vcpu: f.milli_vcpu,
-                        disk_mb: f.disk_mb,
-                        gpu_mb: f.gpu.as_ref().map_or(0, |g| g.memory_mb),
-                    },
+                    spec: Spec::of(f),
                     concurrency: f.concurrency,
                     max_instances: f.max_instances,
                     queue_cap: f.queue as usize,
@@ -274,7 +283,8 @@ impl<'a> Platform<'a> {
                     live: 0,
                     reserved_live: 0,
                     reserved_target: 0,
-                    stats: FnStats::default(),
+                    stats: FnStats { billed: vec![Default::default(); meters.rules.len()], ..FnStats::default() },
+                    hourly: meters.hourly.then(|| Box::new(Series::new(HOUR, sc.simulation.horizon))),
                 }
             })
             .collect();
@@ -309,6 +319,8 @@ impl<'a> Platform<'a> {
             series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
             sink,
             wants_requests,
+            next_hour: if meters.hourly { HOUR } else { Micros::MAX },
+            meters: meters.clone(),
             reqs: ReqTable::default(),
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
@@ -347,22 +359,102 @@ impl<'a> Platform<'a> {
 
     // ---- phases and meters -------------------------------------------------------------
 
-    /// Close the instance's current phase at `now` and enter `to` (`None` = it ends).
+    /// Close the instance's current phase at `now` and enter `to` (`None` = it ends). A phase
+    /// that continues (busy → busy) is one stretch, not two: billed periods stay whole.
     fn set_phase(&mut self, i: u32, to: Option<Phase>, now: Micros) {
         let it = self.insts.get_mut(i);
         let from = it.phase;
+        if to == Some(from) {
+            return;
+        }
         let dt = now - it.phase_since;
         it.times[from.index()] += dt;
         it.phase_since = now;
         if let Some(p) = to {
             it.phase = p;
         }
-        // usage is added from `times` when the instance ends (one add per instance, not per change)
-        let f = &self.funcs[it.func as usize];
-        self.series.shift(now, Some(from), to, f.spec.memory_mb);
+        let (reserved, k) = (it.reserved, it.reserved as usize);
+        let f = &mut self.funcs[it.func as usize];
+        for (r, rule) in self.meters.rules.iter().enumerate() {
+            if dt > 0 && rule.rounds_intervals_of(from) {
+                f.stats.billed[r][k][from.index()] += rule.round(dt) as u128;
+            }
+        }
+        self.series.shift(now, Some(from), to, reserved, &f.spec);
+        if let Some(h) = &mut f.hourly {
+            h.shift(now, Some(from), to, reserved, &f.spec);
+        }
         if to.is_none() {
-            let f = &mut self.funcs[it.func as usize];
+            // usage is added from `times` once, when the instance ends
             f.stats.usage.add_times(&f.spec, &it.times);
+            f.stats.usage_kind[k].add_times(&f.spec, &it.times);
+            for (r, rule) in self.meters.rules.iter().enumerate() {
+                let b = &mut f.stats.billed[r][k];
+                match rule.period {
+                    PeriodKind::Instance => {
+                        // the whole life rounded once; the remainder is idle time
+                        let total: u64 = it.times.iter().sum();
+                        for p in Phase::ALL {
+                            b[p.index()] += it.times[p.index()] as u128;
+                        }
+                        let idle = if reserved { Phase::IdleReserved } else { Phase::IdleKeepalive };
+                        b[idle.index()] += (rule.round(total) - total) as u128;
+                    }
+                    PeriodKind::Request if rule.init_into_first_request && !it.first_request_done => {
+                        // never served: its start-up is billed on its own
+                        b[Phase::Startup.index()] += rule.round(it.times[Phase::Startup.index()]) as u128;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Per-request rounding: a request that ran from `start` to `end` on instance `i`.
+    fn bill_request(&mut self, i: u32, start: Micros, end: Micros) {
+        if self.meters.rules.is_empty() {
+            return;
+        }
+        let it = self.insts.get_mut(i);
+        let first = !it.first_request_done;
+        it.first_request_done = true;
+        let (k, init) = (it.reserved as usize, it.times[Phase::Startup.index()]);
+        let f = &mut self.funcs[it.func as usize];
+        for (r, rule) in self.meters.rules.iter().enumerate() {
+            if rule.period == PeriodKind::Request {
+                let extra = if rule.init_into_first_request && first { init } else { 0 };
+                f.stats.billed[r][k][Phase::Busy.index()] += rule.round(end - start + extra) as u128;
+            }
+        }
+    }
+
+    /// Close time-series buckets and clock hours that ended by `now`.
+    #[inline(always)]
+    fn advance_clocks(&mut self, now: Micros) {
+        let sink = &mut *self.sink;
+        self.series.advance(now, |row| sink.bucket(row));
+        if now >= self.next_hour {
+            self.close_hours(now);
+        }
+    }
+
+    /// Hand every function's finished clock hours to the sink (those with activity).
+    #[inline(never)]
+    fn close_hours(&mut self, now: Micros) {
+        for (fi, f) in self.funcs.iter_mut().enumerate() {
+            if let Some(h) = &mut f.hourly {
+                let sink = &mut *self.sink;
+                h.advance(now, |row| {
+                    let active = row.started.iter().any(|&n| n > 0)
+                        || row.usage.iter().any(|u| u.inst_us.iter().any(|&x| x > 0));
+                    if active {
+                        sink.function_hour(fi, row);
+                    }
+                });
+            }
+        }
+        while self.next_hour <= now {
+            self.next_hour += HOUR;
         }
     }
 
@@ -422,7 +514,10 @@ impl<'a> Platform<'a> {
         fr.stats.instances_created += 1;
         fr.stats.live_change(now, 1);
         self.series.row.instances_created += 1;
-        self.series.shift(now, None, Some(first_phase), fr.spec.memory_mb);
+        self.series.shift(now, None, Some(first_phase), reserved, &fr.spec);
+        if let Some(h) = &mut fr.hourly {
+            h.shift(now, None, Some(first_phase), reserved, &fr.spec);
+        }
         if cold_service {
             self.insts.get_mut(i).state = State::ColdServing;
             return Some(i);
@@ -761,9 +856,21 @@ impl<'a> Platform<'a> {
         let d = self.funcs[f].cold_service.as_ref().expect("cold-serving needs cold_service").sample(&mut self.rng);
         let it = self.insts.get_mut(i);
         it.inflight = 1;
-        self.funcs[f].stats.started += 1;
+        self.count_start(f, false);
         let req = self.reqs.open(p.arrival, now);
         q.push(now + d, Event::Done { inst: i, req, cold: true, failed: false });
+    }
+
+    /// Count a request that starts executing on an on-demand or reserved instance.
+    fn count_start(&mut self, f: usize, reserved: bool) {
+        let k = reserved as usize;
+        let fr = &mut self.funcs[f];
+        fr.stats.started += 1;
+        fr.stats.started_kind[k] += 1;
+        self.series.row.started[k] += 1;
+        if let Some(h) = &mut fr.hourly {
+            h.row.started[k] += 1;
+        }
     }
 
     /// Start executing `p` on ready instance `i` now.
@@ -777,7 +884,13 @@ impl<'a> Platform<'a> {
         it.inflight += 1;
         let failed = p.exec > fr.timeout;
         let run = p.exec.min(fr.timeout);
+        let k = it.reserved as usize;
         fr.stats.started += 1;
+        fr.stats.started_kind[k] += 1;
+        self.series.row.started[k] += 1;
+        if let Some(h) = &mut fr.hourly {
+            h.row.started[k] += 1;
+        }
         fr.stats.wait_sum_us += (now - p.arrival) as u128;
         let req = self.reqs.open(p.arrival, now);
         q.push(now + run, Event::Done { inst: i, req, cold, failed });
@@ -843,6 +956,7 @@ impl<'a> Platform<'a> {
     fn on_done(&mut self, i: u32, req: u32, cold: bool, failed: bool, now: Micros, q: &mut EventQueue<Event>) {
         let f = self.insts.get(i).func as usize;
         let (arrival, start) = self.reqs.close(req);
+        self.bill_request(i, start, now);
         {
             let fr = &mut self.funcs[f];
             let st = &mut fr.stats;
@@ -1092,8 +1206,7 @@ impl<'a> Platform<'a> {
             end_reason: reason,
             served: it.served,
             times: it.times,
-            memory_mb: fr.spec.memory_mb,
-            milli_vcpu: fr.spec.milli_vcpu,
+            spec: fr.spec,
         };
         self.sink.instance(&row);
     }
@@ -1103,11 +1216,15 @@ impl<'a> Platform<'a> {
     pub fn finish(mut self, mut q: EventQueue<Event>, replication: u32, events: u64) -> RunResult {
         let end = self.horizon;
         // close every bucket first: what follows happens at the horizon and adds no time
-        self.series.advance(end, self.sink);
+        let sink = &mut *self.sink;
+        self.series.advance(end, |row| sink.bucket(row));
+        self.close_hours(end);
         // requests running at the horizon are the Done events still queued
         while let Some((_, ev)) = q.pop() {
             if let Event::Done { inst, req, cold, .. } = ev {
                 let (arrival, start) = self.reqs.close(req);
+                // the part run by the horizon is billed like a request cut there
+                self.bill_request(inst, start, end);
                 let it = self.insts.get(inst);
                 let (f, id) = (it.func, it.id);
                 self.funcs[f as usize].stats.in_flight += 1;
@@ -1137,8 +1254,10 @@ impl<'a> Platform<'a> {
             all.add(&st.cold_latency).expect("auto-resizing histograms merge");
             st.latency = all;
         }
+        let specs = self.funcs.iter().map(|f| f.spec).collect();
         RunResult {
             replication,
+            specs,
             functions: self.funcs.into_iter().map(|f| (f.name, f.stats)).collect(),
             events,
             horizon: end,
@@ -1158,7 +1277,7 @@ impl Handler for Platform<'_> {
     /// route it.
     #[inline]
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
-        self.series.advance(now, self.sink);
+        self.advance_clocks(now);
         let Some(mut top) = self.next_arrivals.peek_mut() else {
             return;
         };
@@ -1180,7 +1299,7 @@ impl Handler for Platform<'_> {
 
     #[inline]
     fn handle(&mut self, now: SimTime, event: Event, q: &mut EventQueue<Event>) {
-        self.series.advance(now, self.sink);
+        self.advance_clocks(now);
         let live = |s: &Self, inst: u32, gen: u32| {
             let it = s.insts.get(inst);
             it.gen == gen && it.state != State::Dead

@@ -5,7 +5,7 @@
 use hdrhistogram::Histogram;
 
 use crate::scenario::Micros;
-use crate::usage::{Phase, PhaseTimes, Usage};
+use crate::usage::{Billed, Phase, PhaseTimes, Spec, Usage};
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,12 @@ pub struct FnStats {
     pub live: u64,
     pub live_since: Micros,
     pub usage: Usage,
+    /// Usage of on-demand (0) and reserved (1) instances.
+    pub usage_kind: [Usage; 2],
+    /// Requests that started executing on on-demand / reserved instances.
+    pub started_kind: [u64; 2],
+    /// Rounded billed time under each meter rule (same order as `Meters::rules`).
+    pub billed: Vec<Billed>,
 }
 
 fn hist() -> Histogram<u64> {
@@ -97,6 +103,9 @@ impl Default for FnStats {
             live: 0,
             live_since: 0,
             usage: Usage::default(),
+            usage_kind: Default::default(),
+            started_kind: [0; 2],
+            billed: Vec::new(),
         }
     }
 }
@@ -133,6 +142,20 @@ impl FnStats {
         self.warm_latency.add(&o.warm_latency).expect("auto-resizing histograms merge");
         self.live_area += o.live_area;
         self.usage.merge(&o.usage);
+        for k in 0..2 {
+            self.usage_kind[k].merge(&o.usage_kind[k]);
+            self.started_kind[k] += o.started_kind[k];
+        }
+        if self.billed.len() < o.billed.len() {
+            self.billed.resize(o.billed.len(), Default::default());
+        }
+        for (a, b) in self.billed.iter_mut().zip(&o.billed) {
+            for k in 0..2 {
+                for p in 0..Phase::COUNT {
+                    a[k][p] += b[k][p];
+                }
+            }
+        }
     }
 }
 
@@ -148,10 +171,19 @@ pub struct BucketRow {
     pub failed: u64,
     pub queue_timeouts: u64,
     pub instances_created: u64,
-    /// Instance·µs per phase within the bucket (divide by its length for the mean count).
-    pub inst_us: [u128; Phase::COUNT],
-    /// MB·µs per phase within the bucket.
-    pub mb_us: [u128; Phase::COUNT],
+    /// Requests that started executing, on on-demand / reserved instances.
+    pub started: [u64; 2],
+    /// Resource × time within the bucket, on on-demand / reserved instances.
+    pub usage: [Usage; 2],
+}
+
+impl BucketRow {
+    /// Usage of both kinds of instance together.
+    pub fn total(&self) -> Usage {
+        let mut u = self.usage[0].clone();
+        u.merge(&self.usage[1]);
+        u
+    }
 }
 
 /// One instance's life.
@@ -171,8 +203,7 @@ pub struct InstanceRow<'a> {
     pub end_reason: &'static str,
     pub served: u64,
     pub times: PhaseTimes,
-    pub memory_mb: u64,
-    pub milli_vcpu: u64,
+    pub spec: Spec,
 }
 
 /// One request (only when requested: it is one row per request).
@@ -194,6 +225,8 @@ pub trait Sink {
     /// Only called when [`Sink::wants_requests`] is true.
     fn request(&mut self, row: &RequestRow<'_>);
     fn wants_requests(&self) -> bool;
+    /// One function's usage in one clock hour with activity (only when `Meters::hourly`).
+    fn function_hour(&mut self, _function: usize, _row: &BucketRow) {}
 }
 
 /// A sink that keeps nothing (benchmarks, quick checks).
@@ -238,80 +271,89 @@ impl Sink for VecSink {
     }
 }
 
-/// The time series being built: the integral of each phase's level over the bucket, kept
-/// as a running sum that an instance debits with `mb × t` on entering a phase and credits
-/// with `mb × t` on leaving it (t from the bucket start); at the bucket's end the instances
-/// still in the phase are credited up to the end. One multiply-add per phase change, exact.
+/// Resources an instance holds, in the order Series keeps them: instances, MB, milli-vCPU,
+/// disk MB, GPU MB.
+const RES: usize = 5;
+
+fn res(spec: &Spec) -> [i128; RES] {
+    [1, spec.memory_mb as i128, spec.milli_vcpu as i128, spec.disk_mb as i128, spec.gpu_mb as i128]
+}
+
+/// A time series being built (all functions for `timeseries.csv`, or one function's clock
+/// hours for the hourly minimum): the integral of each (kind, phase) level over the bucket,
+/// kept as a running sum that an instance debits with `r × t` on entering a phase and
+/// credits with `r × t` on leaving it (t from the bucket start); at the bucket's end the
+/// instances still there are credited up to the end. Exact, one multiply-add per resource.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub bucket: Micros,
     pub horizon: Micros,
     pub row: BucketRow,
-    count: [u64; Phase::COUNT],
-    mb: [u64; Phase::COUNT],
-    /// Σ ±t and Σ ±mb·t of this bucket's phase changes (t relative to the bucket start).
-    area_n: [i128; Phase::COUNT],
-    area_mb: [i128; Phase::COUNT],
+    level: [[[i128; RES]; Phase::COUNT]; 2],
+    area: [[[i128; RES]; Phase::COUNT]; 2],
 }
 
 impl Series {
     pub fn new(bucket: Micros, horizon: Micros) -> Self {
         let row = BucketRow { start: 0, end: bucket.min(horizon), ..Default::default() };
-        Series {
-            bucket,
-            horizon,
-            row,
-            count: [0; Phase::COUNT],
-            mb: [0; Phase::COUNT],
-            area_n: [0; Phase::COUNT],
-            area_mb: [0; Phase::COUNT],
-        }
+        Series { bucket, horizon, row, level: Default::default(), area: Default::default() }
     }
 
-    /// Close every bucket that ends at or before `now`.
+    /// Close every bucket that ends at or before `now`, handing each to `emit`.
     #[inline(always)]
-    pub fn advance(&mut self, now: Micros, sink: &mut dyn Sink) {
+    pub fn advance(&mut self, now: Micros, emit: impl FnMut(&BucketRow)) {
         if now >= self.row.end {
-            self.close_buckets(now, sink);
+            self.close_buckets(now, emit);
         }
     }
 
     #[inline(never)]
-    fn close_buckets(&mut self, now: Micros, sink: &mut dyn Sink) {
+    fn close_buckets(&mut self, now: Micros, mut emit: impl FnMut(&BucketRow)) {
         while now >= self.row.end && self.row.start < self.horizon {
             let len = (self.row.end - self.row.start) as i128;
-            for p in 0..Phase::COUNT {
-                // what is still in the phase counts to the end of the bucket
-                let n = self.area_n[p] + self.count[p] as i128 * len;
-                let mb = self.area_mb[p] + self.mb[p] as i128 * len;
-                self.row.inst_us[p] = n as u128;
-                self.row.mb_us[p] = mb as u128;
-                self.area_n[p] = 0;
-                self.area_mb[p] = 0;
+            for k in 0..2 {
+                for p in 0..Phase::COUNT {
+                    // what is still in the phase counts to the end of the bucket
+                    let v: [i128; RES] = std::array::from_fn(|r| self.area[k][p][r] + self.level[k][p][r] * len);
+                    let u = &mut self.row.usage[k];
+                    u.inst_us[p] = v[0] as u128;
+                    u.mb_us[p] = v[1] as u128;
+                    u.mvcpu_us[p] = v[2] as u128;
+                    u.disk_mb_us[p] = v[3] as u128;
+                    u.gpu_mb_us[p] = v[4] as u128;
+                    self.area[k][p] = [0; RES];
+                }
             }
-            sink.bucket(&self.row);
+            emit(&self.row);
             let start = self.row.end;
             self.row = BucketRow { start, end: (start + self.bucket).min(self.horizon), ..Default::default() };
         }
     }
 
-    /// An instance of `mb` MB moves between phases (`None` = not alive).
+    /// An instance (`reserved` or not, holding `spec`) moves between phases (`None` = not alive).
     #[inline]
-    pub fn shift(&mut self, now: Micros, from: Option<Phase>, to: Option<Phase>, mb: u64) {
+    pub fn shift(&mut self, now: Micros, from: Option<Phase>, to: Option<Phase>, reserved: bool, spec: &Spec) {
         let t = (now - self.row.start) as i128;
+        let k = reserved as usize;
+        let v = res(spec);
         if let Some(p) = from {
-            let p = p.index();
-            self.area_n[p] += t;
-            self.area_mb[p] += mb as i128 * t;
-            self.count[p] -= 1;
-            self.mb[p] -= mb;
+            let (a, l) = (&mut self.area[k][p.index()], &mut self.level[k][p.index()]);
+            for r in 0..RES {
+                a[r] += v[r] * t;
+                l[r] -= v[r];
+            }
         }
         if let Some(p) = to {
-            let p = p.index();
-            self.area_n[p] -= t;
-            self.area_mb[p] -= mb as i128 * t;
-            self.count[p] += 1;
-            self.mb[p] += mb;
+            let (a, l) = (&mut self.area[k][p.index()], &mut self.level[k][p.index()]);
+            for r in 0..RES {
+                a[r] -= v[r] * t;
+                l[r] += v[r];
+            }
         }
+    }
+
+    /// Whether any instance is alive (some level is non-zero).
+    pub fn any_alive(&self) -> bool {
+        self.level.iter().flatten().any(|l| l[0] != 0)
     }
 }

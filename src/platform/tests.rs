@@ -2,6 +2,7 @@
 //! computed on paper.
 
 use super::*;
+use crate::usage::Meters;
 use crate::scenario::{self as sc_model, *};
 
 const S: Micros = MICROS_PER_SECOND;
@@ -67,7 +68,7 @@ pub(crate) fn once(at: Micros) -> Workload {
 
 fn run(sc: &Scenario) -> (FnStats, VecSink) {
     let mut sink = VecSink { keep_requests: true, ..Default::default() };
-    let r = simulate(sc, 0, &mut sink, |_| {});
+    let r = simulate(sc, 0, &mut sink, &Meters::default(), |_| {});
     let st = r.functions.into_iter().next().unwrap().1;
     assert_conserved(&st);
     (st, sink)
@@ -283,7 +284,7 @@ fn time_series_buckets_add_up_to_the_summary() {
     let cold: u64 = sink.buckets.iter().map(|b| b.cold_starts).sum();
     assert_eq!(cold, st.cold_starts);
     for p in Phase::ALL {
-        let mb: u128 = sink.buckets.iter().map(|b| b.mb_us[p.index()]).sum();
+        let mb: u128 = sink.buckets.iter().map(|b| b.total().mb_us[p.index()]).sum();
         assert_eq!(mb, st.usage.mb_us[p.index()], "{p:?}");
     }
     assert_eq!(sink.buckets.len(), 17); // 16 full minutes and the last 40 s
@@ -312,7 +313,7 @@ fn speed_probe_simfaas_model() {
         until: sc.simulation.horizon,
     });
     let t = std::time::Instant::now();
-    let r = simulate(&sc, 0, &mut NullSink, |_| {});
+    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {});
     let el = t.elapsed().as_secs_f64();
     let st = &r.functions[0].1;
     println!(

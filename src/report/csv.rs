@@ -7,20 +7,31 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use super::fmt::{float, ms, secs};
+use crate::billing::model::Sheet;
+use crate::billing::{self, Minimums};
 use crate::platform::{BucketRow, InstanceRow, RequestRow, Sink};
-use crate::usage::{mb_us_to_gbs, Phase};
+use crate::usage::{mb_us_to_gbs, Phase, Spec};
 
-pub const TIMESERIES_HEADER: &str = "replication,bucket_start_s,bucket_end_s,arrivals,cold_starts,completed,throttled,failed,queue_timeouts,instances_created,instances_starting,instances_busy,instances_idle,instances_total,pulls_in_flight,instances_create,instances_startup,instances_idle_keepalive,instances_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total\n";
+pub const TIMESERIES_HEADER: &str = "replication,bucket_start_s,bucket_end_s,arrivals,cold_starts,completed,throttled,failed,queue_timeouts,instances_created,instances_starting,instances_busy,instances_idle,instances_total,pulls_in_flight,instances_create,instances_startup,instances_idle_keepalive,instances_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total,cost\n";
 
-pub const INSTANCES_HEADER: &str = "replication,instance,function,host,reserved,created_s,pull_start_s,pull_end_s,ready_s,ended_s,end_reason,requests_served,seconds_pull,seconds_create,seconds_startup,seconds_busy,seconds_idle_keepalive,seconds_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total,vcpu_seconds\n";
+pub const INSTANCES_HEADER: &str = "replication,instance,function,host,reserved,created_s,pull_start_s,pull_end_s,ready_s,ended_s,end_reason,requests_served,seconds_pull,seconds_create,seconds_startup,seconds_busy,seconds_idle_keepalive,seconds_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total,vcpu_seconds,cost\n";
 
 pub const REQUESTS_HEADER: &str =
     "replication,function,arrival_s,start_s,end_s,wait_ms,latency_ms,cold,instance,outcome\n";
 
+/// Prices for the streamed files: the sheet and each function's spec.
+pub struct Pricing<'a> {
+    pub sheet: &'a Sheet,
+    pub specs: Vec<Spec>,
+}
+
 /// Writes one replication's rows (`replication` is 1-based, as in summary.csv); the first
 /// I/O error is kept and reported after the run.
-pub struct CsvSink {
+pub struct CsvSink<'a> {
     replication: u32,
+    pricing: Option<&'a Pricing<'a>>,
+    /// Hourly-minimum top-ups per function: (amount, hours topped up).
+    minimums: Vec<(f64, u64)>,
     timeseries: BufWriter<File>,
     instances: BufWriter<File>,
     requests: Option<BufWriter<File>>,
@@ -40,14 +51,16 @@ fn field(s: &str) -> String {
     }
 }
 
-impl CsvSink {
+impl<'a> CsvSink<'a> {
     pub fn new(
         replication: u32,
+        pricing: Option<&'a Pricing<'a>>,
         timeseries: BufWriter<File>,
         instances: BufWriter<File>,
         requests: Option<BufWriter<File>>,
     ) -> Self {
-        CsvSink { replication, timeseries, instances, requests, error: None }
+        let n = pricing.map_or(0, |p| p.specs.len());
+        CsvSink { replication, pricing, minimums: vec![(0.0, 0); n], timeseries, instances, requests, error: None }
     }
 
     fn keep(&mut self, r: io::Result<()>) {
@@ -56,8 +69,8 @@ impl CsvSink {
         }
     }
 
-    /// Flush everything; the first error of the run, if any.
-    pub fn finish(mut self) -> io::Result<()> {
+    /// Flush everything; the hourly-minimum top-ups, or the first error of the run.
+    pub fn finish(mut self) -> io::Result<Minimums> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -66,22 +79,24 @@ impl CsvSink {
         if let Some(r) = &mut self.requests {
             r.flush()?;
         }
-        Ok(())
+        Ok(Minimums { per_function: self.minimums })
     }
 }
 
-impl Sink for CsvSink {
+impl Sink for CsvSink<'_> {
     fn bucket(&mut self, b: &BucketRow) {
         let len = (b.end - b.start) as f64;
-        let avg = |p: Phase| b.inst_us[p.index()] as f64 / len;
+        let u = b.total();
+        let avg = |p: Phase| u.inst_us[p.index()] as f64 / len;
         let starting = avg(Phase::Pull) + avg(Phase::Create) + avg(Phase::Startup);
         let idle = avg(Phase::IdleKeepalive) + avg(Phase::IdleReserved);
         let total: f64 = Phase::ALL.iter().map(|&p| avg(p)).sum();
-        let gbs = |p: Phase| float(mb_us_to_gbs(b.mb_us[p.index()]), 6);
-        let gbs_total = float(mb_us_to_gbs(b.mb_us.iter().sum()), 6);
+        let gbs = |p: Phase| float(mb_us_to_gbs(u.mb_us[p.index()]), 6);
+        let gbs_total = float(mb_us_to_gbs(u.mb_us.iter().sum()), 6);
+        let cost = self.pricing.map(|p| float(billing::rate_cost(p.sheet, None, &b.usage, b.started), 8)).unwrap_or_default();
         let r = writeln!(
             self.timeseries,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.replication,
             secs(b.start),
             secs(b.end),
@@ -108,17 +123,23 @@ impl Sink for CsvSink {
             gbs(Phase::IdleKeepalive),
             gbs(Phase::IdleReserved),
             gbs_total,
+            cost,
         );
         self.keep(r);
     }
 
     fn instance(&mut self, r: &InstanceRow<'_>) {
         let t = &r.times;
-        let gbs = |p: Phase| float(mb_us_to_gbs(r.memory_mb as u128 * t[p.index()] as u128), 6);
+        let mb = r.spec.memory_mb as u128;
+        let gbs = |p: Phase| float(mb_us_to_gbs(mb * t[p.index()] as u128), 6);
+        let cost = self
+            .pricing
+            .map(|p| float(billing::instance_cost(p.sheet, &r.spec, r.reserved, &r.times), 8))
+            .unwrap_or_default();
         let total_us: u128 = t.iter().map(|&x| x as u128).sum();
         let res = writeln!(
             self.instances,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.replication,
             r.id,
             field(r.function),
@@ -143,8 +164,9 @@ impl Sink for CsvSink {
             gbs(Phase::Busy),
             gbs(Phase::IdleKeepalive),
             gbs(Phase::IdleReserved),
-            float(mb_us_to_gbs(r.memory_mb as u128 * total_us), 6),
-            float((r.milli_vcpu as u128 * total_us) as f64 / 1e9, 6),
+            float(mb_us_to_gbs(mb * total_us), 6),
+            float((r.spec.milli_vcpu as u128 * total_us) as f64 / 1e9, 6),
+            cost,
         );
         self.keep(res);
     }
@@ -172,5 +194,16 @@ impl Sink for CsvSink {
 
     fn wants_requests(&self) -> bool {
         self.requests.is_some()
+    }
+
+    fn function_hour(&mut self, function: usize, row: &BucketRow) {
+        if let Some(p) = self.pricing {
+            let top = billing::hour_topup(p.sheet, row);
+            if top > 0.0 {
+                let m = &mut self.minimums[function];
+                m.0 += top;
+                m.1 += 1;
+            }
+        }
     }
 }

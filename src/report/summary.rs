@@ -3,6 +3,7 @@
 //! of the run results.
 
 use super::fmt::float;
+use crate::billing::{Bill, FnCost};
 use crate::platform::{FnStats, RunResult};
 use crate::usage::{Phase, Usage};
 
@@ -53,6 +54,16 @@ pub const COLUMNS: &[Column] = &[
     col("gbs_total", 6),
     col("vcpu_seconds", 6),
     col("vcpu_seconds_idle", 6),
+    col("cu", 4),
+    col("cost_pull", 8),
+    col("cost_create", 8),
+    col("cost_startup", 8),
+    col("cost_busy", 8),
+    col("cost_idle_keepalive", 8),
+    col("cost_idle_reserved", 8),
+    col("cost_requests", 8),
+    col("cost_minimum", 8),
+    col("cost", 8),
 ];
 
 fn q_ms(h: &hdrhistogram::Histogram<u64>, q: f64) -> f64 {
@@ -72,7 +83,7 @@ fn ratio(a: u128, b: u64) -> f64 {
 }
 
 /// The values of [`COLUMNS`] for one function (or ALL) of one replication.
-pub fn values(st: &FnStats, horizon_us: u64) -> Vec<f64> {
+pub fn values(st: &FnStats, cost: &FnCost, horizon_us: u64) -> Vec<f64> {
     let u: &Usage = &st.usage;
     let g = |p: Phase| u.gbs(p);
     let idle_vcpu = u.vcpu_s(Phase::IdleKeepalive) + u.vcpu_s(Phase::IdleReserved);
@@ -112,6 +123,16 @@ pub fn values(st: &FnStats, horizon_us: u64) -> Vec<f64> {
         u.gbs_total(),
         u.vcpu_s_total(),
         idle_vcpu,
+        cost.cu,
+        cost.by_phase[0],
+        cost.by_phase[1],
+        cost.by_phase[2],
+        cost.by_phase[3],
+        cost.by_phase[4],
+        cost.by_phase[5],
+        cost.by_phase[6],
+        cost.minimum,
+        cost.total,
     ]
 }
 
@@ -145,37 +166,50 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
     (mean, t95(v.len() - 1) * (var / n).sqrt())
 }
 
-/// Per-function stats of a run plus the ALL row.
-pub fn with_all(r: &RunResult) -> Vec<(String, FnStats)> {
-    let mut rows: Vec<(String, FnStats)> = r.functions.iter().map(|(n, s)| (n.clone(), s.clone())).collect();
+/// Per-function stats and costs of a run plus the ALL row.
+pub fn with_all(r: &RunResult, bill: &Bill) -> Vec<(String, FnStats, FnCost)> {
+    let mut rows: Vec<(String, FnStats, FnCost)> = r
+        .functions
+        .iter()
+        .zip(&bill.functions)
+        .map(|((n, s), c)| (n.clone(), s.clone(), c.clone()))
+        .collect();
     let mut all = FnStats::default();
-    for (_, s) in &r.functions {
+    let mut all_cost = FnCost::default();
+    for (_, s, c) in &rows {
         all.merge(s);
+        for k in 0..c.by_phase.len() {
+            all_cost.by_phase[k] += c.by_phase[k];
+        }
+        all_cost.minimum += c.minimum;
+        all_cost.cu += c.cu;
+        all_cost.total += c.total;
     }
-    rows.push(("ALL".to_string(), all));
+    rows.push(("ALL".to_string(), all, all_cost));
     rows
 }
 
 /// The whole `summary.csv`.
-pub fn render(scenario: &str, runs: &[RunResult]) -> String {
+pub fn render(scenario: &str, runs: &[RunResult], bills: &[Bill]) -> String {
+    let currency = bills.first().map_or("", |b| b.currency.as_str());
     let mut out = String::from("scenario,replication,function");
     for c in COLUMNS {
         out.push(',');
         out.push_str(c.name);
     }
-    out.push('\n');
+    out.push_str(",currency\n");
     // values[function][replication]
     let mut names: Vec<String> = Vec::new();
     let mut table: Vec<Vec<Vec<f64>>> = Vec::new();
-    for r in runs {
-        let rows = with_all(r);
+    for (r, bill) in runs.iter().zip(bills) {
+        let rows = with_all(r, bill);
         if names.is_empty() {
-            names = rows.iter().map(|(n, _)| n.clone()).collect();
+            names = rows.iter().map(|(n, _, _)| n.clone()).collect();
             table = vec![Vec::new(); names.len()];
         }
-        for (k, (name, st)) in rows.iter().enumerate() {
-            let vals = values(st, r.horizon);
-            line(&mut out, scenario, &(r.replication + 1).to_string(), name, &vals, None);
+        for (k, (name, st, cost)) in rows.iter().enumerate() {
+            let vals = values(st, cost, r.horizon);
+            line(&mut out, scenario, &(r.replication + 1).to_string(), name, &vals, None, currency);
             table[k].push(vals);
         }
     }
@@ -193,13 +227,21 @@ pub fn render(scenario: &str, runs: &[RunResult]) -> String {
                     _ => m + h,
                 })
                 .collect();
-            line(&mut out, scenario, label, name, &vals, Some(6));
+            line(&mut out, scenario, label, name, &vals, Some(6), currency);
         }
     }
     out
 }
 
-fn line(out: &mut String, scenario: &str, rep: &str, function: &str, vals: &[f64], decimals: Option<usize>) {
+fn line(
+    out: &mut String,
+    scenario: &str,
+    rep: &str,
+    function: &str,
+    vals: &[f64],
+    decimals: Option<usize>,
+    currency: &str,
+) {
     out.push_str(&csv_field(scenario));
     out.push(',');
     out.push_str(rep);
@@ -209,7 +251,32 @@ fn line(out: &mut String, scenario: &str, rep: &str, function: &str, vals: &[f64
         out.push(',');
         out.push_str(&float(*v, decimals.unwrap_or(c.decimals).max(c.decimals)));
     }
+    out.push(',');
+    out.push_str(currency);
     out.push('\n');
+}
+
+/// `bill.csv`: each replication's bill, line by line, then its total.
+pub fn render_bills(bills: &[Bill]) -> String {
+    let mut out = String::from("replication,item,quantity,unit,rate,rate_unit,cu,amount,currency\n");
+    for (r, b) in bills.iter().enumerate() {
+        for l in &b.lines {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\n",
+                r + 1,
+                csv_field(&l.item),
+                float(l.quantity, 6),
+                csv_field(&l.unit),
+                l.rate,
+                csv_field(&l.rate_unit),
+                l.cu.map(|c| float(c, 6)).unwrap_or_default(),
+                float(l.amount, 8),
+                b.currency
+            ));
+        }
+        out.push_str(&format!("{},total,,,,,{},{},{}\n", r + 1, b.cu.map(|c| float(c, 6)).unwrap_or_default(), float(b.total, 8), b.currency));
+    }
+    out
 }
 
 fn csv_field(s: &str) -> String {
@@ -238,6 +305,6 @@ mod tests {
 
     #[test]
     fn every_column_has_a_value() {
-        assert_eq!(values(&FnStats::default(), 1).len(), COLUMNS.len());
+        assert_eq!(values(&FnStats::default(), &FnCost::default(), 1).len(), COLUMNS.len());
     }
 }
