@@ -5,15 +5,16 @@
 use std::path::Path;
 
 use coldcost::platform::{simulate, NullSink};
-use coldcost::usage::Meters;
 use coldcost::scenario;
+use coldcost::usage::Meters;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn simfaas_readme(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/simfaas-readme.toml");
     let sc = scenario::load(&path, &["simulation.horizon=100000s".to_string()]).expect("example scenario loads");
     // count the requests once, for the throughput figure
-    let requests: u64 = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).functions.iter().map(|(_, s)| s.requests).sum();
+    let requests: u64 =
+        simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).functions.iter().map(|(_, s)| s.requests).sum();
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(requests));
     g.sample_size(20);

@@ -18,10 +18,10 @@ use crate::billing::model::Sheet;
 use crate::billing::{self, Bill, Minimums};
 use crate::platform::{simulate, FnStats, RunResult};
 use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
-use crate::usage::Spec;
 use crate::report::output::OutputDir;
 use crate::report::summary;
 use crate::scenario::Scenario;
+use crate::usage::Spec;
 
 /// What to write besides the summary.
 #[derive(Debug, Clone, Default)]

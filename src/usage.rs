@@ -213,9 +213,7 @@ impl MeterRule {
         match self.period {
             PeriodKind::Interval => true,
             PeriodKind::Instance => false,
-            PeriodKind::Request => {
-                !(phase == Phase::Busy || (self.init_into_first_request && phase == Phase::Startup))
-            }
+            PeriodKind::Request => !(phase == Phase::Busy || (self.init_into_first_request && phase == Phase::Startup)),
         }
     }
 }
@@ -237,11 +235,17 @@ mod rule_tests {
 
     #[test]
     fn rounding_goes_up_to_the_quantum_and_the_minimum() {
-        let fc_reserved = MeterRule { period: PeriodKind::Instance, quantum: 10_000_000, minimum: 0, init_into_first_request: false };
+        let fc_reserved =
+            MeterRule { period: PeriodKind::Instance, quantum: 10_000_000, minimum: 0, init_into_first_request: false };
         assert_eq!(fc_reserved.round(51_000_000), 60_000_000);
         assert_eq!(fc_reserved.round(61_000_000), 70_000_000);
         assert_eq!(fc_reserved.round(60_000_000), 60_000_000);
-        let azure = MeterRule { period: PeriodKind::Interval, quantum: 100_000, minimum: 1_000_000, init_into_first_request: false };
+        let azure = MeterRule {
+            period: PeriodKind::Interval,
+            quantum: 100_000,
+            minimum: 1_000_000,
+            init_into_first_request: false,
+        };
         assert_eq!(azure.round(350_000), 1_000_000);
         assert_eq!(azure.round(1_234_567), 1_300_000);
         assert_eq!(azure.round(0), 0);

@@ -6,8 +6,8 @@ use std::cell::Cell;
 use std::path::Path;
 
 use coldcost::platform::{simulate, NullSink};
-use coldcost::usage::Meters;
 use coldcost::scenario;
+use coldcost::usage::Meters;
 
 struct Counting;
 

@@ -11,7 +11,7 @@ pub mod sheet;
 use model::{Instances, Item, PhaseBilling, Resource, Sheet, State};
 
 use crate::platform::{BucketRow, FnStats};
-use crate::usage::{Meters, MeterRule, Phase, PeriodKind, Spec, Usage};
+use crate::usage::{MeterRule, Meters, PeriodKind, Phase, Spec, Usage};
 
 /// The meter rules (and hourly records) a sheet needs from a run.
 pub fn meters(sheet: &Sheet) -> Meters {
@@ -223,7 +223,15 @@ pub fn bill(sheet: &Sheet, specs: &[Spec], stats: &[&FnStats], minimums: &Minimu
     } else {
         item_amounts.iter().sum()
     };
-    Bill { currency: sheet.currency.clone(), lines, cu: cu_total, minimum, minimum_hours, total: priced + minimum, functions }
+    Bill {
+        currency: sheet.currency.clone(),
+        lines,
+        cu: cu_total,
+        minimum,
+        minimum_hours,
+        total: priced + minimum,
+        functions,
+    }
 }
 
 /// Money for exact `usage` (per instance kind) and `started` requests at first-tier rates,

@@ -22,7 +22,7 @@ use rand::Rng as _;
 use crate::engine::rng::{stream, Rng};
 use crate::engine::{self, EventQueue, Handler, SimTime};
 use crate::scenario::{Micros, Reserved, ReservedStep, Scenario, MICROS_PER_SECOND};
-use crate::usage::{Meters, Phase, PeriodKind, Spec};
+use crate::usage::{Meters, PeriodKind, Phase, Spec};
 use crate::workload::dist::Sampler;
 use crate::workload::synthetic::ArrivalGen;
 
@@ -30,7 +30,10 @@ use host::{Host, LayerState};
 use instance::{Pending, Slab, State};
 use pull::Transfers;
 use router::AvailList;
-pub use stats::{BucketRow, FnStats, InstanceRow, NullSink, Outcome, RequestRow, Series, Sink, VecSink};
+pub use stats::{
+    add_instance_time, BucketRow, FnStats, InstanceRow, NullSink, Outcome, PhaseClock, RequestRow, Series, Sink,
+    VecSink,
+};
 
 const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 const HOUR: Micros = 3_600 * MICROS_PER_SECOND;
@@ -127,8 +130,10 @@ struct FnRt {
     reserved_live: u32,
     reserved_target: u32,
     stats: FnStats,
-    /// This function's usage by clock hour (only when the meters ask for it).
-    hourly: Option<Box<Series>>,
+    /// This function's instance-time in the current time-series bucket.
+    clock: PhaseClock,
+    /// ... and in the current clock hour (only when the meters ask for it).
+    hour_clock: Option<Box<PhaseClock>>,
 }
 
 struct StreamRt {
@@ -200,7 +205,8 @@ pub struct Platform<'a> {
     sink: &'a mut dyn Sink,
     wants_requests: bool,
     meters: Meters,
-    /// End of the current clock hour (when hourly meters are on).
+    /// Start and end of the current clock hour (when hourly meters are on).
+    hour_start: Micros,
     next_hour: Micros,
     /// Arrival and start of each request in flight (slots reused): keeps events small.
     reqs: ReqTable,
@@ -284,7 +290,8 @@ impl<'a> Platform<'a> {
                     reserved_live: 0,
                     reserved_target: 0,
                     stats: FnStats { billed: vec![Default::default(); meters.rules.len()], ..FnStats::default() },
-                    hourly: meters.hourly.then(|| Box::new(Series::new(HOUR, sc.simulation.horizon))),
+                    clock: PhaseClock::default(),
+                    hour_clock: meters.hourly.then(Box::default),
                 }
             })
             .collect();
@@ -319,7 +326,8 @@ impl<'a> Platform<'a> {
             series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
             sink,
             wants_requests,
-            next_hour: if meters.hourly { HOUR } else { Micros::MAX },
+            hour_start: 0,
+            next_hour: if meters.hourly { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
             meters: meters.clone(),
             reqs: ReqTable::default(),
             scratch_pulls: Vec::new(),
@@ -380,9 +388,9 @@ impl<'a> Platform<'a> {
                 f.stats.billed[r][k][from.index()] += rule.round(dt) as u128;
             }
         }
-        self.series.shift(now, Some(from), to, reserved, &f.spec);
-        if let Some(h) = &mut f.hourly {
-            h.shift(now, Some(from), to, reserved, &f.spec);
+        f.clock.shift(now - self.series.row.start, Some(from), to, k);
+        if let Some(h) = &mut f.hour_clock {
+            h.shift(now - self.hour_start, Some(from), to, k);
         }
         if to.is_none() {
             // usage is added from `times` once, when the instance ends
@@ -431,30 +439,57 @@ impl<'a> Platform<'a> {
     /// Close time-series buckets and clock hours that ended by `now`.
     #[inline(always)]
     fn advance_clocks(&mut self, now: Micros) {
-        let sink = &mut *self.sink;
-        self.series.advance(now, |row| sink.bucket(row));
+        if self.series.due(now) {
+            self.close_buckets(now);
+        }
         if now >= self.next_hour {
             self.close_hours(now);
         }
     }
 
-    /// Hand every function's finished clock hours to the sink (those with activity).
+    /// Close every bucket that ended by `now`: each function's instance-time, times its
+    /// spec, makes the bucket's usage.
+    #[inline(never)]
+    fn close_buckets(&mut self, now: Micros) {
+        while self.series.due(now) {
+            let len = self.series.row.end - self.series.row.start;
+            for f in &mut self.funcs {
+                if !f.clock.is_quiet() {
+                    let inst = f.clock.close(len);
+                    add_instance_time(&mut self.series.row.usage, &inst, &f.spec);
+                }
+            }
+            self.sink.bucket(&self.series.row);
+            self.series.next();
+        }
+    }
+
+    /// Hand every function's finished clock hours with activity to the sink.
     #[inline(never)]
     fn close_hours(&mut self, now: Micros) {
-        for (fi, f) in self.funcs.iter_mut().enumerate() {
-            if let Some(h) = &mut f.hourly {
-                let sink = &mut *self.sink;
-                h.advance(now, |row| {
-                    let active = row.started.iter().any(|&n| n > 0)
-                        || row.usage.iter().any(|u| u.inst_us.iter().any(|&x| x > 0));
-                    if active {
-                        sink.function_hour(fi, row);
-                    }
-                });
+        while now >= self.next_hour {
+            let start = self.hour_start;
+            let len = self.next_hour - start;
+            for (fi, f) in self.funcs.iter_mut().enumerate() {
+                let Some(h) = &mut f.hour_clock else { continue };
+                if h.is_quiet() {
+                    continue;
+                }
+                let started = h.started;
+                let inst = h.close(len);
+                let mut row = BucketRow { start, end: self.next_hour, started, ..Default::default() };
+                add_instance_time(&mut row.usage, &inst, &f.spec);
+                let active = started.iter().any(|&n| n > 0) || inst.iter().flatten().any(|&x| x > 0);
+                if active {
+                    self.sink.function_hour(fi, &row);
+                }
             }
-        }
-        while self.next_hour <= now {
-            self.next_hour += HOUR;
+            if self.next_hour >= self.horizon {
+                self.next_hour = Micros::MAX;
+                break;
+            }
+            self.hour_start = self.next_hour;
+            self.next_hour = (self.next_hour + HOUR).min(self.horizon);
         }
     }
 
@@ -514,9 +549,10 @@ impl<'a> Platform<'a> {
         fr.stats.instances_created += 1;
         fr.stats.live_change(now, 1);
         self.series.row.instances_created += 1;
-        self.series.shift(now, None, Some(first_phase), reserved, &fr.spec);
-        if let Some(h) = &mut fr.hourly {
-            h.shift(now, None, Some(first_phase), reserved, &fr.spec);
+        let k = reserved as usize;
+        fr.clock.shift(now - self.series.row.start, None, Some(first_phase), k);
+        if let Some(h) = &mut fr.hour_clock {
+            h.shift(now - self.hour_start, None, Some(first_phase), k);
         }
         if cold_service {
             self.insts.get_mut(i).state = State::ColdServing;
@@ -868,8 +904,8 @@ impl<'a> Platform<'a> {
         fr.stats.started += 1;
         fr.stats.started_kind[k] += 1;
         self.series.row.started[k] += 1;
-        if let Some(h) = &mut fr.hourly {
-            h.row.started[k] += 1;
+        if let Some(h) = &mut fr.hour_clock {
+            h.started[k] += 1;
         }
     }
 
@@ -888,8 +924,8 @@ impl<'a> Platform<'a> {
         fr.stats.started += 1;
         fr.stats.started_kind[k] += 1;
         self.series.row.started[k] += 1;
-        if let Some(h) = &mut fr.hourly {
-            h.row.started[k] += 1;
+        if let Some(h) = &mut fr.hour_clock {
+            h.started[k] += 1;
         }
         fr.stats.wait_sum_us += (now - p.arrival) as u128;
         let req = self.reqs.open(p.arrival, now);
@@ -1216,8 +1252,7 @@ impl<'a> Platform<'a> {
     pub fn finish(mut self, mut q: EventQueue<Event>, replication: u32, events: u64) -> RunResult {
         let end = self.horizon;
         // close every bucket first: what follows happens at the horizon and adds no time
-        let sink = &mut *self.sink;
-        self.series.advance(end, |row| sink.bucket(row));
+        self.close_buckets(end);
         self.close_hours(end);
         // requests running at the horizon are the Done events still queued
         while let Some((_, ev)) = q.pop() {

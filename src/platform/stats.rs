@@ -254,6 +254,8 @@ pub struct VecSink {
     pub instances: Vec<KeptInstance>,
     pub requests: Vec<KeptRequest>,
     pub keep_requests: bool,
+    /// Function-hours with activity (only with hourly meters).
+    pub hours: Vec<(usize, BucketRow)>,
 }
 
 impl Sink for VecSink {
@@ -269,91 +271,101 @@ impl Sink for VecSink {
     fn wants_requests(&self) -> bool {
         self.keep_requests
     }
+    fn function_hour(&mut self, function: usize, row: &BucketRow) {
+        self.hours.push((function, row.clone()));
+    }
 }
 
-/// Resources an instance holds, in the order Series keeps them: instances, MB, milli-vCPU,
-/// disk MB, GPU MB.
-const RES: usize = 5;
-
-fn res(spec: &Spec) -> [i128; RES] {
-    [1, spec.memory_mb as i128, spec.milli_vcpu as i128, spec.disk_mb as i128, spec.gpu_mb as i128]
-}
-
-/// A time series being built (all functions for `timeseries.csv`, or one function's clock
-/// hours for the hourly minimum): the integral of each (kind, phase) level over the bucket,
-/// kept as a running sum that an instance debits with `r × t` on entering a phase and
-/// credits with `r × t` on leaving it (t from the bucket start); at the bucket's end the
-/// instances still there are credited up to the end. Exact, one multiply-add per resource.
+/// Time-series buckets: where the current one starts and ends, and its counters. The
+/// instance-time in it is kept per function by [`PhaseClock`]s and added when it closes.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub bucket: Micros,
     pub horizon: Micros,
     pub row: BucketRow,
-    level: [[[i128; RES]; Phase::COUNT]; 2],
-    area: [[[i128; RES]; Phase::COUNT]; 2],
 }
 
 impl Series {
     pub fn new(bucket: Micros, horizon: Micros) -> Self {
         let row = BucketRow { start: 0, end: bucket.min(horizon), ..Default::default() };
-        Series { bucket, horizon, row, level: Default::default(), area: Default::default() }
+        Series { bucket, horizon, row }
     }
 
-    /// Close every bucket that ends at or before `now`, handing each to `emit`.
+    /// Whether the current bucket has ended by `now` (and is not past the horizon).
     #[inline(always)]
-    pub fn advance(&mut self, now: Micros, emit: impl FnMut(&BucketRow)) {
-        if now >= self.row.end {
-            self.close_buckets(now, emit);
-        }
+    pub fn due(&self, now: Micros) -> bool {
+        now >= self.row.end && self.row.start < self.horizon
     }
 
-    #[inline(never)]
-    fn close_buckets(&mut self, now: Micros, mut emit: impl FnMut(&BucketRow)) {
-        while now >= self.row.end && self.row.start < self.horizon {
-            let len = (self.row.end - self.row.start) as i128;
-            for k in 0..2 {
-                for p in 0..Phase::COUNT {
-                    // what is still in the phase counts to the end of the bucket
-                    let v: [i128; RES] = std::array::from_fn(|r| self.area[k][p][r] + self.level[k][p][r] * len);
-                    let u = &mut self.row.usage[k];
-                    u.inst_us[p] = v[0] as u128;
-                    u.mb_us[p] = v[1] as u128;
-                    u.mvcpu_us[p] = v[2] as u128;
-                    u.disk_mb_us[p] = v[3] as u128;
-                    u.gpu_mb_us[p] = v[4] as u128;
-                    self.area[k][p] = [0; RES];
-                }
-            }
-            emit(&self.row);
-            let start = self.row.end;
-            self.row = BucketRow { start, end: (start + self.bucket).min(self.horizon), ..Default::default() };
-        }
+    /// Start the next bucket.
+    pub fn next(&mut self) {
+        let start = self.row.end;
+        self.row = BucketRow { start, end: (start + self.bucket).min(self.horizon), ..Default::default() };
     }
+}
 
-    /// An instance (`reserved` or not, holding `spec`) moves between phases (`None` = not alive).
-    #[inline]
-    pub fn shift(&mut self, now: Micros, from: Option<Phase>, to: Option<Phase>, reserved: bool, spec: &Spec) {
-        let t = (now - self.row.start) as i128;
-        let k = reserved as usize;
-        let v = res(spec);
+/// One function's instance-time by kind (on-demand, reserved) and phase over a bucket: a
+/// running sum that an instance debits with `t` on entering a phase and credits with `t` on
+/// leaving it (t from the bucket start); at the bucket's end the instances still there count
+/// to the end. Exact, and one addition per phase change.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseClock {
+    level: [[i64; Phase::COUNT]; 2],
+    area: [[i128; Phase::COUNT]; 2],
+    /// Requests started in the bucket, on on-demand / reserved instances.
+    pub started: [u64; 2],
+}
+
+impl PhaseClock {
+    /// An instance of kind `k` moves between phases at `t` µs after the bucket start.
+    #[inline(always)]
+    pub fn shift(&mut self, t: Micros, from: Option<Phase>, to: Option<Phase>, k: usize) {
+        let t = t as i128;
         if let Some(p) = from {
-            let (a, l) = (&mut self.area[k][p.index()], &mut self.level[k][p.index()]);
-            for r in 0..RES {
-                a[r] += v[r] * t;
-                l[r] -= v[r];
-            }
+            self.area[k][p.index()] += t;
+            self.level[k][p.index()] -= 1;
         }
         if let Some(p) = to {
-            let (a, l) = (&mut self.area[k][p.index()], &mut self.level[k][p.index()]);
-            for r in 0..RES {
-                a[r] -= v[r] * t;
-                l[r] += v[r];
-            }
+            self.area[k][p.index()] -= t;
+            self.level[k][p.index()] += 1;
         }
     }
 
-    /// Whether any instance is alive (some level is non-zero).
-    pub fn any_alive(&self) -> bool {
-        self.level.iter().flatten().any(|l| l[0] != 0)
+    /// Nothing alive and nothing happened: the bucket adds nothing.
+    pub fn is_quiet(&self) -> bool {
+        self.started == [0, 0]
+            && self.level.iter().flatten().all(|&l| l == 0)
+            && self.area.iter().flatten().all(|&a| a == 0)
+    }
+
+    /// Close a bucket of `len` µs: instance-µs by kind and phase; the clock restarts at 0.
+    pub fn close(&mut self, len: Micros) -> [[u128; Phase::COUNT]; 2] {
+        let mut out = [[0u128; Phase::COUNT]; 2];
+        for k in 0..2 {
+            for p in 0..Phase::COUNT {
+                out[k][p] = (self.area[k][p] + self.level[k][p] as i128 * len as i128) as u128;
+                self.area[k][p] = 0;
+            }
+        }
+        self.started = [0, 0];
+        out
+    }
+}
+
+/// Add `inst_us` instance-µs by kind and phase of instances holding `spec` to `usage`.
+pub fn add_instance_time(usage: &mut [Usage; 2], inst_us: &[[u128; Phase::COUNT]; 2], spec: &Spec) {
+    for k in 0..2 {
+        for p in Phase::ALL {
+            let n = inst_us[k][p.index()];
+            if n > 0 {
+                let u = &mut usage[k];
+                let i = p.index();
+                u.inst_us[i] += n;
+                u.mb_us[i] += spec.memory_mb as u128 * n;
+                u.mvcpu_us[i] += spec.milli_vcpu as u128 * n;
+                u.disk_mb_us[i] += spec.disk_mb as u128 * n;
+                u.gpu_mb_us[i] += spec.gpu_mb as u128 * n;
+            }
+        }
     }
 }

@@ -2,8 +2,8 @@
 //! computed on paper.
 
 use super::*;
-use crate::usage::Meters;
 use crate::scenario::{self as sc_model, *};
+use crate::usage::Meters;
 
 const S: Micros = MICROS_PER_SECOND;
 const MB: u64 = 1 << 20;
@@ -331,4 +331,45 @@ fn speed_probe_simfaas_model() {
 fn events_stay_small() {
     // the queue moves events around on every push and pop
     assert!(std::mem::size_of::<Event>() <= 12, "{}", std::mem::size_of::<Event>());
+}
+
+#[test]
+fn clock_hours_with_activity_are_reported_with_their_usage() {
+    let mut sc = base();
+    sc.simulation.horizon = 5 * 3600 * S + 1800 * S; // 5.5 h
+    sc.platform.cache_ttl = 10 * 3600 * S;
+    sc.functions[0].keep_alive = 0;
+    sc.functions[0].exec = Dist::Fixed(2 * S);
+    // one request at 0:30 and one at 3:59:59 (its 2 s cross into hour 4)
+    sc.workloads.push(once(1800 * S));
+    sc.workloads.push(once(4 * 3600 * S - S));
+    let meters = Meters { rules: vec![], hourly: true };
+    let mut sink = VecSink::default();
+    let r = simulate(&sc, 0, &mut sink, &meters, |_| {});
+    let hours: Vec<(u64, u64, u64)> = sink
+        .hours
+        .iter()
+        .map(|(_, h)| (h.start / S, h.started[0], h.total().inst_us[Phase::Busy.index()] as u64))
+        .collect();
+    // hour 0: a 10 s pull then 2 s busy; hour 3: cache hit, 1 s busy; hour 4: the other 1 s
+    assert_eq!(hours, vec![(0, 1, 2 * S), (3 * 3600, 1, S), (4 * 3600, 0, S)]);
+    let pull: u128 = sink.hours.iter().map(|(_, h)| h.total().inst_us[Phase::Pull.index()]).sum();
+    assert_eq!(pull, r.functions[0].1.usage.inst_us[Phase::Pull.index()]);
+}
+
+#[test]
+fn buckets_split_usage_by_instance_kind() {
+    let mut sc = base();
+    sc.functions[0].reserved = Reserved::Fixed(1);
+    sc.functions[0].concurrency = 1;
+    sc.workloads.push(once(100 * S));
+    sc.workloads.push(once(100 * S));
+    let (st, sink) = run(&sc);
+    let kinds: [u64; 2] = [0, 1].map(|k| sink.buckets.iter().map(|b| b.started[k]).sum());
+    assert_eq!(kinds, [1, 1], "one request on the reserved instance, one on a new on-demand one");
+    for k in 0..2 {
+        let mb: u128 = sink.buckets.iter().map(|b| b.usage[k].mb_us.iter().sum::<u128>()).sum();
+        assert_eq!(mb, st.usage_kind[k].mb_us.iter().sum::<u128>());
+    }
+    assert_eq!(st.started_kind, [1, 1]);
 }

@@ -93,7 +93,8 @@ impl Sink for CsvSink<'_> {
         let total: f64 = Phase::ALL.iter().map(|&p| avg(p)).sum();
         let gbs = |p: Phase| float(mb_us_to_gbs(u.mb_us[p.index()]), 6);
         let gbs_total = float(mb_us_to_gbs(u.mb_us.iter().sum()), 6);
-        let cost = self.pricing.map(|p| float(billing::rate_cost(p.sheet, None, &b.usage, b.started), 8)).unwrap_or_default();
+        let cost =
+            self.pricing.map(|p| float(billing::rate_cost(p.sheet, None, &b.usage, b.started), 8)).unwrap_or_default();
         let r = writeln!(
             self.timeseries,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",

@@ -168,12 +168,8 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
 
 /// Per-function stats and costs of a run plus the ALL row.
 pub fn with_all(r: &RunResult, bill: &Bill) -> Vec<(String, FnStats, FnCost)> {
-    let mut rows: Vec<(String, FnStats, FnCost)> = r
-        .functions
-        .iter()
-        .zip(&bill.functions)
-        .map(|((n, s), c)| (n.clone(), s.clone(), c.clone()))
-        .collect();
+    let mut rows: Vec<(String, FnStats, FnCost)> =
+        r.functions.iter().zip(&bill.functions).map(|((n, s), c)| (n.clone(), s.clone(), c.clone())).collect();
     let mut all = FnStats::default();
     let mut all_cost = FnCost::default();
     for (_, s, c) in &rows {
@@ -274,7 +270,13 @@ pub fn render_bills(bills: &[Bill]) -> String {
                 b.currency
             ));
         }
-        out.push_str(&format!("{},total,,,,,{},{},{}\n", r + 1, b.cu.map(|c| float(c, 6)).unwrap_or_default(), float(b.total, 8), b.currency));
+        out.push_str(&format!(
+            "{},total,,,,,{},{},{}\n",
+            r + 1,
+            b.cu.map(|c| float(c, 6)).unwrap_or_default(),
+            float(b.total, 8),
+            b.currency
+        ));
     }
     out
 }
