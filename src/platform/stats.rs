@@ -340,13 +340,10 @@ impl PhaseClock {
 
     /// Close a bucket of `len` µs: instance-µs by kind and phase; the clock restarts at 0.
     pub fn close(&mut self, len: Micros) -> [[u128; Phase::COUNT]; 2] {
-        let mut out = [[0u128; Phase::COUNT]; 2];
-        for k in 0..2 {
-            for p in 0..Phase::COUNT {
-                out[k][p] = (self.area[k][p] + self.level[k][p] as i128 * len as i128) as u128;
-                self.area[k][p] = 0;
-            }
-        }
+        let out = std::array::from_fn(|k| {
+            std::array::from_fn(|p| (self.area[k][p] + self.level[k][p] as i128 * len as i128) as u128)
+        });
+        self.area = Default::default();
         self.started = [0, 0];
         out
     }
