@@ -603,7 +603,9 @@ fn function(
             ),
         ));
     }
-    let milli_vcpu = vcpu(r.vcpu.as_ref(), &p("vcpu"), memory_mb, ctx)?;
+    // the vCPU:GB ratio is FC 3.0's rule: checked when an FC sheet prices the scenario
+    let fc_ratio = platform.pricing.starts_with("fc");
+    let milli_vcpu = vcpu(r.vcpu.as_ref(), &p("vcpu"), memory_mb, fc_ratio, ctx)?;
     let disk_b = ctx.size(r.disk.as_ref(), &p("disk"))?.unwrap_or(512 * MB);
     if disk_b != 512 * MB && disk_b != 10 * GB {
         return Err(ctx.err(p("disk"), format!("disk {} is not offered; FC's disk is 512MB or 10GB", fs(disk_b))));
@@ -713,8 +715,9 @@ fn function(
 }
 
 /// vCPU in thousandths: the default is memory GB / 2 to the nearest 0.05 (at least 0.05);
-/// a given value must be 0.05..=16 in 0.05 steps with vCPU:GB between 1:1 and 1:4.
-fn vcpu(v: Option<&Value>, path: &str, memory_mb: u64, ctx: &Ctx<'_>) -> Result<u64, InputError> {
+/// a given value must be 0.05..=16 in 0.05 steps, and with `fc_ratio` (FC sheets) vCPU:GB
+/// between 1:1 and 1:4.
+fn vcpu(v: Option<&Value>, path: &str, memory_mb: u64, fc_ratio: bool, ctx: &Ctx<'_>) -> Result<u64, InputError> {
     let gb = memory_mb as f64 / 1024.0;
     let Some(x) = ctx.number(v, path)? else {
         let steps = ((gb / 2.0) / 0.05).round().max(1.0) as u64;
@@ -734,7 +737,7 @@ fn vcpu(v: Option<&Value>, path: &str, memory_mb: u64, ctx: &Ctx<'_>) -> Result<
     }
     let milli = milli as u64;
     // vCPU ≤ GB ≤ 4 vCPU, in integers: milli·1024 ≤ MB·1000 ≤ 4·milli·1024.
-    if milli * 1024 > memory_mb * 1000 || memory_mb * 1000 > 4 * milli * 1024 {
+    if fc_ratio && (milli * 1024 > memory_mb * 1000 || memory_mb * 1000 > 4 * milli * 1024) {
         let min_steps = (memory_mb * 1000).div_ceil(4 * 1024 * 50); // ceil(GB/4 / 0.05)
         let max_steps = memory_mb * 1000 / (1024 * 50); // floor(GB / 0.05)
         return Err(ctx.err(
