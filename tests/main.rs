@@ -4,6 +4,7 @@
 mod util;
 
 mod cli;
+mod billing;
 mod closed_forms;
 mod outputs;
 mod steady_state;

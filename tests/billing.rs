@@ -1,0 +1,254 @@
+//! Bills through the whole pipeline: a scenario that produces the usage of each worked
+//! example in billing-rules.md, run by the binary, priced by a built-in sheet, read back from
+//! `bill.csv` and `summary.csv`. Then a small deterministic scenario priced on every built-in
+//! sheet and checked against a bill worked out by hand, line by line.
+
+use crate::util::{Csv, Dir};
+
+/// One function; one layer whose pull takes exactly `pull_s` seconds (extraction of
+/// 150 MB per second, nothing to download, no overheads); no container create time.
+fn scenario(function: &str, workloads: &str, horizon: &str, pull_s: u64) -> String {
+    format!(
+        r#"
+[simulation]
+name = "bill"
+horizon = "{horizon}"
+bucket = "1h"
+
+[platform]
+container_create = "0s"
+keep_alive = "0s"
+
+[platform.pull]
+layer_overhead = "0s"
+manifest = "0s"
+extract_rate = "150MB/s"
+
+[[image]]
+name = "f"
+layers = [{{ compressed = "0B", uncompressed = "{mb}MB" }}]
+
+[[function]]
+name = "f"
+timeout = "1d"
+{function}
+
+{workloads}
+"#,
+        mb = 150 * pull_s
+    )
+}
+
+fn once(at: &str) -> String {
+    format!("[[workload]]\narrivals = {{ kind = \"constant\", interval = \"1d\" }}\nfrom = \"{at}\"\nuntil = \"{at}\"\n")
+        .replace(&format!("until = \"{at}\""), &format!("until = \"{at}\"\n# one arrival"))
+        .replace("until = \"0s\"", "until = \"1us\"")
+}
+
+/// Run `text` priced by `sheet`; return (bill.csv, summary.csv).
+fn run(d: &Dir, text: &str, sheet: &str) -> (Csv, Csv) {
+    let f = d.write("s.toml", text);
+    d.ok(&["run", f.to_str().unwrap(), "--out", "out", "--quiet", "--set", &format!("platform.pricing={sheet}")]);
+    (Csv::parse(&d.read("out/bill.csv")), Csv::parse(&d.read("out/summary.csv")))
+}
+
+/// A line of replication 1's bill, by item name.
+fn line<'a>(bill: &'a Csv, item: &str) -> &'a Vec<String> {
+    bill.rows
+        .iter()
+        .find(|r| r[0] == "1" && r[1] == item)
+        .unwrap_or_else(|| panic!("no line {item:?} in {:?}", bill.rows.iter().map(|r| &r[1]).collect::<Vec<_>>()))
+}
+
+fn num(bill: &Csv, item: &str, col: &str) -> f64 {
+    let l = line(bill, item);
+    let v = &l[bill.col(col)];
+    if v.is_empty() {
+        0.0
+    } else {
+        v.parse().unwrap()
+    }
+}
+
+/// The `function = ALL` row of replication 1.
+fn summary(s: &Csv, col: &str) -> f64 {
+    let row = s.rows.iter().find(|r| r[1] == "1" && r[2] == "ALL").expect("ALL row");
+    s.num(row, col)
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-3), "{what}: {a} vs {b}");
+}
+
+fn workload_at(at_s: u64) -> String {
+    format!(
+        "[[workload]]\narrivals = {{ kind = \"constant\", interval = \"1d\" }}\nfrom = \"{at_s}s\"\nuntil = \"{}us\"\n",
+        at_s * 1_000_000 + 1
+    )
+}
+
+#[test]
+fn fc_image_pull_1024_mb_for_10_s_is_10_gb_s_and_cny_0_00110592_on_fc2() {
+    let d = Dir::new();
+    let text = scenario("memory = \"1GB\"\nvcpu = 1.0\nstartup = \"0s\"\nexec = \"100ms\"", &workload_at(0), "1h", 10);
+    let (_, s) = run(&d, &text, "fc2");
+    close(summary(&s, "gbs_pull"), 10.0, "pull GB·s");
+    close(summary(&s, "cost_pull"), 0.00110592, "pull cost, FC 2.0");
+    // FC 3.0 with 1 vCPU, 1 GB, 512 MB disk: 10 vCPU·s + 10 GB·s × 0.15 + 5 GB·s × 0.05 = 11.75 CU
+    let (_, s) = run(&d, &text, "fc3");
+    close(summary(&s, "cost_pull"), 11.75 * 0.00011, "pull cost, FC 3.0 (CNY 0.0012925)");
+    let (_, s) = run(&d, &text, "fc3-usd");
+    close(summary(&s, "cost_pull"), 11.75 * 0.000020, "pull cost, FC 3.0 (USD 0.000235)");
+}
+
+#[test]
+fn a_cache_hit_pays_nothing_for_the_pull() {
+    let d = Dir::new();
+    let w = format!("{}{}", workload_at(0), workload_at(100));
+    let text = scenario("memory = \"1GB\"\nvcpu = 1.0\nstartup = \"0s\"\nexec = \"100ms\"", &w, "1h", 10);
+    let (_, s) = run(&d, &text, "fc2");
+    assert_eq!(summary(&s, "cache_hits"), 1.0);
+    close(summary(&s, "cost_pull"), 0.00110592, "only the first start pulled");
+}
+
+#[test]
+fn fc3_documented_example_3_million_invocations_is_217500_cu() {
+    // 3 M invocations, 0.5 GB, 0.25 vCPU, 200 ms each: back to back on one instance
+    let d = Dir::new();
+    let w = "[[workload]]\narrivals = { kind = \"constant\", interval = \"200ms\" }\n";
+    let text = scenario("memory = \"512MB\"\nvcpu = 0.25\nstartup = \"0s\"\nexec = \"200ms\"", w, "600000s", 0);
+    let (bill, s) = run(&d, &text, "fc3");
+    assert_eq!(summary(&s, "requests"), 3_000_000.0);
+    let invocations = num(&bill, "Invocations", "cu");
+    let vcpu = num(&bill, "vCPU active (on-demand)", "cu");
+    let memory = num(&bill, "Memory active (on-demand)", "cu");
+    close(invocations, 22_500.0, "invocations CU");
+    close(vcpu, 150_000.0, "vCPU CU");
+    close(memory, 45_000.0, "memory CU");
+    close(invocations + vcpu + memory, 217_500.0, "the documented total (disk not included)");
+}
+
+#[test]
+fn three_concurrent_10_s_requests_bill_10_s_at_concurrency_10_and_30_s_at_concurrency_1() {
+    let d = Dir::new();
+    let w = workload_at(0).repeat(3);
+    for (conc, expect) in [(10, 10.0), (1, 30.0)] {
+        let f = format!("memory = \"1GB\"\nvcpu = 1.0\nstartup = \"0s\"\nexec = \"10s\"\nconcurrency = {conc}");
+        let (bill, _) = run(&d, &scenario(&f, &w, "1h", 0), "fc3");
+        close(num(&bill, "vCPU active (on-demand)", "quantity"), expect, "billed vCPU·s");
+    }
+}
+
+#[test]
+fn a_provisioned_instance_rounds_up_to_10_s_51_to_60_and_61_to_70() {
+    let d = Dir::new();
+    for (horizon, expect) in [("51s", 60.0), ("61s", 70.0)] {
+        let text = scenario("memory = \"1GB\"\nvcpu = 1.0\nstartup = \"0s\"\nexec = \"1s\"\nreserved = 1", "", horizon, 0);
+        let (bill, _) = run(&d, &text, "fc3");
+        let billed = num(&bill, "Memory active (reserved)", "quantity") + num(&bill, "Memory idle (reserved)", "quantity");
+        close(billed, expect, &format!("reserved GB·s over {horizon}"));
+    }
+}
+
+#[test]
+fn lambda_bills_init_with_the_first_request_1293_83_plus_1049_63_is_2344_ms() {
+    let d = Dir::new();
+    let f = "memory = \"1GB\"\nstartup = \"1293830us\"\nexec = \"1049630us\"";
+    let (bill, _) = run(&d, &scenario(f, &workload_at(0), "1h", 10), "lambda");
+    close(num(&bill, "Duration", "quantity"), 2.344, "GB·s of a 1 GB cold invoke");
+    close(num(&bill, "Requests", "quantity"), 1.0, "one request");
+}
+
+#[test]
+fn cloud_run_10_million_requests_of_200_ms_cost_usd_54_50() {
+    // 1 vCPU, 512 MiB, concurrency 1, back to back; request-based billing, no free tier
+    let d = Dir::new();
+    let w = "[[workload]]\narrivals = { kind = \"constant\", interval = \"200ms\" }\n";
+    let text = scenario("memory = \"512MB\"\nvcpu = 1.0\nstartup = \"0s\"\nexec = \"200ms\"", w, "2000000s", 0);
+    let (bill, s) = run(&d, &text, "cloudrun");
+    assert_eq!(summary(&s, "requests"), 10_000_000.0);
+    close(num(&bill, "CPU", "amount"), 48.0, "CPU");
+    close(num(&bill, "Memory", "amount"), 2.5, "memory");
+    close(num(&bill, "Requests", "amount"), 4.0, "requests");
+    close(summary(&s, "cost"), 54.5, "total");
+}
+
+#[test]
+fn azure_flex_bills_at_least_1_s_per_busy_period() {
+    let d = Dir::new();
+    // one 350 ms execution: max(1 s, 0.4 s) × 2 GB = 2 GB·s = USD 0.000052
+    let f = "memory = \"2GB\"\nstartup = \"0s\"\nexec = \"350ms\"";
+    let (bill, _) = run(&d, &scenario(f, &workload_at(0), "1h", 0), "azure-flex");
+    close(num(&bill, "On demand execution time", "quantity"), 2.0, "GB·s");
+    close(num(&bill, "On demand execution time", "amount"), 0.000052, "USD");
+    // ten overlapping 300 ms executions within 0.5 s share one busy period: still 1 s
+    let w = "[[workload]]\narrivals = { kind = \"constant\", interval = \"20ms\" }\nuntil = \"200ms\"\n";
+    let f = "memory = \"2GB\"\nstartup = \"0s\"\nexec = \"300ms\"\nconcurrency = 10";
+    let (bill, s) = run(&d, &scenario(f, w, "1h", 0), "azure-flex");
+    assert_eq!(summary(&s, "requests"), 10.0);
+    close(num(&bill, "On demand execution time", "quantity"), 2.0, "GB·s of the shared period");
+}
+
+/// Pull 10 s, start-up 1 s, two 0.5 s requests at 0 s and 30 s, keep-alive 60 s: the instance
+/// lives 10 (pull) + 1 (startup) + 0.5 + 18.3 idle + 0.5 + 60 idle = 90.3 s; 1 GB, 1 vCPU.
+fn small() -> String {
+    let f = "memory = \"1GB\"\nvcpu = 1.0\nstartup = \"1s\"\nexec = \"500ms\"\nkeep_alive = \"60s\"";
+    let w = format!("{}{}", workload_at(0), workload_at(30));
+    scenario(f, &w, "200s", 10)
+}
+
+#[test]
+fn a_small_run_priced_on_every_built_in_sheet_matches_a_bill_worked_by_hand() {
+    let d = Dir::new();
+    // phase times: pull 10, startup 1, busy 0.5 + 0.5, idle keep-alive 18.5 + 60 (= 78.5)
+    let (active, idle, busy) = (10.0 + 1.0 + 1.0, 18.5 + 60.0, 1.0);
+
+    // FC 3.0: CU = vCPU active + 0.15 memory (active + idle) + 0.05 disk (0.5 GB) + 0.0075/request
+    let cu = active + 0.15 * (active + idle) + 0.05 * 0.5 * (active + idle) + 2.0 * 0.0075;
+    let (bill, s) = run(&d, &small(), "fc3");
+    close(num(&bill, "vCPU active (on-demand)", "quantity"), active, "fc3 vCPU·s");
+    close(num(&bill, "Memory idle (on-demand)", "quantity"), idle, "fc3 idle GB·s");
+    close(summary(&s, "cu"), cu, "fc3 CU");
+    // one active function-hour costs less than CNY 0.01: topped up to the minimum
+    close(summary(&s, "cost_minimum"), 0.01 - cu * 0.00011, "fc3 top-up");
+    close(summary(&s, "cost"), 0.01, "fc3 total = the hourly minimum");
+    let (_, s) = run(&d, &small(), "fc3-usd");
+    close(summary(&s, "cu"), cu, "fc3-usd CU");
+
+    // FC 2.0: GB·s of billed phases (no keep-alive billing) + invocations
+    let (_, s) = run(&d, &small(), "fc2");
+    close(summary(&s, "cost"), active * 0.000110592 + 2.0 * 0.00000133, "fc2 total");
+
+    // Lambda: no pull; init 1 s joins the first request: 1.5 s + 0.5 s = 2 GB·s
+    let (bill, s) = run(&d, &small(), "lambda");
+    close(num(&bill, "Duration", "quantity"), 2.0, "lambda GB·s");
+    close(summary(&s, "cost"), 2.0 * 0.0000166667 + 2.0 * 0.0000002, "lambda total");
+    let (_, s) = run(&d, &small(), "lambda-arm");
+    close(summary(&s, "cost"), 2.0 * 0.0000133334 + 2.0 * 0.0000002, "lambda-arm total");
+
+    // Cloud Run, request-based: start-up (create is 0 here) and requests, 100 ms steps
+    let billed = 1.0 + busy;
+    let (_, s) = run(&d, &small(), "cloudrun");
+    close(summary(&s, "cost"), billed * 0.000024 + billed * 0.0000025 + 2.0 * 0.0000004, "cloudrun total");
+    // Cloud Run, instance-based: the whole life after the pull, no request fee
+    let life = 1.0 + busy + idle;
+    let (_, s) = run(&d, &small(), "cloudrun-instance");
+    close(summary(&s, "cost"), life * 0.000018 + life * 0.000002, "cloudrun-instance total");
+
+    // Azure Flex: two busy periods of 0.5 s, each billed 1 s; executions
+    let (_, s) = run(&d, &small(), "azure-flex");
+    close(summary(&s, "cost"), 2.0 * 0.000026 + 2.0 * 0.0000004, "azure-flex total");
+}
+
+#[test]
+fn the_sheet_can_be_switched_on_the_command_line_and_a_bad_one_is_refused() {
+    let d = Dir::new();
+    let f = d.write("s.toml", &small());
+    let f = f.to_str().unwrap();
+    let err = d.bad(&["run", f, "--out", "o", "--set", "platform.pricing=nope"]);
+    assert!(err.contains("pricing"), "{err}");
+    d.write("bad.toml", "title = \"x\"\ncurrency = \"USD\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n[phases]\npull = \"maybe\"\n");
+    let err = d.bad(&["run", f, "--out", "o", "--set", "platform.pricing=bad.toml"]);
+    assert!(err.contains("phases.pull"), "{err}");
+    assert!(!d.path().join("o").exists());
+}
