@@ -2,6 +2,7 @@
 //! path in `main`: bad input exits 2, anything else that fails exits 1.
 
 pub mod init;
+pub mod pricing;
 pub mod run;
 pub mod validate;
 
@@ -26,6 +27,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Write the commented quickstart scenario as a starting point for your own.
     Init(init::Args),
+    /// List the built-in price sheets, or show one (or a sheet file) readably.
+    Pricing(pricing::Args),
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -33,5 +36,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
+        Command::Pricing(a) => pricing::run(a),
     }
 }

@@ -17,11 +17,11 @@
 pub mod model;
 pub use model::*;
 
-mod lines;
+pub(crate) mod lines;
 pub mod overrides;
 pub mod raw;
-mod schema;
-mod validate;
+pub(crate) mod schema;
+pub(crate) mod validate;
 
 use std::path::Path;
 
@@ -71,7 +71,7 @@ pub fn quickstart(overrides: &[String]) -> Result<Scenario, InputError> {
 }
 
 /// A TOML syntax error: the parser's first message line, at its line.
-fn toml_error(source: &str, text: &str, e: &toml::de::Error) -> InputError {
+pub(crate) fn toml_error(source: &str, text: &str, e: &toml::de::Error) -> InputError {
     let message = e.message().lines().next().unwrap_or("invalid TOML").trim();
     InputError::new(source, "", message).with_line(e.span().map(|s| line_of(text, s.start)))
 }

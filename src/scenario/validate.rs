@@ -79,7 +79,7 @@ impl Ctx<'_> {
     }
 
     /// A plain string; when `--set` gave a number or boolean, says how to quote it.
-    fn string<'v>(&self, v: &'v Value, path: &str, what: &str) -> Result<&'v str, InputError> {
+    pub(crate) fn string<'v>(&self, v: &'v Value, path: &str, what: &str) -> Result<&'v str, InputError> {
         match v {
             Value::String(s) => Ok(s),
             other => {
@@ -118,7 +118,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn duration(&self, v: Option<&Value>, path: &str) -> Result<Option<Micros>, InputError> {
+    pub(crate) fn duration(&self, v: Option<&Value>, path: &str) -> Result<Option<Micros>, InputError> {
         self.unit(v, path, "duration", "s", units::parse_duration)
     }
     fn size(&self, v: Option<&Value>, path: &str) -> Result<Option<u64>, InputError> {
@@ -143,7 +143,7 @@ impl Ctx<'_> {
     }
 
     /// A required value: `Err` naming the key when it is absent.
-    fn required<T>(&self, v: Option<T>, path: &str, example: &str) -> Result<T, InputError> {
+    pub(crate) fn required<T>(&self, v: Option<T>, path: &str, example: &str) -> Result<T, InputError> {
         v.ok_or_else(|| self.err(path, format!("`{}` is missing; e.g. {example}", key_of(path))))
     }
 
@@ -174,7 +174,7 @@ impl Ctx<'_> {
     }
 
     /// A finite number (integer or float).
-    fn number(&self, v: Option<&Value>, path: &str) -> Result<Option<f64>, InputError> {
+    pub(crate) fn number(&self, v: Option<&Value>, path: &str) -> Result<Option<f64>, InputError> {
         let key = key_of(path);
         match v {
             None => Ok(None),
@@ -197,7 +197,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn boolean(&self, v: Option<&Value>, path: &str) -> Result<Option<bool>, InputError> {
+    pub(crate) fn boolean(&self, v: Option<&Value>, path: &str) -> Result<Option<bool>, InputError> {
         match v {
             None => Ok(None),
             Some(Value::Boolean(b)) => Ok(Some(*b)),
