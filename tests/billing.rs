@@ -40,9 +40,11 @@ timeout = "1d"
 }
 
 fn once(at: &str) -> String {
-    format!("[[workload]]\narrivals = {{ kind = \"constant\", interval = \"1d\" }}\nfrom = \"{at}\"\nuntil = \"{at}\"\n")
-        .replace(&format!("until = \"{at}\""), &format!("until = \"{at}\"\n# one arrival"))
-        .replace("until = \"0s\"", "until = \"1us\"")
+    format!(
+        "[[workload]]\narrivals = {{ kind = \"constant\", interval = \"1d\" }}\nfrom = \"{at}\"\nuntil = \"{at}\"\n"
+    )
+    .replace(&format!("until = \"{at}\""), &format!("until = \"{at}\"\n# one arrival"))
+    .replace("until = \"0s\"", "until = \"1us\"")
 }
 
 /// Run `text` priced by `sheet`; return (bill.csv, summary.csv).
@@ -76,8 +78,9 @@ fn summary(s: &Csv, col: &str) -> f64 {
     s.num(row, col)
 }
 
+/// Equal to the precision the files carry (8 decimals for money), or 1e-9 relative.
 fn close(a: f64, b: f64, what: &str) {
-    assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-3), "{what}: {a} vs {b}");
+    assert!((a - b).abs() <= (1e-9 * b.abs()).max(1e-8), "{what}: {a} vs {b}");
 }
 
 fn workload_at(at_s: u64) -> String {
@@ -143,9 +146,11 @@ fn three_concurrent_10_s_requests_bill_10_s_at_concurrency_10_and_30_s_at_concur
 fn a_provisioned_instance_rounds_up_to_10_s_51_to_60_and_61_to_70() {
     let d = Dir::new();
     for (horizon, expect) in [("51s", 60.0), ("61s", 70.0)] {
-        let text = scenario("memory = \"1GB\"\nvcpu = 1.0\nstartup = \"0s\"\nexec = \"1s\"\nreserved = 1", "", horizon, 0);
+        let text =
+            scenario("memory = \"1GB\"\nvcpu = 1.0\nstartup = \"0s\"\nexec = \"1s\"\nreserved = 1", "", horizon, 0);
         let (bill, _) = run(&d, &text, "fc3");
-        let billed = num(&bill, "Memory active (reserved)", "quantity") + num(&bill, "Memory idle (reserved)", "quantity");
+        let billed =
+            num(&bill, "Memory active (reserved)", "quantity") + num(&bill, "Memory idle (reserved)", "quantity");
         close(billed, expect, &format!("reserved GB·s over {horizon}"));
     }
 }
@@ -247,7 +252,10 @@ fn the_sheet_can_be_switched_on_the_command_line_and_a_bad_one_is_refused() {
     let f = f.to_str().unwrap();
     let err = d.bad(&["run", f, "--out", "o", "--set", "platform.pricing=nope"]);
     assert!(err.contains("pricing"), "{err}");
-    d.write("bad.toml", "title = \"x\"\ncurrency = \"USD\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n[phases]\npull = \"maybe\"\n");
+    d.write(
+        "bad.toml",
+        "title = \"x\"\ncurrency = \"USD\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n[phases]\npull = \"maybe\"\n",
+    );
     let err = d.bad(&["run", f, "--out", "o", "--set", "platform.pricing=bad.toml"]);
     assert!(err.contains("phases.pull"), "{err}");
     assert!(!d.path().join("o").exists());

@@ -3,8 +3,8 @@
 
 mod util;
 
-mod cli;
 mod billing;
+mod cli;
 mod closed_forms;
 mod outputs;
 mod steady_state;

@@ -299,11 +299,9 @@ fn simulation_values_are_checked() {
     fails(&section("simulation", "seed = -1"), "simulation.seed", "at least 0");
     fails(&section("simulation", "replications = 0"), "simulation.replications", "1..=1000");
     fails(&section("simulation", "replications = 1001"), "simulation.replications", "1..=1000");
-    fails(
-        &section("simulation", "horizon = \"1h\"\nbucket = \"2h\""),
-        "simulation.bucket",
-        "longer than the horizon 1h",
-    );
+    // a bucket longer than the horizon is cut to it
+    let s = ok(&section("simulation", "horizon = \"1h\"\nbucket = \"2h\""));
+    assert_eq!(s.simulation.bucket, 3600 * MICROS_PER_SECOND);
     fails(&section("simulation", "bucket = \"0s\""), "simulation.bucket", "more than 0s");
     fails(&section("simulation", "name = \"a/b\""), "simulation.name", "report folder");
     fails(&section("simulation", "name = 3"), "simulation.name", "is a string");

@@ -257,12 +257,9 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
     let seed = ctx.int(r.seed.as_ref(), "simulation.seed", 0, i64::MAX)?.unwrap_or(1) as u64;
     let replications = ctx.int(r.replications.as_ref(), "simulation.replications", 1, 1000)?.unwrap_or(1) as u32;
     let bucket = ctx.positive_duration(r.bucket.as_ref(), "simulation.bucket")?.unwrap_or(60 * MICROS_PER_SECOND);
-    if bucket > horizon {
-        return Err(ctx.err(
-            "simulation.bucket",
-            format!("bucket {} is longer than the horizon {}; it must be at most the horizon", fd(bucket), fd(horizon)),
-        ));
-    }
+    // a bucket longer than the horizon is one bucket: the whole run (e.g. after
+    // `--set simulation.horizon=30s` with the default 1m bucket)
+    let bucket = bucket.min(horizon);
     Ok(Simulation { name, horizon, seed, replications, bucket })
 }
 
