@@ -1376,4 +1376,4 @@ impl Handler for Platform<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

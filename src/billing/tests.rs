@@ -1,0 +1,119 @@
+//! Properties of bills over random small runs on every built-in sheet: a longer request never
+//! costs less; billed time is never less than busy time; the union rule never bills more than
+//! the sum of the requests; one phase switch changes only the lines that count that phase.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::platform::tests::{base, once};
+use crate::platform::{simulate, NullSink, RunResult};
+use crate::scenario::{Arrivals, Dist, Scenario, Workload, MICROS_PER_SECOND as S};
+
+fn run(sc: &Scenario, sheet: &Sheet) -> (RunResult, Bill) {
+    let r = simulate(sc, 0, &mut NullSink, &meters(sheet), |_| {});
+    let stats: Vec<&FnStats> = r.functions.iter().map(|(_, s)| s).collect();
+    let b = bill(sheet, &r.specs, &stats, &Minimums::default());
+    (r, b)
+}
+
+fn sheets() -> Vec<Sheet> {
+    sheet::BUILTIN.iter().map(|(n, _)| sheet::load(n).expect("built-in sheet")).collect()
+}
+
+/// A few requests of `exec` µs with concurrency `conc`, some overlapping, some not.
+fn scenario(exec: u64, conc: u32, gaps: &[u64]) -> Scenario {
+    let mut sc = base();
+    sc.functions[0].exec = Dist::Fixed(exec);
+    sc.functions[0].concurrency = conc;
+    sc.functions[0].startup = Dist::Fixed(300_000);
+    let mut t = 20 * S;
+    for g in gaps {
+        t += g;
+        sc.workloads.push(once(t));
+    }
+    sc
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_longer_request_never_costs_less(
+        exec in 1u64..3_000_000, extra in 1u64..2_000_000, conc in 1u32..4,
+        gaps in proptest::collection::vec(0u64..4_000_000, 1..6),
+    ) {
+        for sheet in sheets() {
+            let (_, short) = run(&scenario(exec, conc, &gaps), &sheet);
+            let (_, long) = run(&scenario(exec + extra, conc, &gaps), &sheet);
+            prop_assert!(long.total >= short.total - 1e-15, "{}: {} then {}", sheet.name, short.total, long.total);
+        }
+    }
+
+    #[test]
+    fn billed_time_is_never_less_than_busy_time_and_the_union_never_more_than_the_sum(
+        exec in 1u64..3_000_000, conc in 1u32..6,
+        gaps in proptest::collection::vec(0u64..2_000_000, 1..8),
+    ) {
+        let sc = scenario(exec, conc, &gaps);
+        for sheet in sheets() {
+            let (r, _) = run(&sc, &sheet);
+            let st = &r.functions[0].1;
+            let busy: u128 = st.usage_kind[0].inst_us[Phase::Busy.index()];
+            let sum_of_requests = (st.completed + st.failed) as u128 * exec as u128;
+            prop_assert!(busy <= sum_of_requests, "union {busy} > sum {sum_of_requests}");
+            for (k, rule) in sheet.roundings.iter().enumerate() {
+                let billed = st.billed[k][0][Phase::Busy.index()];
+                // init added to the first request counts startup time too
+                let startup = st.usage_kind[0].inst_us[Phase::Startup.index()];
+                prop_assert!(billed + if rule.init_into_first_request { 0 } else { startup } >= busy,
+                    "{} rule {}: billed {billed} < busy {busy}", sheet.name, rule.name);
+                if rule.period == model::Period::Interval && rule.quantum == 1 && rule.minimum == 0 {
+                    prop_assert!(billed <= sum_of_requests);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn turning_one_phase_switch_changes_only_the_lines_that_count_that_phase() {
+    let mut sc = scenario(500_000, 2, &[0, 100_000, 5 * S]);
+    sc.platform.container_create = Dist::Fixed(200_000);
+    let fc3 = sheet::load("fc3").unwrap();
+    let text = sheet::BUILTIN.iter().find(|(n, _)| *n == "fc3").unwrap().1;
+    let flipped_text = text.replacen("\ncreate = \"none\"", "\ncreate = \"active\"", 1);
+    assert_ne!(text, flipped_text, "fc3 has the create switch");
+    let flipped = sheet::parse_str(&flipped_text, "fc3-flipped", "fc3-flipped").unwrap();
+    let (_, a) = run(&sc, &fc3);
+    let (_, b) = run(&sc, &flipped);
+    let mut grew = 0;
+    for (la, lb) in a.lines.iter().zip(&b.lines) {
+        let governed = flipped.items.iter().find(|i| i.name == la.item).is_some_and(|i| {
+            i.state == model::State::Active
+                && i.resource != model::Resource::Requests
+                && i.instances != model::Instances::Reserved
+        });
+        if governed {
+            // lines of a resource the function has (vCPU, memory, disk; not GPU) grow
+            assert!(lb.quantity >= la.quantity, "{}", la.item);
+            grew += (lb.quantity > la.quantity) as u32;
+        } else if la.item != "compute units" {
+            assert_eq!(la.quantity, lb.quantity, "{} must not change", la.item);
+        }
+    }
+    assert_eq!(grew, 3, "vCPU, memory and disk active lines grow by the create time");
+}
+
+#[test]
+fn poisson_traffic_on_fc3_bills_the_pull_once_per_cold_host() {
+    // a sanity check of the phase shares: pull cost is memory·vCPU·disk CU of pull time only
+    let mut sc = base();
+    sc.workloads.push(Workload { function: 0, arrivals: Arrivals::Poisson { rate: 0.02 }, from: 0, until: 1000 * S });
+    let sheet = sheet::load("fc3").unwrap();
+    let (r, b) = run(&sc, &sheet);
+    let st = &r.functions[0].1;
+    let pull_s = st.usage.inst_us[Phase::Pull.index()] as f64 / 1e6;
+    let per_s = 1.0 + 0.15 * 1.0 + 0.05 * 0.5; // 1 vCPU, 1 GB, 512 MB disk
+    let expect = pull_s * per_s * 0.00011;
+    assert!((b.functions[0].by_phase[Phase::Pull.index()] - expect).abs() < 1e-12, "{expect}");
+}
