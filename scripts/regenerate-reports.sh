@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
-for s in quickstart fc-python-api; do
+for s in quickstart fc-python-api worked-bill; do
   target/release/coldcost run "scenarios/$s.toml" --out "reports/$s" --quiet
 done
 # the SimFaaS example at a tenth of its horizon keeps instances.csv small

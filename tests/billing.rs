@@ -39,14 +39,6 @@ timeout = "1d"
     )
 }
 
-fn once(at: &str) -> String {
-    format!(
-        "[[workload]]\narrivals = {{ kind = \"constant\", interval = \"1d\" }}\nfrom = \"{at}\"\nuntil = \"{at}\"\n"
-    )
-    .replace(&format!("until = \"{at}\""), &format!("until = \"{at}\"\n# one arrival"))
-    .replace("until = \"0s\"", "until = \"1us\"")
-}
-
 /// Run `text` priced by `sheet`; return (bill.csv, summary.csv).
 fn run(d: &Dir, text: &str, sheet: &str) -> (Csv, Csv) {
     let f = d.write("s.toml", text);

@@ -140,3 +140,16 @@ fn bad_flags_exit_2() {
     d.bad(&["run", "--replications", "many"]);
     d.bad(&["frobnicate"]);
 }
+
+#[test]
+fn pricing_lists_the_built_in_sheets_and_shows_one() {
+    let d = Dir::new();
+    let out = String::from_utf8_lossy(&d.ok(&["pricing", "list"]).stdout).into_owned();
+    for name in ["fc3", "fc3-usd", "fc2", "lambda", "lambda-arm", "cloudrun", "cloudrun-instance", "azure-flex"] {
+        assert!(out.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{out}");
+    }
+    let show = String::from_utf8_lossy(&d.ok(&["pricing", "show", "lambda"]).stdout).into_owned();
+    assert!(show.contains("Duration") && show.contains("USD"), "{show}");
+    let err = d.bad(&["pricing", "show", "lamda"]);
+    assert!(err.contains("lambda"), "did you mean: {err}");
+}
