@@ -20,6 +20,8 @@ use crate::platform::{simulate, FnStats, RunResult};
 use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
 use crate::report::output::OutputDir;
 use crate::report::summary;
+use crate::report::trend::Trend;
+use crate::report::{figures, markdown};
 use crate::scenario::Scenario;
 use crate::usage::Spec;
 
@@ -49,7 +51,15 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     // a bad sheet is bad input: refuse it before anything is written
     let sheet = billing::sheet::load(&sc.platform.pricing)?;
     let meters = billing::meters(&sheet);
-    let pricing = Pricing { sheet: &sheet, specs: sc.functions.iter().map(Spec::of).collect() };
+    let pricing = Pricing {
+        sheet: &sheet,
+        specs: sc.functions.iter().map(Spec::of).collect(),
+        image_mb: sc
+            .functions
+            .iter()
+            .map(|f| sc.images[f.image].compressed_bytes() as f64 / (1 << 20) as f64)
+            .collect(),
+    };
     let mut dir = OutputDir::create(out)?;
     let reps = sc.simulation.replications;
     // scratch files per replication, created up front (in order) so names are fixed
@@ -62,12 +72,16 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
             Some((p, w)) => (Some(p), Some(w)),
             None => (None, None),
         };
-        scratch.push((ts_path, in_path, rq_path, Mutex::new(Some(CsvSink::new(r + 1, Some(&pricing), ts, ins, rq)))));
+        let mut sink = CsvSink::new(r + 1, Some(&pricing), ts, ins, rq);
+        if r == 0 {
+            sink = sink.with_trend();
+        }
+        scratch.push((ts_path, in_path, rq_path, Mutex::new(Some(sink))));
     }
 
     let bar = progress_bar(sc, opts.quiet);
     let total_done = AtomicU64::new(0);
-    let results: Vec<Result<(RunResult, Minimums)>> = scratch
+    let results: Vec<Result<(RunResult, Minimums, Option<Trend>)>> = scratch
         .par_iter()
         .enumerate()
         .map(|(r, (_, _, _, sink))| {
@@ -80,23 +94,31 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
                 bar.tick_to(total, started);
             });
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
-            let minimums = sink.finish().context("cannot write the streamed report files")?;
-            Ok((result, minimums))
+            let (minimums, trend) = sink.finish().context("cannot write the streamed report files")?;
+            Ok((result, minimums, trend))
         })
         .collect();
     bar.finish();
     let mut runs = Vec::new();
     let mut bills = Vec::new();
+    let mut trend = None;
     for r in results {
-        let (run, minimums) = r?;
+        let (run, minimums, t) = r?;
         let stats: Vec<&FnStats> = run.functions.iter().map(|(_, s)| s).collect();
         bills.push(billing::bill(&sheet, &run.specs, &stats, &minimums));
         runs.push(run);
+        trend = trend.or(t);
     }
 
     let name = &sc.simulation.name;
-    dir.write_all("summary.csv", summary::render(name, &runs, &bills).as_bytes())?;
+    let summary_csv = summary::render(name, &runs, &bills);
+    dir.write_all("summary.csv", summary_csv.as_bytes())?;
     dir.write_all("bill.csv", summary::render_bills(&bills).as_bytes())?;
+    let charts = figures::run_charts(sc, &runs, &bills, trend.as_ref().unwrap_or(&Trend::new()))?;
+    for (file, _, png) in &charts {
+        dir.write_all(file, png)?;
+    }
+    dir.write_all("report.md", markdown::report(sc, &sheet, &runs, &bills, &charts).as_bytes())?;
     join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
     join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {

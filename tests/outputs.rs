@@ -99,3 +99,53 @@ fn replications_give_a_mean_and_a_95_percent_interval() {
     let s = (reps.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
     assert!(((hi - lo) / 2.0 - 3.182 * s / 2.0).abs() < 1e-4);
 }
+
+/// The number after `label |` in report.md's headline table (the first one on that row).
+fn md_numbers(md: &str, label: &str) -> Vec<f64> {
+    let row = md.lines().find(|l| l.starts_with(&format!("| {label} |"))).unwrap_or_else(|| panic!("no row {label}"));
+    let cell = row.split('|').nth(2).unwrap();
+    cell.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .filter(|t| !t.is_empty() && t.chars().any(|c| c.is_ascii_digit()))
+        .map(|t| t.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_run_writes_a_review_page_whose_numbers_are_the_summary_means_and_charts_that_decode() {
+    let d = Dir::new();
+    // 10 h: the report worker starts at 7 h, so two images are pulled
+    run_example(&d, "fc-python-api.toml", "o", &["--set", "simulation.horizon=10h", "--replications", "2"]);
+    let md = d.read("o/report.md");
+    let s = Csv::parse(&d.read("o/summary.csv"));
+    let mean = s.rows.iter().find(|r| r[1] == "mean" && r[2] == "ALL").unwrap().clone();
+    let v = |c: &str| s.num(&mean, c);
+    let near = |a: f64, b: f64, tol: f64, what: &str| assert!((a - b).abs() <= tol, "{what}: report {a}, summary {b}");
+    near(md_numbers(&md, "requests")[0], v("requests"), 0.05, "requests");
+    let cold = md_numbers(&md, "cold starts");
+    near(cold[0], v("cold_starts"), 0.05, "cold starts");
+    near(cold[1], v("cold_start_ratio") * 100.0, 0.00005, "cold %");
+    let lat = md_numbers(&md, "latency p50 / p99 / p99.9, all");
+    near(lat[0], v("latency_p50_ms"), 0.05, "p50");
+    near(lat[1], v("latency_p99_ms"), 0.05, "p99");
+    near(lat[2], v("latency_p999_ms"), 0.05, "p99.9");
+    let cold_lat = md_numbers(&md, "latency p50 / p99, cold");
+    near(cold_lat[0], v("cold_latency_p50_ms"), 0.05, "cold p50");
+    near(cold_lat[1], v("cold_latency_p99_ms"), 0.05, "cold p99");
+    near(md_numbers(&md, "cost over the horizon")[0], v("cost"), 0.00005, "cost");
+    // 10 h → 30 days is × 72
+    near(md_numbers(&md, "cost per month (30 days, extrapolated)")[0], v("cost") * 72.0, 0.005, "monthly");
+    near(
+        md_numbers(&md, "share of cost that is image pull")[0],
+        v("cost_pull") / v("cost") * 100.0,
+        0.005,
+        "pull share",
+    );
+    for png in ["latency_cdf.png", "instances.png", "arrivals.png", "cost_by_phase.png", "pull_vs_size.png"] {
+        assert!(md.contains(&format!("]({png})")), "report links {png}");
+        let bytes = std::fs::read(d.path().join("o").join(png)).unwrap();
+        let (w, h, rgb) = coldcost::report::charts::decode(&bytes).unwrap();
+        assert_eq!((w, h), (1200, 700), "{png}");
+        let dark = rgb.chunks(3).filter(|p| p.iter().map(|&c| c as u32).sum::<u32>() < 600).count();
+        assert!(dark > 5000, "{png} is almost blank ({dark} dark pixels)");
+    }
+}

@@ -1232,6 +1232,7 @@ impl<'a> Platform<'a> {
         let row = InstanceRow {
             id: it.id,
             function: &fr.name,
+            function_index: it.func as usize,
             host: it.host,
             reserved: it.reserved,
             created: it.created,

@@ -191,6 +191,8 @@ impl BucketRow {
 pub struct InstanceRow<'a> {
     pub id: u64,
     pub function: &'a str,
+    /// Index of the function in the scenario.
+    pub function_index: usize,
     pub host: u32,
     pub reserved: bool,
     pub created: Micros,

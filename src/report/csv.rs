@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use super::fmt::{float, ms, secs};
+use super::trend::Trend;
 use crate::billing::model::Sheet;
 use crate::billing::{self, Minimums};
 use crate::platform::{BucketRow, InstanceRow, RequestRow, Sink};
@@ -19,10 +20,12 @@ pub const INSTANCES_HEADER: &str = "replication,instance,function,host,reserved,
 pub const REQUESTS_HEADER: &str =
     "replication,function,arrival_s,start_s,end_s,wait_ms,latency_ms,cold,instance,outcome\n";
 
-/// Prices for the streamed files: the sheet and each function's spec.
+/// What the streamed files need to know about the scenario: the sheet, each function's
+/// spec and the compressed size of its image (MB, for the pull chart).
 pub struct Pricing<'a> {
     pub sheet: &'a Sheet,
     pub specs: Vec<Spec>,
+    pub image_mb: Vec<f64>,
 }
 
 /// Writes one replication's rows (`replication` is 1-based, as in summary.csv); the first
@@ -32,6 +35,8 @@ pub struct CsvSink<'a> {
     pricing: Option<&'a Pricing<'a>>,
     /// Hourly-minimum top-ups per function: (amount, hours topped up).
     minimums: Vec<(f64, u64)>,
+    /// What the charts need (kept for one replication only).
+    trend: Option<Trend>,
     timeseries: BufWriter<File>,
     instances: BufWriter<File>,
     requests: Option<BufWriter<File>>,
@@ -60,7 +65,22 @@ impl<'a> CsvSink<'a> {
         requests: Option<BufWriter<File>>,
     ) -> Self {
         let n = pricing.map_or(0, |p| p.specs.len());
-        CsvSink { replication, pricing, minimums: vec![(0.0, 0); n], timeseries, instances, requests, error: None }
+        CsvSink {
+            replication,
+            pricing,
+            minimums: vec![(0.0, 0); n],
+            trend: None,
+            timeseries,
+            instances,
+            requests,
+            error: None,
+        }
+    }
+
+    /// Keep the downsampled series and pull sample of this replication for the charts.
+    pub fn with_trend(mut self) -> Self {
+        self.trend = Some(Trend::new());
+        self
     }
 
     fn keep(&mut self, r: io::Result<()>) {
@@ -69,8 +89,8 @@ impl<'a> CsvSink<'a> {
         }
     }
 
-    /// Flush everything; the hourly-minimum top-ups, or the first error of the run.
-    pub fn finish(mut self) -> io::Result<Minimums> {
+    /// Flush everything; the hourly-minimum top-ups and the chart data, or the first error.
+    pub fn finish(mut self) -> io::Result<(Minimums, Option<Trend>)> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -79,7 +99,10 @@ impl<'a> CsvSink<'a> {
         if let Some(r) = &mut self.requests {
             r.flush()?;
         }
-        Ok(Minimums { per_function: self.minimums })
+        if let Some(t) = &mut self.trend {
+            t.finish();
+        }
+        Ok((Minimums { per_function: self.minimums }, self.trend))
     }
 }
 
@@ -93,8 +116,11 @@ impl Sink for CsvSink<'_> {
         let total: f64 = Phase::ALL.iter().map(|&p| avg(p)).sum();
         let gbs = |p: Phase| float(mb_us_to_gbs(u.mb_us[p.index()]), 6);
         let gbs_total = float(mb_us_to_gbs(u.mb_us.iter().sum()), 6);
-        let cost =
-            self.pricing.map(|p| float(billing::rate_cost(p.sheet, None, &b.usage, b.started), 8)).unwrap_or_default();
+        let cost_value = self.pricing.map(|p| billing::rate_cost(p.sheet, None, &b.usage, b.started));
+        if let Some(t) = &mut self.trend {
+            t.push(b, cost_value.unwrap_or(0.0));
+        }
+        let cost = cost_value.map(|c| float(c, 8)).unwrap_or_default();
         let r = writeln!(
             self.timeseries,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
@@ -130,6 +156,10 @@ impl Sink for CsvSink<'_> {
     }
 
     fn instance(&mut self, r: &InstanceRow<'_>) {
+        if let (Some(t), Some(p), Some(a), Some(b)) = (&mut self.trend, self.pricing, r.pull_start, r.pull_end) {
+            let mb = p.image_mb.get(r.function_index).copied().unwrap_or(0.0);
+            t.pull(mb, (b - a) as f64 / 1e6);
+        }
         let t = &r.times;
         let mb = r.spec.memory_mb as u128;
         let gbs = |p: Phase| float(mb_us_to_gbs(mb * t[p.index()] as u128), 6);

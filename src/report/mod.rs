@@ -3,7 +3,11 @@
 //! [`output::OutputDir`] writes every file under a temporary name and renames it only once
 //! all are complete, so a failed run never leaves a half-written report.
 
+pub mod charts;
 pub mod csv;
+pub mod figures;
 pub mod fmt;
+pub mod markdown;
 pub mod output;
 pub mod summary;
+pub mod trend;

@@ -1,0 +1,143 @@
+//! Which charts a run gets and from what data: latency CDF (warm vs cold), instances over
+//! time, arrivals and cold starts over time, cost by phase, and pull time vs image size when
+//! the scenario's images differ. Returns (file name, title, PNG bytes).
+
+use anyhow::Result;
+use hdrhistogram::Histogram;
+
+use super::charts::{self, Cdf, Scatter};
+use super::summary::{mean_ci, values, with_all, COLUMNS};
+use super::trend::Trend;
+use crate::billing::Bill;
+use crate::platform::RunResult;
+use crate::scenario::Scenario;
+
+/// A chart: file name, title, PNG.
+pub type Chart = (String, String, Vec<u8>);
+
+/// The CDF of a histogram in ms: dense in the body, denser in the tail.
+pub fn cdf(h: &Histogram<u64>) -> Cdf {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let mut qs: Vec<f64> = (0..=198).map(|i| i as f64 / 200.0).collect();
+    qs.extend([0.991, 0.993, 0.995, 0.997, 0.998, 0.999, 0.9995, 0.9999, 1.0]);
+    qs.iter().map(|&q| (h.value_at_quantile(q) as f64 / 1000.0, q)).collect()
+}
+
+/// Means over replications of the `ALL` row's summary values.
+pub fn all_means(runs: &[RunResult], bills: &[Bill]) -> Vec<f64> {
+    let rows: Vec<Vec<f64>> = runs
+        .iter()
+        .zip(bills)
+        .map(|(r, b)| {
+            let all = with_all(r, b).pop().expect("ALL row");
+            values(&all.1, &all.2, r.horizon)
+        })
+        .collect();
+    (0..COLUMNS.len()).map(|c| mean_ci(&rows.iter().map(|v| v[c]).collect::<Vec<_>>()).0).collect()
+}
+
+pub fn col(name: &str) -> usize {
+    COLUMNS.iter().position(|c| c.name == name).expect("known column")
+}
+
+pub fn run_charts(sc: &Scenario, runs: &[RunResult], bills: &[Bill], trend: &Trend) -> Result<Vec<Chart>> {
+    let mut out = Vec::new();
+    // latency: every replication and function together
+    let mut warm = Histogram::<u64>::new(3)?;
+    let mut cold = Histogram::<u64>::new(3)?;
+    warm.auto(true);
+    cold.auto(true);
+    for r in runs {
+        for (_, st) in &r.functions {
+            warm.add(&st.warm_latency)?;
+            cold.add(&st.cold_latency)?;
+        }
+    }
+    let (wc, cc) = (cdf(&warm), cdf(&cold));
+    let title = "Latency: warm vs cold requests";
+    out.push((
+        "latency_cdf.png".into(),
+        title.into(),
+        charts::latency_cdf(title, &[("warm", &wc), ("cold (waited for a start)", &cc)])?,
+    ));
+
+    // time series of replication 1
+    let pts = &trend.points;
+    let per = |f: &dyn Fn(&super::trend::TimePoint) -> f64| -> Vec<(f64, f64)> {
+        pts.iter().map(|p| (p.mid_h(), f(p))).collect()
+    };
+    let avg = |us: u128, p: &super::trend::TimePoint| us as f64 / 1e6 / p.len_s().max(1e-9);
+    let title = "Instances over time (replication 1, time averages)";
+    out.push((
+        "instances.png".into(),
+        title.into(),
+        charts::over_time(
+            title,
+            "instances",
+            &[
+                ("busy", per(&|p| avg(p.busy_us, p))),
+                ("idle", per(&|p| avg(p.idle_us, p))),
+                ("starting (pull + create + start-up)", per(&|p| avg(p.starting_us, p))),
+                ("reserved (busy or idle)", per(&|p| avg(p.reserved_us, p))),
+            ],
+            None,
+        )?,
+    ));
+    let title = "Arrivals and cold starts over time (replication 1)";
+    out.push((
+        "arrivals.png".into(),
+        title.into(),
+        charts::over_time_twin(
+            title,
+            "arrivals per second",
+            &[("arrivals", per(&|p| p.arrivals as f64 / p.len_s().max(1e-9)))],
+            "cold starts per minute",
+            &[("cold starts", per(&|p| p.cold_starts as f64 * 60.0 / p.len_s().max(1e-9)))],
+        )?,
+    ));
+
+    // cost by phase, mean over replications
+    let m = all_means(runs, bills);
+    let currency = bills.first().map_or("", |b| b.currency.as_str());
+    let items: Vec<(String, f64)> = [
+        ("image pull", "cost_pull"),
+        ("container create", "cost_create"),
+        ("app start-up", "cost_startup"),
+        ("busy", "cost_busy"),
+        ("idle keep-alive", "cost_idle_keepalive"),
+        ("idle reserved", "cost_idle_reserved"),
+        ("requests", "cost_requests"),
+        ("hourly minimum", "cost_minimum"),
+    ]
+    .iter()
+    .map(|(label, c)| (label.to_string(), m[col(c)].max(0.0)))
+    .collect();
+    let title =
+        format!("Cost by phase over {} (mean of replications)", crate::units::format_duration(sc.simulation.horizon));
+    out.push(("cost_by_phase.png".into(), title.clone(), charts::bars(&title, currency, &items)?));
+
+    // pull time vs image size, when the images differ
+    let mut sizes: Vec<f64> = trend.pulls.iter().map(|p| p.0).collect();
+    sizes.sort_by(f64::total_cmp);
+    sizes.dedup();
+    if sizes.len() >= 2 {
+        let title = "Pull time vs image size (replication 1)";
+        out.push((
+            "pull_vs_size.png".into(),
+            title.into(),
+            charts::scatter(&Scatter {
+                title,
+                x_desc: "image size, compressed (MB)",
+                y_desc: "pull time (s)",
+                points: trend.pulls.iter().map(|p| (p.0, p.1, false, true)).collect(),
+                labels: Vec::new(),
+                highlight_name: "",
+                pass_name: "pulls",
+                fail_name: "",
+            })?,
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,183 @@
+//! `report.md`: one page for a capacity-planning review — the scenario's key facts, the
+//! headline numbers (means over replications, the same values as `summary.csv`'s `mean`
+//! rows), the charts, and the assumptions in force (price sheet, its date, its switches).
+
+use std::fmt::Write as _;
+
+use super::figures::{all_means, col, Chart};
+use crate::billing::model::{PhaseBilling, Sheet};
+use crate::billing::Bill;
+use crate::platform::RunResult;
+use crate::scenario::{Reserved, Scenario};
+use crate::units::{format_duration as fd, format_size as fs};
+use crate::usage::Phase;
+
+/// Days in the month used for the monthly extrapolation.
+pub const MONTH_DAYS: f64 = 30.0;
+
+fn num(v: f64, d: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.d$}")
+    } else {
+        "–".into()
+    }
+}
+
+pub fn report(sc: &Scenario, sheet: &Sheet, runs: &[RunResult], bills: &[Bill], charts: &[Chart]) -> String {
+    let m = all_means(runs, bills);
+    let v = |c: &str| m[col(c)];
+    let cur = &sheet.currency;
+    let horizon_s = sc.simulation.horizon as f64 / 1e6;
+    let month = v("cost") * MONTH_DAYS * 86_400.0 / horizon_s;
+    let per_million = v("cost") / v("requests") * 1e6;
+    let pull_share = v("cost_pull") / v("cost");
+    let mut s = String::new();
+    let _ = writeln!(s, "# {} — capacity-planning summary\n", sc.simulation.name);
+    let _ = writeln!(
+        s,
+        "{} replication(s) of {} (seed {}), priced with `{}` ({}). Numbers are means over the \
+         replications of all functions together; `summary.csv` has each function, each replication \
+         and the 95% intervals, `bill.csv` every bill line.\n",
+        sc.simulation.replications,
+        fd(sc.simulation.horizon),
+        sc.simulation.seed,
+        sheet.name,
+        sheet.title
+    );
+
+    s.push_str("## Headline\n\n| | |\n|---|---|\n");
+    let _ = writeln!(s, "| requests | {} |", num(v("requests"), 1));
+    let _ = writeln!(
+        s,
+        "| cold starts | {} ({} % of requests) |",
+        num(v("cold_starts"), 1),
+        num(v("cold_start_ratio") * 100.0, 4)
+    );
+    let _ = writeln!(
+        s,
+        "| latency p50 / p99 / p99.9, all | {} / {} / {} ms |",
+        num(v("latency_p50_ms"), 1),
+        num(v("latency_p99_ms"), 1),
+        num(v("latency_p999_ms"), 1)
+    );
+    let _ = writeln!(
+        s,
+        "| latency p50 / p99, warm | {} / {} ms |",
+        num(v("warm_latency_p50_ms"), 1),
+        num(v("warm_latency_p99_ms"), 1)
+    );
+    let _ = writeln!(
+        s,
+        "| latency p50 / p99, cold | {} / {} ms |",
+        num(v("cold_latency_p50_ms"), 1),
+        num(v("cold_latency_p99_ms"), 1)
+    );
+    let _ = writeln!(
+        s,
+        "| throttled / failed / timed out in queue | {} / {} / {} |",
+        num(v("throttled"), 1),
+        num(v("failed"), 1),
+        num(v("queue_timeouts"), 1)
+    );
+    let _ = writeln!(s, "| instances (time average) | {} |", num(v("instances_mean"), 2));
+    let _ = writeln!(s, "| image pulls / cache hits | {} / {} |", num(v("pulls"), 1), num(v("cache_hits"), 1));
+    let _ = writeln!(s, "| cost over the horizon | {} {cur} |", num(v("cost"), 4));
+    let _ = writeln!(s, "| cost per month ({MONTH_DAYS:.0} days, extrapolated) | {} {cur} |", num(month, 2));
+    let _ = writeln!(s, "| cost per million requests | {} {cur} |", num(per_million, 4));
+    let _ = writeln!(s, "| share of cost that is image pull | {} % |", num(pull_share * 100.0, 2));
+    let _ = writeln!(s, "| GB·s total / of which pull | {} / {} |", num(v("gbs_total"), 1), num(v("gbs_pull"), 1));
+
+    s.push_str("\n## Charts\n\n");
+    for (file, title, _) in charts {
+        let _ = writeln!(s, "![{title}]({file})\n");
+    }
+
+    s.push_str("## Scenario\n\n| function | image | memory | vCPU | concurrency | reserved | max | keep-alive |\n|---|---|---|---|---|---|---|---|\n");
+    for f in &sc.functions {
+        let img = &sc.images[f.image];
+        let reserved = match &f.reserved {
+            Reserved::Fixed(n) => n.to_string(),
+            Reserved::Daily(steps) => steps
+                .iter()
+                .map(|st| format!("{} from {:02}:{:02}", st.count, st.at / 3_600_000_000, st.at / 60_000_000 % 60))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} ({} compressed, {} layers) | {} | {} | {} | {} | {} | {} |",
+            f.name,
+            img.name,
+            fs(img.compressed_bytes()),
+            img.layers.len(),
+            fs(f.memory_mb << 20),
+            f.milli_vcpu as f64 / 1000.0,
+            f.concurrency,
+            reserved,
+            f.max_instances,
+            fd(f.keep_alive)
+        );
+    }
+    let p = &sc.platform;
+    let _ = writeln!(
+        s,
+        "\nPlatform: {} hosts of {}, layer cache {} per host (TTL {}), pulls at {:.0} Mbit/s per host and {:.0} Mbit/s from the registry, {} layers at a time, {} per layer, extraction {}/s{}; ready timeout {}.\n",
+        p.hosts,
+        fs(p.host_memory_mb << 20),
+        fs(p.cache_capacity),
+        fd(p.cache_ttl),
+        p.pull.host_bandwidth * 8.0 / 1e6,
+        p.pull.registry_bandwidth * 8.0 / 1e6,
+        p.pull.parallel_layers,
+        fd(p.pull.layer_overhead),
+        fs(p.pull.extract_rate as u64),
+        p.pull.profile.as_ref().map(|f| format!(" (measured: profile {f})")).unwrap_or_default(),
+        fd(p.ready_timeout)
+    );
+
+    s.push_str("## Assumptions\n\n");
+    let _ =
+        writeln!(s, "- Prices: `{}` — {}; as of {}; source: {}.", sheet.name, sheet.title, sheet.as_of, sheet.source);
+    let phases: Vec<String> = Phase::ALL
+        .iter()
+        .map(|ph| {
+            let b = match sheet.phases[ph.index()] {
+                PhaseBilling::Active => "active rate",
+                PhaseBilling::Idle => "idle rate",
+                PhaseBilling::None => "not billed",
+            };
+            format!("{} {b}", ph.name())
+        })
+        .collect();
+    let _ = writeln!(s, "- Phases billed (switches in force): {}.", phases.join(", "));
+    for r in &sheet.roundings {
+        let _ = writeln!(
+            s,
+            "- Rounding `{}`: per {:?}, up to {}{}{}.",
+            r.name,
+            r.period,
+            fd(r.quantum),
+            if r.minimum > 0 { format!(", at least {}", fd(r.minimum)) } else { String::new() },
+            if r.init_into_first_request { ", start-up added to the first request" } else { "" }
+        );
+    }
+    if sheet.minimum_per_function_hour > 0.0 {
+        let _ = writeln!(
+            s,
+            "- Every function-hour with activity costs at least {} {cur}.",
+            sheet.minimum_per_function_hour
+        );
+    }
+    let _ = writeln!(
+        s,
+        "- Free tier {}; monthly tiers are applied to the horizon's usage as if it started a billing month; \
+         the monthly figure scales the horizon's cost linearly.",
+        if sheet.free_tier_enabled { "on" } else { "off" }
+    );
+    let _ = writeln!(
+        s,
+        "- Every sheet lists its inferred rules ([INF] in billing-rules.md) with their defaults: `coldcost pricing show {}`.",
+        sheet.name
+    );
+    s
+}
