@@ -14,6 +14,7 @@ pub mod platform;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod units;
 pub mod usage;
 pub mod workload;

@@ -183,3 +183,44 @@ fn progress_bar(sc: &Scenario, quiet: bool) -> Bar {
     }
     Bar { bar, shown: Default::default(), enabled: !quiet && io::stderr().is_terminal() }
 }
+
+/// A sink that writes nothing and keeps only the hourly-minimum top-ups (sweeps).
+struct BillOnly<'a> {
+    sheet: &'a Sheet,
+    minimums: Vec<(f64, u64)>,
+}
+
+impl crate::platform::Sink for BillOnly<'_> {
+    fn bucket(&mut self, _: &crate::platform::BucketRow) {}
+    fn instance(&mut self, _: &crate::platform::InstanceRow<'_>) {}
+    fn request(&mut self, _: &crate::platform::RequestRow<'_>) {}
+    fn wants_requests(&self) -> bool {
+        false
+    }
+    fn function_hour(&mut self, function: usize, row: &crate::platform::BucketRow) {
+        let top = billing::hour_topup(self.sheet, row);
+        if top > 0.0 {
+            let m = &mut self.minimums[function];
+            m.0 += top;
+            m.1 += 1;
+        }
+    }
+}
+
+/// Simulate every replication of `sc` (in parallel) and bill each, writing no files.
+pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
+    let sheet = billing::sheet::load(&sc.platform.pricing)?;
+    let meters = billing::meters(&sheet);
+    let out: Vec<(RunResult, Bill)> = (0..sc.simulation.replications)
+        .into_par_iter()
+        .map(|r| {
+            let mut sink = BillOnly { sheet: &sheet, minimums: vec![(0.0, 0); sc.functions.len()] };
+            let run = simulate(sc, r, &mut sink, &meters, |_| {});
+            let stats: Vec<&FnStats> = run.functions.iter().map(|(_, s)| s).collect();
+            let bill = billing::bill(&sheet, &run.specs, &stats, &Minimums { per_function: sink.minimums });
+            (run, bill)
+        })
+        .collect();
+    let (runs, bills) = out.into_iter().unzip();
+    Ok((runs, bills, sheet))
+}

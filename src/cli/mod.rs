@@ -4,6 +4,7 @@
 pub mod init;
 pub mod pricing;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -29,6 +30,10 @@ pub enum Command {
     Init(init::Args),
     /// List the built-in price sheets, or show one (or a sheet file) readably.
     Pricing(pricing::Args),
+    /// Simulate a grid of setups (--vary) and name the cheapest that meets the goals (--slo).
+    Sweep(sweep::Args),
+    /// Join the outputs of sweep shards (--shard K/N) into one sweep.
+    SweepMerge(sweep::MergeArgs),
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -37,5 +42,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
         Command::Pricing(a) => pricing::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::SweepMerge(a) => sweep::merge(a),
     }
 }

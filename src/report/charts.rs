@@ -359,8 +359,8 @@ pub fn scatter(s: &Scatter<'_>) -> Result<Vec<u8>> {
     if s.points.is_empty() {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
-    let dx = ((x1 - x0) * 0.1).max(x1.abs() * 0.05).max(1e-9);
-    let dy = ((y1 - y0) * 0.1).max(y1.abs() * 0.05).max(1e-9);
+    let dx = ((x1 - x0) * 0.1).max(x1.abs() * 0.01).max(1e-9);
+    let dy = ((y1 - y0) * 0.1).max(y1.abs() * 0.01).max(1e-9);
     render(|root| {
         let mut chart = ChartBuilder::on(root)
             .caption(s.title, title_font())

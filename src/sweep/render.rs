@@ -1,0 +1,444 @@
+//! What a sweep writes. `points.csv` (raw results, exact) and `sweep.meta.toml` (the grid and
+//! SLOs) are what shards produce; everything else — `sweep.csv`, `sweep.md`, `pareto.png` and
+//! a cost and a p99 curve per varied key — is rendered from those two alone, so a merged set
+//! of shards gives byte for byte what one unsharded run gives.
+
+use std::fmt::Write as _;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use super::grid::Axis;
+use super::slo::{self, Slo};
+use super::{pareto, Point, METRICS};
+use crate::report::charts::{self, sig, Scatter};
+use crate::report::fmt::float;
+
+/// The grid and goals of a sweep (what shards of one sweep share).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meta {
+    pub scenario: String,
+    pub axes: Vec<Axis>,
+    pub slos: Vec<Slo>,
+    pub points: usize,
+    pub replications: u32,
+    pub seed: u64,
+}
+
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+pub fn meta_toml(m: &Meta) -> String {
+    let mut s = String::from("# The grid and goals of a coldcost sweep (shards of one sweep have the same file).\n");
+    let _ = writeln!(s, "scenario = {}", q(&m.scenario));
+    let _ = writeln!(s, "points = {}", m.points);
+    let _ = writeln!(s, "replications = {}", m.replications);
+    let _ = writeln!(s, "seed = {}", m.seed);
+    let _ = writeln!(
+        s,
+        "slos = [{}]",
+        m.slos.iter().map(|x| q(&format!("{}={}", x.name, x.text))).collect::<Vec<_>>().join(", ")
+    );
+    for a in &m.axes {
+        let _ = writeln!(
+            s,
+            "\n[[vary]]\nkey = {}\nvalues = [{}]",
+            q(&a.key),
+            a.values.iter().map(|v| q(v)).collect::<Vec<_>>().join(", ")
+        );
+    }
+    s
+}
+
+pub fn parse_meta(text: &str, source: &str) -> Result<Meta> {
+    let t: toml::Table = toml::from_str(text).with_context(|| format!("{source}: not a sweep.meta.toml"))?;
+    let str_of = |v: &toml::Value| v.as_str().map(String::from).ok_or_else(|| anyhow!("{source}: expected a string"));
+    let int = |k: &str| t.get(k).and_then(|v| v.as_integer()).ok_or_else(|| anyhow!("{source}: missing {k}"));
+    let mut axes = Vec::new();
+    for a in t.get("vary").and_then(|v| v.as_array()).ok_or_else(|| anyhow!("{source}: missing [[vary]]"))? {
+        let key = str_of(a.get("key").ok_or_else(|| anyhow!("{source}: vary without key"))?)?;
+        let values = a
+            .get("values")
+            .and_then(|v| v.as_array())
+            .ok_or_else(|| anyhow!("{source}: vary without values"))?
+            .iter()
+            .map(str_of)
+            .collect::<Result<_>>()?;
+        axes.push(Axis { key, values });
+    }
+    let slos = t
+        .get("slos")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| anyhow!("{source}: missing slos"))?
+        .iter()
+        .map(|v| Ok(slo::parse(&str_of(v)?)?))
+        .collect::<Result<_>>()?;
+    Ok(Meta {
+        scenario: str_of(t.get("scenario").ok_or_else(|| anyhow!("{source}: missing scenario"))?)?,
+        axes,
+        slos,
+        points: int("points")? as usize,
+        replications: int("replications")? as u32,
+        seed: int("seed")? as u64,
+    })
+}
+
+/// `points.csv`: exact results (shortest round-trip floats).
+pub fn points_csv(m: &Meta, points: &[Point]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head = vec!["point".to_string()];
+    head.extend(m.axes.iter().map(|a| a.key.clone()));
+    for k in METRICS {
+        head.extend([format!("{k}_mean"), format!("{k}_lo"), format!("{k}_hi")]);
+    }
+    head.push("currency".into());
+    let _ = w.write_record(&head);
+    for p in points {
+        let mut row = vec![p.index.to_string()];
+        row.extend(p.values.iter().cloned());
+        for (a, b, c) in &p.metrics {
+            row.extend([a.to_string(), b.to_string(), c.to_string()]);
+        }
+        row.push(p.currency.clone());
+        let _ = w.write_record(&row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+pub fn parse_points(text: &str, m: &Meta, source: &str) -> Result<Vec<Point>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let keys = m.axes.len();
+    let mut out = Vec::new();
+    for (line, rec) in r.records().enumerate() {
+        let rec = rec.with_context(|| format!("{source}: row {}", line + 2))?;
+        let need = 1 + keys + 3 * METRICS.len() + 1;
+        if rec.len() != need {
+            bail!("{source}: row {} has {} fields, expected {need}", line + 2, rec.len());
+        }
+        let num = |i: usize| -> Result<f64> {
+            let v = &rec[i];
+            if v == "NaN" {
+                return Ok(f64::NAN);
+            }
+            v.parse().with_context(|| format!("{source}: row {}: {v:?} is not a number", line + 2))
+        };
+        let index = rec[0].parse().with_context(|| format!("{source}: row {}: bad point index", line + 2))?;
+        let values = (1..=keys).map(|i| rec[i].to_string()).collect();
+        let mut metrics = Vec::new();
+        for k in 0..METRICS.len() {
+            let b = 1 + keys + 3 * k;
+            metrics.push((num(b)?, num(b + 1)?, num(b + 2)?));
+        }
+        out.push(Point { index, values, metrics, currency: rec[need - 1].to_string() });
+    }
+    Ok(out)
+}
+
+fn file_key(key: &str) -> String {
+    key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+fn label(m: &Meta, p: &Point) -> String {
+    m.axes
+        .iter()
+        .zip(&p.values)
+        .map(|(a, v)| format!("{}={v}", a.key.rsplit('.').next().unwrap_or(&a.key)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Main effect of each value of axis `k`: the mean of `f` over the points that have it.
+fn effect(m: &Meta, points: &[Point], k: usize, f: impl Fn(&Point) -> f64) -> Vec<f64> {
+    m.axes[k]
+        .values
+        .iter()
+        .map(|v| {
+            let xs: Vec<f64> = points.iter().filter(|p| &p.values[k] == v).map(&f).filter(|x| x.is_finite()).collect();
+            if xs.is_empty() {
+                f64::NAN
+            } else {
+                xs.iter().sum::<f64>() / xs.len() as f64
+            }
+        })
+        .collect()
+}
+
+/// Every output file of a finished sweep, from its meta and all its points.
+pub fn render_all(m: &Meta, points: &[Point]) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut points = points.to_vec();
+    points.sort_by_key(|p| p.index);
+    let front = pareto(&points);
+    let meets: Vec<bool> = points.iter().map(|p| m.slos.iter().all(|s| s.holds(p))).collect();
+    let mut files = vec![("sweep.csv".to_string(), sweep_csv(m, &points, &front, &meets).into_bytes())];
+    files.push(("sweep.md".into(), sweep_md(m, &points, &front, &meets).into_bytes()));
+    let currency = points.first().map(|p| p.currency.clone()).unwrap_or_default();
+    let mixed = points.iter().any(|p| p.currency != currency);
+    let pareto_png = charts::scatter(&Scatter {
+        title: "Cost vs p99 latency of every setup; Pareto front marked",
+        x_desc: "p99 latency (ms)",
+        y_desc: if mixed { "cost over the horizon (mixed currencies)" } else { "cost over the horizon" },
+        points: points
+            .iter()
+            .zip(&front)
+            .zip(&meets)
+            .map(|((p, f), ok)| (p.get("latency_p99_ms"), p.get("cost"), *f, *ok))
+            .filter(|x| x.0.is_finite() && x.1.is_finite())
+            .collect(),
+        // label the front only: the setups a reader will look up in sweep.md
+        labels: points
+            .iter()
+            .zip(&front)
+            .filter(|(p, _)| p.get("latency_p99_ms").is_finite() && p.get("cost").is_finite())
+            .map(|(p, f)| if *f { format!("  #{}", p.index) } else { String::new() })
+            .collect(),
+        highlight_name: "Pareto front",
+        pass_name: "meets every SLO",
+        fail_name: "misses an SLO",
+    })?;
+    files.push(("pareto.png".into(), pareto_png));
+    for (k, a) in m.axes.iter().enumerate() {
+        let cost = effect(m, &points, k, |p| p.get("cost"));
+        let p99 = effect(m, &points, k, |p| p.get("latency_p99_ms"));
+        let title = format!("Cost by {} (mean over the other knobs)", a.key);
+        files.push((
+            format!("curve_{}_cost.png", file_key(&a.key)),
+            charts::category_lines(
+                &title,
+                &a.key,
+                &format!("cost over the horizon ({currency})"),
+                &a.values,
+                &[("cost".into(), cost)],
+            )?,
+        ));
+        let title = format!("p99 latency by {} (mean over the other knobs)", a.key);
+        files.push((
+            format!("curve_{}_p99.png", file_key(&a.key)),
+            charts::category_lines(&title, &a.key, "p99 latency (ms)", &a.values, &[("p99".into(), p99)])?,
+        ));
+    }
+    Ok(files)
+}
+
+fn sweep_csv(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> String {
+    let mut s = String::from("point");
+    for a in &m.axes {
+        s.push(',');
+        s.push_str(&csv_field(&a.key));
+    }
+    s.push_str(",requests,cold_start_ratio,cold_start_ratio_lo,cold_start_ratio_hi,latency_p50_ms,latency_p99_ms,latency_p99_ms_lo,latency_p99_ms_hi,latency_p999_ms,cold_latency_p99_ms,instances_mean,error_ratio,cost,cost_lo,cost_hi,cost_per_million,currency");
+    for x in &m.slos {
+        let _ = write!(s, ",slo_{}", x.name);
+    }
+    s.push_str(",meets_slos,pareto\n");
+    for (i, p) in points.iter().enumerate() {
+        let _ = write!(s, "{}", p.index);
+        for v in &p.values {
+            s.push(',');
+            s.push_str(&csv_field(v));
+        }
+        let m3 = |k: &str| {
+            METRICS.iter().position(|x| *x == k).map(|i| p.metrics[i]).unwrap_or((f64::NAN, f64::NAN, f64::NAN))
+        };
+        let (cr, crl, crh) = m3("cold_start_ratio");
+        let (l99, l99l, l99h) = m3("latency_p99_ms");
+        let (c, cl, ch) = m3("cost");
+        let _ = write!(
+            s,
+            ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            float(p.get("requests"), 1),
+            float(cr, 6),
+            float(crl, 6),
+            float(crh, 6),
+            float(p.get("latency_p50_ms"), 3),
+            float(l99, 3),
+            float(l99l, 3),
+            float(l99h, 3),
+            float(p.get("latency_p999_ms"), 3),
+            float(p.get("cold_latency_p99_ms"), 3),
+            float(p.get("instances_mean"), 4),
+            float(p.error_ratio(), 6),
+            float(c, 8),
+            float(cl, 8),
+            float(ch, 8),
+            float(p.cost_per_million(), 6),
+            p.currency
+        );
+        for x in &m.slos {
+            let _ = write!(s, ",{}", x.holds(p));
+        }
+        let _ = writeln!(s, ",{},{}", meets[i], front[i]);
+    }
+    s
+}
+
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Sweep of {} — which setup is cheapest within the goals?\n", m.scenario);
+    let _ = writeln!(
+        s,
+        "{} setups ({}), {} replication(s) each, seed {}. Goals: {}. A setup meets a goal when its mean over the replications does.\n",
+        m.points,
+        m.axes.iter().map(|a| format!("`{}` ∈ {{{}}}", a.key, a.values.join(", "))).collect::<Vec<_>>().join(" × "),
+        m.replications,
+        m.seed,
+        if m.slos.is_empty() { "none".to_string() } else { m.slos.iter().map(|x| format!("{} ≤ {}", x.name, x.text)).collect::<Vec<_>>().join(", ") }
+    );
+    let mut currencies: Vec<&str> = points.iter().map(|p| p.currency.as_str()).collect();
+    currencies.sort();
+    currencies.dedup();
+    let row = |p: &Point| {
+        format!(
+            "| #{} | {} | {} {} | {} | {} | {} % | {} |",
+            p.index,
+            label(m, p),
+            sig(p.get("cost")),
+            p.currency,
+            float(p.get("latency_p99_ms"), 1),
+            float(p.get("cold_latency_p99_ms"), 1),
+            float(p.get("cold_start_ratio") * 100.0, 4),
+            float(p.get("instances_mean"), 2)
+        )
+    };
+    const HEAD: &str =
+        "| setup | values | cost | p99 ms | cold p99 ms | cold starts | instances |\n|---|---|---|---|---|---|---|\n";
+    s.push_str("## Recommendation\n\n");
+    for cur in &currencies {
+        let mut ok: Vec<&Point> =
+            points.iter().zip(meets).filter(|(p, ok)| **ok && p.currency == *cur).map(|(p, _)| p).collect();
+        ok.sort_by(|a, b| a.get("cost").total_cmp(&b.get("cost")).then(a.index.cmp(&b.index)));
+        if currencies.len() > 1 {
+            let _ = writeln!(s, "Priced in {cur} (setups in other currencies are ranked separately):\n");
+        }
+        match ok.first() {
+            Some(best) => {
+                let _ = writeln!(
+                    s,
+                    "**Cheapest setup that meets every goal: #{} — {}**, {} {} over the horizon, p99 {} ms, cold starts {} % of requests.\n",
+                    best.index,
+                    label(m, best),
+                    sig(best.get("cost")),
+                    best.currency,
+                    float(best.get("latency_p99_ms"), 1),
+                    float(best.get("cold_start_ratio") * 100.0, 4)
+                );
+                s.push_str("Runners-up:\n\n");
+                s.push_str(HEAD);
+                for p in ok.iter().take(4) {
+                    let _ = writeln!(s, "{}", row(p));
+                }
+                s.push('\n');
+            }
+            None => {
+                let _ =
+                    writeln!(s, "**No setup meets every goal.** The closest (fewest goals missed, then cheapest):\n");
+                let mut all: Vec<&Point> = points.iter().filter(|p| p.currency == *cur).collect();
+                let misses = |p: &Point| m.slos.iter().filter(|x| !x.holds(p)).count();
+                all.sort_by(|a, b| {
+                    misses(a).cmp(&misses(b)).then(a.get("cost").total_cmp(&b.get("cost"))).then(a.index.cmp(&b.index))
+                });
+                s.push_str(HEAD);
+                for p in all.iter().take(3) {
+                    let _ = writeln!(s, "{}", row(p));
+                }
+                s.push('\n');
+            }
+        }
+    }
+    s.push_str("## What each knob does\n\nMean cost and p99 over the setups with each value (the other knobs averaged out).\n\n");
+    for (k, a) in m.axes.iter().enumerate() {
+        let cost = effect(m, points, k, |p| p.get("cost"));
+        let p99 = effect(m, points, k, |p| p.get("latency_p99_ms"));
+        let _ = writeln!(s, "### `{}`\n\n| value | mean cost | mean p99 ms |\n|---|---|---|", a.key);
+        for (i, v) in a.values.iter().enumerate() {
+            let _ = writeln!(s, "| {v} | {} | {} |", sig(cost[i]), float(p99[i], 1));
+        }
+        let fin = |xs: &[f64]| -> (f64, f64) {
+            let f: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+            (f.iter().cloned().fold(f64::INFINITY, f64::min), f.iter().cloned().fold(f64::NEG_INFINITY, f64::max))
+        };
+        let ((c0, c1), (l0, l1)) = (fin(&cost), fin(&p99));
+        let _ = writeln!(
+            s,
+            "\nAcross its values this knob moves the mean cost from {} to {} and the mean p99 from {} to {} ms. ![cost](curve_{}_cost.png) ![p99](curve_{}_p99.png)\n",
+            sig(c0),
+            sig(c1),
+            float(l0, 1),
+            float(l1, 1),
+            file_key(&a.key),
+            file_key(&a.key)
+        );
+    }
+    s.push_str("## Pareto front (cost vs p99)\n\n![Pareto front](pareto.png)\n\n");
+    s.push_str(HEAD);
+    for (p, _) in points.iter().zip(front).filter(|(_, f)| **f) {
+        let _ = writeln!(s, "{}", row(p));
+    }
+    let _ = writeln!(s, "\nEvery setup with its intervals is in `sweep.csv`.");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::point;
+    use super::*;
+
+    fn meta() -> Meta {
+        Meta {
+            scenario: "t".into(),
+            axes: vec![Axis { key: "function.api.reserved".into(), values: (0..6).map(|i| i.to_string()).collect() }],
+            slos: vec![slo::parse("p99=5ms").unwrap()],
+            points: 6,
+            replications: 2,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn meta_and_points_survive_their_files_exactly() {
+        let m = meta();
+        assert_eq!(parse_meta(&meta_toml(&m), "x").unwrap(), m);
+        let mut pts: Vec<Point> = (0..6).map(|i| point(i, 1.0 / (i as f64 + 3.0), 10.0 - i as f64, "CNY")).collect();
+        pts[2].metrics[0].1 = f64::NAN;
+        let back = parse_points(&points_csv(&m, &pts), &m, "x").unwrap();
+        assert_eq!(back.len(), 6);
+        for (a, b) in pts.iter().zip(&back) {
+            assert_eq!(a.index, b.index);
+            for (x, y) in a.metrics.iter().zip(&b.metrics) {
+                assert!(x.0 == y.0 || (x.0.is_nan() && y.0.is_nan()));
+                assert!(x.1 == y.1 || (x.1.is_nan() && y.1.is_nan()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_report_names_the_cheapest_point_that_meets_the_slo() {
+        // cost falls with the index, p99 falls too: points 5 (p99 5) meets p99 ≤ 5ms; 4 (p99 6) does not
+        let m = meta();
+        let pts: Vec<Point> = (0..6).map(|i| point(i, 10.0 - i as f64, 10.0 - i as f64, "CNY")).collect();
+        let files = render_all(&m, &pts).unwrap();
+        let md = String::from_utf8(files.iter().find(|f| f.0 == "sweep.md").unwrap().1.clone()).unwrap();
+        assert!(md.contains("Cheapest setup that meets every goal: #5"), "{md}");
+        let csv = String::from_utf8(files[0].1.clone()).unwrap();
+        let last = csv.lines().last().unwrap();
+        assert!(last.ends_with(",true,true,true"), "{last}");
+        // cost and p99 fall together: only #5 is undominated
+        assert_eq!(csv.lines().filter(|l| l.ends_with(",true")).count(), 1);
+    }
+
+    #[test]
+    fn with_no_point_within_the_goals_the_report_says_so() {
+        let m = meta();
+        let pts: Vec<Point> = (0..6).map(|i| point(i, 1.0 + i as f64, 50.0, "CNY")).collect();
+        let files = render_all(&m, &pts).unwrap();
+        let md = String::from_utf8(files[1].1.clone()).unwrap();
+        assert!(md.contains("No setup meets every goal"), "{md}");
+    }
+}
