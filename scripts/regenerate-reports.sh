@@ -4,9 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
+bin=target/release/coldcost
 for s in quickstart fc-python-api worked-bill; do
-  target/release/coldcost run "scenarios/$s.toml" --out "reports/$s" --quiet
+  "$bin" run "scenarios/$s.toml" --out "reports/$s" --quiet
 done
 # the SimFaaS example at a tenth of its horizon keeps instances.csv small
-target/release/coldcost run scenarios/simfaas-readme.toml --out reports/simfaas-readme --quiet \
+"$bin" run scenarios/simfaas-readme.toml --out reports/simfaas-readme --quiet \
   --set simulation.horizon=100000s
+# a capacity-planning sweep of the quickstart
+"$bin" sweep scenarios/quickstart.toml --out reports/quickstart-sweep --quiet \
+  --vary function.api.reserved=0..4 --vary function.api.concurrency=1,10,40 \
+  --slo p99=950ms --slo cold_ratio=0.00005

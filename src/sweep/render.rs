@@ -329,7 +329,7 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
                     float(best.get("latency_p99_ms"), 1),
                     float(best.get("cold_start_ratio") * 100.0, 4)
                 );
-                s.push_str("Runners-up:\n\n");
+                s.push_str("The cheapest setups that meet every goal (the first is the recommendation):\n\n");
                 s.push_str(HEAD);
                 for p in ok.iter().take(4) {
                     let _ = writeln!(s, "{}", row(p));
