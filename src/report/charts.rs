@@ -106,7 +106,7 @@ pub fn latency_cdf(title: &str, series: &[(&str, &Cdf)]) -> Result<Vec<u8>> {
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(3)))
                 .map_err(err)?
-                .label(format!("{name} ({} points)", cdf.len()))
+                .label(name.to_string())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], color.stroke_width(3)));
         }
         chart
