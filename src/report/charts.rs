@@ -62,6 +62,31 @@ fn render(draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()
     Ok(out)
 }
 
+/// Draw the series legend at `$pos` (a `SeriesLabelPosition` variant), framed.
+macro_rules! legend {
+    ($chart:ident, $pos:ident) => {
+        $chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::$pos)
+            .label_font(label_font())
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?
+    };
+}
+
+/// The frame every chart shares: title, margins, room for the axis labels.
+fn builder<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    title: &str,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, title_font()).margin(20).x_label_area_size(60).y_label_area_size(y_label_area);
+    b
+}
+
 fn title_font() -> TextStyle<'static> {
     (FONT, 28).into_font().into()
 }
@@ -80,13 +105,7 @@ pub fn latency_cdf(title: &str, series: &[(&str, &Cdf)]) -> Result<Vec<u8>> {
     let hi = all.iter().cloned().fold(0.0, f64::max).max(lo * 10.0);
     let (lo, hi) = if all.is_empty() { (1.0, 10.0) } else { (lo / 1.2, hi * 1.2) };
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, title_font())
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)
-            .map_err(err)?;
+        let mut chart = builder(root, title, 80).build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0).map_err(err)?;
         chart
             .configure_mesh()
             .x_desc("latency, arrival to response (ms, log scale)")
@@ -109,14 +128,7 @@ pub fn latency_cdf(title: &str, series: &[(&str, &Cdf)]) -> Result<Vec<u8>> {
                 .label(name.to_string())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], color.stroke_width(3)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(label_font())
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend!(chart, LowerRight);
         Ok(())
     })
 }
@@ -153,13 +165,7 @@ pub fn over_time(title: &str, y_desc: &str, lines: &[TimeSeries<'_>], dashed: Op
         lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).chain(dashed.map(|d| d.1)).fold(0.0, f64::max).max(1e-9)
             * 1.1;
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, title_font())
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-            .map_err(err)?;
+        let mut chart = builder(root, title, 90).build_cartesian_2d(0.0..x_max, 0.0..y_max).map_err(err)?;
         chart
             .configure_mesh()
             .x_desc("simulated time (hours)")
@@ -194,14 +200,7 @@ pub fn over_time(title: &str, y_desc: &str, lines: &[TimeSeries<'_>], dashed: Op
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(label_font())
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend!(chart, UpperRight);
         Ok(())
     })
 }
@@ -220,11 +219,7 @@ pub fn over_time_twin(
         |ls: &[TimeSeries<'_>]| ls.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(0.0, f64::max).max(1e-9) * 1.1;
     let (yl, yr) = (y_max(left), y_max(right));
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, title_font())
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
+        let mut chart = builder(root, title, 90)
             .right_y_label_area_size(90)
             .build_cartesian_2d(0.0..x_max, 0.0..yl)
             .map_err(err)?
@@ -262,14 +257,7 @@ pub fn over_time_twin(
                 .label(format!("{name} (right axis)"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], color.stroke_width(3)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(label_font())
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend!(chart, UpperLeft);
         Ok(())
     })
 }
@@ -279,13 +267,7 @@ pub fn bars(title: &str, unit: &str, items: &[(String, f64)]) -> Result<Vec<u8>>
     let max = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-12) * 1.25;
     let n = items.len().max(1);
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, title_font())
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(220)
-            .build_cartesian_2d(0.0..max, (0..n).into_segmented())
-            .map_err(err)?;
+        let mut chart = builder(root, title, 220).build_cartesian_2d(0.0..max, (0..n).into_segmented()).map_err(err)?;
         let labels: Vec<String> = items.iter().map(|i| i.0.clone()).collect();
         chart
             .configure_mesh()
@@ -362,11 +344,7 @@ pub fn scatter(s: &Scatter<'_>) -> Result<Vec<u8>> {
     let dx = ((x1 - x0) * 0.1).max(x1.abs() * 0.01).max(1e-9);
     let dy = ((y1 - y0) * 0.1).max(y1.abs() * 0.01).max(1e-9);
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(s.title, title_font())
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
+        let mut chart = builder(root, s.title, 90)
             .build_cartesian_2d((x0 - dx).max(0.0)..x1 + dx, (y0 - dy).max(0.0)..y1 + dy)
             .map_err(err)?;
         chart
@@ -411,14 +389,7 @@ pub fn scatter(s: &Scatter<'_>) -> Result<Vec<u8>> {
                     .map_err(err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(label_font())
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend!(chart, UpperRight);
         Ok(())
     })
 }
@@ -436,13 +407,8 @@ pub fn category_lines(
     let y_max =
         series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max).max(1e-12) * 1.15;
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, title_font())
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..y_max)
-            .map_err(err)?;
+        let mut chart =
+            builder(root, title, 90).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..y_max).map_err(err)?;
         chart
             .configure_mesh()
             .x_desc(x_desc)
@@ -473,14 +439,7 @@ pub fn category_lines(
             chart.draw_series(pts.iter().map(|p| Circle::new(*p, 5, color.filled()))).map_err(err)?;
         }
         if series.len() > 1 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font(label_font())
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .draw()
-                .map_err(err)?;
+            legend!(chart, UpperRight);
         }
         Ok(())
     })

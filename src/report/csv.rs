@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
-use super::fmt::{float, ms, secs};
+use super::fmt::{csv_field, float, ms, secs};
 use super::trend::Trend;
 use crate::billing::model::Sheet;
 use crate::billing::{self, Minimums};
@@ -45,15 +45,6 @@ pub struct CsvSink<'a> {
 
 fn opt_secs(t: Option<u64>) -> String {
     t.map(secs).unwrap_or_default()
-}
-
-/// A function name as a CSV field (quoted only when it must be).
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 impl<'a> CsvSink<'a> {
@@ -173,7 +164,7 @@ impl Sink for CsvSink<'_> {
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.replication,
             r.id,
-            field(r.function),
+            csv_field(r.function),
             r.host,
             r.reserved,
             secs(r.created),
@@ -210,7 +201,7 @@ impl Sink for CsvSink<'_> {
             w,
             "{},{},{},{},{},{},{},{},{},{}",
             self.replication,
-            field(r.function),
+            csv_field(r.function),
             secs(r.arrival),
             opt_secs(r.start),
             opt_secs(r.end),

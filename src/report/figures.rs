@@ -57,7 +57,8 @@ pub fn run_charts(sc: &Scenario, runs: &[RunResult], bills: &[Bill], trend: &Tre
     }
     let (wc, cc) = (cdf(&warm), cdf(&cold));
     let title = "Latency: warm vs cold requests";
-    let (wn, cn) = (format!("warm ({} requests)", warm.len()), format!("cold, waited for a start ({} requests)", cold.len()));
+    let (wn, cn) =
+        (format!("warm ({} requests)", warm.len()), format!("cold, waited for a start ({} requests)", cold.len()));
     out.push(("latency_cdf.png".into(), title.into(), charts::latency_cdf(title, &[(&wn, &wc), (&cn, &cc)])?));
 
     // time series of replication 1

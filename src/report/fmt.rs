@@ -23,6 +23,15 @@ pub fn float(x: f64, d: usize) -> String {
     }
 }
 
+/// A text field for a CSV row, quoted only when it must be.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +43,7 @@ mod tests {
         assert_eq!(ms(1_234_567), "1234.567");
         assert_eq!(float(f64::NAN, 3), "");
         assert_eq!(float(0.1234567, 3), "0.123");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("plain"), "plain");
     }
 }

@@ -2,7 +2,7 @@
 //! mean and the 95% confidence interval (Student t) across replications. A pure function
 //! of the run results.
 
-use super::fmt::float;
+use super::fmt::{csv_field, float};
 use crate::billing::{Bill, FnCost};
 use crate::platform::{FnStats, RunResult};
 use crate::usage::{Phase, Usage};
@@ -279,14 +279,6 @@ pub fn render_bills(bills: &[Bill]) -> String {
         ));
     }
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::grid::Axis;
 use super::slo::{self, Slo};
 use super::{pareto, Point, METRICS};
 use crate::report::charts::{self, sig, Scatter};
-use crate::report::fmt::float;
+use crate::report::fmt::{csv_field, float};
 
 /// The grid and goals of a sweep (what shards of one sweep share).
 #[derive(Debug, Clone, PartialEq)]
@@ -269,14 +269,6 @@ fn sweep_csv(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Stri
         let _ = writeln!(s, ",{},{}", meets[i], front[i]);
     }
     s
-}
-
-fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
 }
 
 fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> String {
