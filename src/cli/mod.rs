@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand (its arguments and its `run`), and one exit
 //! path in `main`: bad input exits 2, anything else that fails exits 1.
 
+pub mod calibrate;
 pub mod init;
 pub mod pricing;
 pub mod run;
@@ -29,6 +30,8 @@ pub enum Command {
     Init(init::Args),
     /// List the built-in price sheets, or show one (or a sheet file) readably.
     Pricing(pricing::Args),
+    /// Measure image pulls and container starts on a Docker engine, fit the pull model, write a profile.
+    Calibrate(calibrate::Args),
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -37,5 +40,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
         Command::Pricing(a) => pricing::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
     }
 }
