@@ -185,16 +185,16 @@ pub fn run_suite(opts: &Options, suite: Suite, probe: Option<&std::path::Path>) 
         let probe_path = suite::find_probe(probe)?;
         let probe_bin =
             Arc::new(std::fs::read(&probe_path).with_context(|| format!("reading {}", probe_path.display()))?);
+        let _shaping = shaping(opts, &registry.authority)?;
+        let name = format!("{suite:?}").to_lowercase();
         eprintln!(
-            "calibrating {} with registry {} (suite {suite:?}, {} trials)",
+            "calibrating {} with registry {} (suite {name}, {} trials)",
             engine.version, registry.authority, opts.trials
         );
         let images = suite::images(suite);
-        let _shaping = shaping(opts, &registry.authority)?;
         let trials = with_cleanup(&engine, &[], async {
             cleanup(&engine, &[]).await?;
-            let setups = prepare(&engine, &registry, &images, &probe_bin, opts).await?;
-            let mut setups = setups;
+            let mut setups = prepare(&engine, &registry, &images, &probe_bin, opts).await?;
             eprintln!("measuring {} images × {} trials", setups.len(), opts.trials);
             measure_all(&engine, &mut setups, opts.trials, &mut print_trial).await
         })
@@ -273,8 +273,8 @@ pub fn run_image(opts: &Options, image: &str) -> Result<Measured> {
                 ));
             }
         }
-        eprintln!("measuring {r} on {} ({} trials)", engine.version, opts.trials);
         let _shaping = shaping(opts, &r.registry)?;
+        eprintln!("measuring {r} on {} ({} trials)", engine.version, opts.trials);
         let mut setups = vec![TrialSetup {
             image: r.repository.rsplit('/').next().unwrap_or("image").to_string(),
             reference: r.clone(),

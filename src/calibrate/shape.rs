@@ -37,13 +37,13 @@ impl Shaping {
     /// Shapes what the registry on `registry_port` sends to `rate` (a bandwidth such as
     /// `100Mbps`). The error is a message for the user.
     pub fn apply(rate: &str, registry_port: u16) -> Result<Shaping, String> {
-        let bytes = parse_bandwidth(rate).map_err(|e| format!("--shape: {e}"))?;
+        let bytes = parse_bandwidth(rate)?;
         let bits = bytes * 8.0;
         if bits < 1e5 {
-            return Err(format!("--shape {rate}: below 100Kbps a pull would take hours; give e.g. 100Mbps"));
+            return Err(format!("{rate} is below 100Kbps; a pull would take hours; give e.g. 100Mbps"));
         }
         if lo_is_shaped()? {
-            return Err(format!("--shape: {DEV} already has a root qdisc (`tc qdisc show dev {DEV}`); calibration will not replace someone else's shaping"));
+            return Err(format!("{DEV} already has a root qdisc (`tc qdisc show dev {DEV}`); calibration will not replace someone else's shaping"));
         }
         let shaping = Shaping { rate: rate.to_string(), bits_per_second: bits };
         let r = format!("{}bit", bits.round() as u64);

@@ -68,6 +68,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let fail_after = crate::units::parse_duration(&a.fail_after).ok().filter(|us| *us > 0).ok_or_else(|| {
         InputError::new("--fail-after", "", format!("\"{}\" is not a positive duration, e.g. 120s", a.fail_after))
     })?;
+    if let Some(rate) = &a.shape {
+        crate::units::parse_bandwidth(rate).map_err(|e| InputError::new("--shape", "", e))?;
+    }
     let opts = Options {
         engine: a
             .engine
@@ -153,7 +156,12 @@ fn write_fit(a: &Args, trials: &[Trial], meta: &Meta) -> Result<()> {
     if let Some(c) = &analysis.container_create {
         println!("container_create = {}", c.to_toml());
     }
-    println!("wrote {} and {}", a.out.display(), shown(&a.report, &["measurements.csv", "calibration.md", "fit.png"]));
+    let files: &[&str] = if a.refit.is_some() {
+        &["calibration.md", "fit.png"]
+    } else {
+        &["measurements.csv", "calibration.md", "fit.png"]
+    };
+    println!("wrote {} and {}", a.out.display(), shown(&a.report, files));
     Ok(())
 }
 
