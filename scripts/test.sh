@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# All the tests: unit and integration tests (cargo; the calibration tests need the Docker
-# engine and registry that scripts/calibration-env.sh starts, installing them if missing),
-# then coldcost side by side with the peer simulator SimFaaS on its README example (needs python3 and pip; installs SimFaaS
+# All the tests: unit and integration tests (cargo), then coldcost side by side with the
+# peer simulator SimFaaS on its README example (needs python3 and pip; installs SimFaaS
 # 0.2.2 with the pinned versions in benches/simfaas/requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# the calibration tests run against a real Docker engine and registry on loopback
+# the calibration tests need a Docker engine and a registry on loopback (installed if missing)
 scripts/calibration-env.sh up
 cargo test --locked
 
