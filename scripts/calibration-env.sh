@@ -32,12 +32,15 @@ registry_answers() {
   curl -sf --max-time 2 -o /dev/null -D - "http://$REGISTRY/v2/" 2>/dev/null |
     grep -qi '^docker-distribution-api-version: registry/2'
 }
+# A process that exists and is not a zombie (killed daemons whose parent never reaps them
+# stay as zombies, and a zombie's pid in a pid file makes dockerd refuse to start).
+running() { [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]; }
 # A pid file whose process is alive and runs the expected program.
 alive() {
   local file=$1 prog=$2 pid
   [ -s "$file" ] || return 1
   pid=$(cat "$file")
-  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$prog"
+  running "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$prog"
 }
 wait_for() { # seconds, check, what
   local n=$(($1 * 10))
@@ -75,6 +78,11 @@ start_engine() {
     return
   fi
   ip link show docker0 >/dev/null 2>&1 || touch "$STATE/made-docker0"
+  # pid files of daemons that are gone (e.g. killed when a session ended) would stop dockerd
+  local f
+  for f in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    if [ -s "$f" ] && ! running "$(cat "$f")"; then rm -f "$f"; fi
+  done
   say "starting dockerd (overlay2, no iptables, no forwarding, no masquerading)"
   setsid nohup "$DOCKERD" --storage-driver overlay2 --iptables=false --ip-forward=false --ip-masq=false \
     --data-root "$STATE/docker" >>"$STATE/dockerd.log" 2>&1 </dev/null &
@@ -126,11 +134,11 @@ stop() { # pid file, program name
   say "stopping $prog (pid $pid)"
   kill -TERM "$pid"
   local n=300
-  while [ -e "/proc/$pid" ] && [ $n -gt 0 ]; do
+  while running "$pid" && [ $n -gt 0 ]; do
     sleep 0.1
     n=$((n - 1))
   done
-  if [ -e "/proc/$pid" ]; then
+  if running "$pid"; then
     say "$prog did not stop in 30 s; killing it"
     kill -KILL "$pid" || true
     sleep 1

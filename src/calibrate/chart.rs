@@ -88,9 +88,12 @@ fn draw(a: &Analysis, title: &str, path: &Path) -> Result<(), Box<dyn std::error
     c.draw_series(a.held_out.iter().map(|h| Circle::new((h.measured_median, h.fitted), 5, FITTED.filled())))?
         .label("fitted (all images)")
         .legend(|(x, y)| Circle::new((x + 10, y), 5, FITTED.filled()));
-    c.draw_series(a.held_out.iter().map(|h| {
-        Text::new(h.name.clone(), (h.measured_median * 1.08, h.fitted / 1.02), (FONT, 14).into_font().color(&BLACK))
-    }))?;
+    // names beside the points, moved up or down (or to the left) where they would overlap
+    let points: Vec<(String, (i32, i32))> =
+        a.held_out.iter().map(|h| (h.name.clone(), c.backend_coord(&(h.measured_median, h.fitted)))).collect();
+    for (name, (x, y), _) in place_labels(&points) {
+        root.draw(&Text::new(name, (x, y), (FONT, 14).into_font().color(&BLACK)))?;
+    }
     c.draw_series(std::iter::once(Text::new(
         "dashed: ±25%".to_string(),
         (lo * 1.15, hi / 1.5),
@@ -177,4 +180,32 @@ fn tick(v: f64) -> String {
     };
     let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     s
+}
+
+/// A label: its text, top-left corner and size, in pixels.
+type Label = (String, (i32, i32), (i32, i32));
+
+/// Label positions (top-left corners, pixels) for points, none overlapping another label or
+/// a point: each tries right of its point, then a line lower or higher, then the left side.
+fn place_labels(points: &[(String, (i32, i32))]) -> Vec<Label> {
+    const H: i32 = 15;
+    let width = |s: &str| 8 * s.chars().count() as i32;
+    let mut placed: Vec<Label> = Vec::new();
+    let overlaps = |a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+    for (name, (px, py)) in points {
+        let w = width(name);
+        let mut tries = vec![];
+        for dy in [0, H, -H, 2 * H, -2 * H, 3 * H, -3 * H] {
+            tries.push((px + 9, py - H / 2 + dy));
+            tries.push((px - 9 - w, py - H / 2 + dy));
+        }
+        let free = |&(x, y): &(i32, i32)| {
+            let r = (x, y, x + w, y + H);
+            placed.iter().all(|(_, (lx, ly), (lw, lh))| !overlaps(r, (*lx, *ly, lx + lw, ly + lh)))
+                && points.iter().all(|(_, (qx, qy))| !overlaps(r, (qx - 6, qy - 6, qx + 6, qy + 6)))
+        };
+        let at = tries.iter().copied().find(free).unwrap_or(tries[0]);
+        placed.push((name.clone(), at, (w, H)));
+    }
+    placed
 }

@@ -407,7 +407,7 @@ pub struct PhaseEstimates {
     pub extract_rate: f64,
     pub extract_points: usize,
     /// The download phase of a trial (manifest to last `Download complete`):
-    /// `overhead × rounds + compressed / rate`, rounds = ⌈layers / parallel⌉.
+    /// `overhead × rounds + compressed / rate`, rounds = ⌈layers / 3⌉ (Docker's concurrency).
     pub download_overhead: f64,
     pub download_rate: f64,
     pub download_points: usize,
@@ -430,7 +430,12 @@ fn ls2(rows: &[(f64, f64, f64)]) -> Option<(f64, f64)> {
     Some(((s1y * s22 - s2y * s12) / det, (s2y * s11 - s1y * s12) / det))
 }
 
-pub fn phase_estimates(trials: &[Trial], parallel_layers: u32) -> PhaseEstimates {
+/// Layers Docker downloads at once (its max-concurrent-downloads default): how the pull events
+/// are read, whatever `parallel_layers` the model is fitted with.
+pub const DOCKER_PARALLEL_DOWNLOADS: u32 = 3;
+
+pub fn phase_estimates(trials: &[Trial]) -> PhaseEstimates {
+    let parallel_layers = DOCKER_PARALLEL_DOWNLOADS;
     let d = PullParams::defaults();
     let manifest = median(&trials.iter().map(|t| t.manifest_s).collect::<Vec<_>>()).max(1e-4);
     let mut ext = Vec::new();
@@ -456,7 +461,7 @@ pub fn phase_estimates(trials: &[Trial], parallel_layers: u32) -> PhaseEstimates
         _ => (0.0, d.extract_rate),
     };
     let (download_overhead, download_rate) = match ls2(&dl) {
-        Some((a, b)) if b > 0.0 => (a.max(1e-4), 1.0 / b),
+        Some((a, b)) if b > 0.0 => (a.max(0.0), 1.0 / b),
         _ => (d.layer_overhead, d.bandwidth),
     };
     PhaseEstimates {
@@ -476,7 +481,7 @@ impl PhaseEstimates {
     pub fn starts(&self, parallel_layers: u32) -> Vec<PullParams> {
         let base = PullParams {
             manifest: self.manifest,
-            layer_overhead: self.download_overhead,
+            layer_overhead: self.download_overhead.max(1e-4),
             bandwidth: self.download_rate,
             extract_rate: self.extract_rate,
             parallel_layers,
@@ -633,13 +638,13 @@ pub fn analyse(trials: &[Trial], parallel_layers: Option<u32>) -> Option<Analysi
         return None;
     }
     let mut candidates = Vec::new();
-    let mut best: Option<(PhaseEstimates, PullFit, Vec<HeldOut>)> = None;
+    let mut best: Option<(PullFit, Vec<HeldOut>)> = None;
     let choices: Vec<u32> = match parallel_layers {
         Some(p) => vec![p],
         None => (1..=4).collect(),
     };
+    let phases = phase_estimates(trials);
     for pl in choices {
-        let phases = phase_estimates(trials, pl);
         let starts = phases.starts(pl);
         let fit = fit_pull(&obs, pl, &starts);
         let held_out = cross_validate(&obs, &fit, &starts);
@@ -647,11 +652,11 @@ pub fn analyse(trials: &[Trial], parallel_layers: Option<u32>) -> Option<Analysi
         if parallel_layers.is_none() {
             candidates.push((pl, err));
         }
-        if best.as_ref().is_none_or(|b| err < mean_abs(&b.2)) {
-            best = Some((phases, fit, held_out));
+        if best.as_ref().is_none_or(|b| err < mean_abs(&b.1)) {
+            best = Some((fit, held_out));
         }
     }
-    let (phases, fit, held_out) = best?;
+    let (fit, held_out) = best?;
     let meas: Vec<f64> = held_out.iter().map(|h| h.measured_median).collect();
     let r2 = r_squared(&held_out.iter().map(|h| h.fitted).collect::<Vec<_>>(), &meas);
     let r2_held_out = r_squared(&held_out.iter().map(|h| h.held_out).collect::<Vec<_>>(), &meas);

@@ -163,11 +163,12 @@ fn shaping(opts: &Options, registry: &str) -> Result<Option<Shaping>> {
 /// One progress line per trial, on stderr.
 fn print_trial(t: &Trial) {
     eprintln!(
-        "  {:<10} trial {}: pull {:>7.3} s ({} layers{}), create+start {:.3} s, ready {:.1} ms",
+        "  {:<10} trial {}: pull {:>7.3} s ({} layer{}{}), create+start {:.3} s, ready {:.1} ms",
         t.image,
         t.trial,
         t.pull_s,
         t.layers.len(),
+        if t.layers.len() == 1 { "" } else { "s" },
         if t.cached_layers() > 0 { format!(", {} already there", t.cached_layers()) } else { String::new() },
         t.container_create_s(),
         t.ready_s * 1e3

@@ -102,7 +102,25 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         byte_rate(ph.extract_rate),
         byte_rate(d0.extract_rate)
     );
-    let _ = writeln!(s, "| `parallel_layers` | {} (fixed) | | {} |\n", p.parallel_layers, d0.parallel_layers);
+    let chosen = if a.candidates.is_empty() {
+        "given".to_string()
+    } else {
+        let others: Vec<String> = a
+            .candidates
+            .iter()
+            .filter(|(pl, _)| *pl != p.parallel_layers)
+            .map(|(pl, e)| format!("{:.1}% with {pl}", e * 100.0))
+            .collect();
+        format!("chosen: held-out error {:.1}%, against {}", a.held_out_mean_abs() * 100.0, others.join(", "))
+    };
+    let _ = writeln!(
+        s,
+        "| `parallel_layers` | {} ({chosen}) | {} (Docker downloads {} layers at once) | {} |\n",
+        p.parallel_layers,
+        super::fit::DOCKER_PARALLEL_DOWNLOADS,
+        super::fit::DOCKER_PARALLEL_DOWNLOADS,
+        d0.parallel_layers
+    );
     let worst = a.held_out_worst();
     let _ = writeln!(
         s,
@@ -170,10 +188,18 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         "- Downloads, from the manifest to the last `Download complete` of each trial ({} trials): **{} per round of {} layers + compressed / {}**.",
         ph.download_points,
         dur(ph.download_overhead),
-        p.parallel_layers,
+        super::fit::DOCKER_PARALLEL_DOWNLOADS,
         byte_rate(ph.download_rate)
     );
     let _ = writeln!(s, "- Manifest and config: {} median before the first layer event.", dur(ph.manifest));
+    let _ = writeln!(
+        s,
+        "- The fitted rates are the model's effective rates, not these phases one by one: the engine spends about {} per MB downloading and extracting one after the other; the fitted model spends {} per MB ({} to download, {} to extract behind it).",
+        dur(1048576.0 / ph.download_rate + 1048576.0 / ph.extract_rate),
+        dur(1048576.0 / p.bandwidth + 1048576.0 / p.extract_rate),
+        dur(1048576.0 / p.bandwidth),
+        dur(1048576.0 / p.extract_rate)
+    );
     s
 }
 
