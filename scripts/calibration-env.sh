@@ -161,6 +161,12 @@ down)
     if [ -e "$STATE/made-docker0" ] && ip link show docker0 >/dev/null 2>&1; then
       ip link delete docker0 && say "removed the docker0 bridge"
     fi
+    # dockerd may leave its data root mounted on itself: unmount what is under our folder
+    if ! alive "$STATE/dockerd.pid" dockerd; then
+      awk -v d="$STATE/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m" || true
+      done
+    fi
     if alive "$STATE/dockerd.pid" dockerd || grep -q " $STATE/" /proc/mounts; then
       say "keeping $STATE (still in use)"
     else
