@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# the calibration tests need a Docker engine and a registry on loopback (installed if missing)
+scripts/calibration-env.sh up
 cargo test --locked
 
 cargo build --release --locked

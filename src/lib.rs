@@ -7,6 +7,7 @@
 //! with its usage meters), [`report`] (CSV outputs) and [`cli`] (one file per subcommand).
 
 pub mod billing;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod error;

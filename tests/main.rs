@@ -4,6 +4,7 @@
 mod util;
 
 mod billing;
+mod calibration;
 mod cli;
 mod closed_forms;
 mod outputs;

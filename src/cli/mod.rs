@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand (its arguments and its `run`), and one exit
 //! path in `main`: bad input exits 2, anything else that fails exits 1.
 
+pub mod calibrate;
 pub mod init;
 pub mod pricing;
 pub mod run;
@@ -34,6 +35,8 @@ pub enum Command {
     Sweep(sweep::Args),
     /// Join the outputs of sweep shards (--shard K/N) into one sweep.
     SweepMerge(sweep::MergeArgs),
+    /// Measure image pulls and container starts on a Docker engine, fit the pull model, write a profile.
+    Calibrate(calibrate::Args),
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -44,5 +47,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Pricing(a) => pricing::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::SweepMerge(a) => sweep::merge(a),
+        Command::Calibrate(a) => calibrate::run(a),
     }
 }

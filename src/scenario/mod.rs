@@ -104,7 +104,9 @@ fn merge_profile(table: &mut Table, base_dir: &Path, ctx: &mut Ctx<'_>) -> Resul
         ));
     };
     let rel = rel.clone();
-    let file = base_dir.join(&rel);
+    // a path typed on the command line is relative to the current folder, one in the file to the file
+    let from_set = ctx.origins.set.iter().any(|o| validate::covers(o, KEY));
+    let file = if from_set { Path::new(&rel).to_path_buf() } else { base_dir.join(&rel) };
     let source = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|e| {
         ctx.err(

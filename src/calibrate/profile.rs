@@ -1,0 +1,109 @@
+//! The profile TOML that `coldcost calibrate` writes and `platform.pull.profile` reads: a
+//! `[pull]` table with the measured pull keys and a top-level `container_create`, each with a
+//! comment that says what it is and where it came from (the format is checked by
+//! `scenario::schema::PROFILE_ROOT`).
+
+use super::fit::{sig4, Analysis};
+use super::report::Meta;
+
+/// A bandwidth in bits per second as the scenario writes it: `1.85Gbps`, `740Mbps`.
+pub fn bandwidth(bytes_per_s: f64) -> String {
+    let bits = bytes_per_s * 8.0;
+    if bits >= 1e9 {
+        format!("{}Gbps", sig4(bits / 1e9))
+    } else if bits >= 1e6 {
+        format!("{}Mbps", sig4(bits / 1e6))
+    } else {
+        format!("{}Kbps", sig4(bits / 1e3))
+    }
+}
+
+/// A byte rate, binary MB: `212.4MB/s`.
+pub fn byte_rate(bytes_per_s: f64) -> String {
+    format!("{}MB/s", sig4(bytes_per_s / 1048576.0))
+}
+
+/// The profile's text.
+pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
+    let p = &a.fit.params;
+    let d = super::fit::dur;
+    let mut s = String::new();
+    s.push_str("# coldcost calibration profile: image pull and container start times measured on a real engine.\n");
+    s.push_str(&format!(
+        "# Measured {} with {}, registry {} on loopback{}: {}, {} trials.\n",
+        meta.date,
+        meta.engine,
+        meta.registry,
+        meta.shape.as_ref().map(|r| format!(" shaped to {r} with tc")).unwrap_or_default(),
+        meta.what,
+        meta.trials
+    ));
+    s.push_str(&format!("# Written by `coldcost calibrate`; the fit report is {}.\n#\n", meta.report_md));
+    s.push_str("# A scenario uses it with\n#   [platform.pull]\n");
+    s.push_str(&format!("#   profile = \"{profile_path}\"   # relative to the scenario file\n"));
+    s.push_str(&format!("# or with `--set platform.pull.profile={profile_path}` (relative to the current folder).\n"));
+    s.push_str("# Its values replace the scenario's keys of the same name; `--set` still overrides them.\n#\n");
+    let worst = a.held_out_worst();
+    s.push_str(&format!(
+        "# Fit: R² {:.3} over {} images (predicted vs measured median pull time). Each image left out\n# of the fit in turn was predicted within {:.1}% on average (worst {:.1}%, {}).\n\n",
+        a.r2,
+        a.obs.len(),
+        a.held_out_mean_abs() * 100.0,
+        worst.map_or(0.0, |w| w.error().abs() * 100.0),
+        worst.map_or("-", |w| w.name.as_str())
+    ));
+    if let Some(c) = &a.container_create {
+        s.push_str(&format!(
+            "# The engine's container create + start (bridge network, port published on 127.0.0.1):\n# lognormal fitted to {} trials (measured median {}, max {}).\ncontainer_create = {}\n\n",
+            c.samples,
+            d(super::fit::median(&a.create_samples)),
+            d(a.create_samples.iter().copied().fold(0.0, f64::max)),
+            c.to_toml()
+        ));
+    }
+    s.push_str("[pull]\n");
+    s.push_str("# Manifest and config round trip before the first layer is requested.\n");
+    s.push_str(&format!("manifest = \"{}\"\n", d(p.manifest)));
+    s.push_str("# Paid by each layer download before its bytes flow, up to parallel_layers at a time.\n");
+    if a.phases.extract_fixed > 0.005 {
+        s.push_str(&format!(
+            "# This engine also spends about {} per layer, one layer after another, when it registers an\n# extracted layer; the model has no separate place for that, so the fit folds it in here.\n",
+            d(a.phases.extract_fixed)
+        ));
+    }
+    s.push_str(&format!("layer_overhead = \"{}\"\n", d(p.layer_overhead)));
+    s.push_str("# The host's download rate, shared by the layers in flight. One host pulling one image cannot\n# tell the host's share from the registry's, so registry_bandwidth is left to the scenario.\n");
+    s.push_str(&format!("host_bandwidth = \"{}\"\n", bandwidth(p.bandwidth)));
+    s.push_str("# Extraction, one layer after another, in uncompressed bytes per second.\n");
+    s.push_str(&format!("extract_rate = \"{}\"\n", byte_rate(p.extract_rate)));
+    s.push_str("# Layers downloaded at once per host (Docker's max-concurrent-downloads).\n");
+    if !a.candidates.is_empty() {
+        let three = a
+            .candidates
+            .iter()
+            .find(|(pl, _)| *pl == 3)
+            .map_or(String::new(), |(_, e)| format!("; {:.1}% with 3", e * 100.0));
+        s.push_str(&format!(
+            "# Chosen by the fit among 1 to 4: it predicted images left out of the fit best\n# ({:.1}% mean error{three}).\n",
+            a.held_out_mean_abs() * 100.0
+        ));
+        if p.parallel_layers < super::fit::DOCKER_PARALLEL_DOWNLOADS {
+            s.push_str("# The engine downloads 3 layers at once but pays its per-layer cost one layer after another;\n# the model's layer_overhead is paid that way only with fewer downloads at once.\n");
+        }
+    }
+    s.push_str(&format!("parallel_layers = {}\n", p.parallel_layers));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_written_in_the_scenarios_units() {
+        assert_eq!(bandwidth(231.25e6), "1.85Gbps");
+        assert_eq!(bandwidth(12.5e6), "100Mbps");
+        assert_eq!(byte_rate(212.4 * 1048576.0), "212.4MB/s");
+        assert_eq!(crate::units::parse_bandwidth("1.85Gbps").unwrap(), 231.25e6);
+    }
+}

@@ -1,0 +1,286 @@
+//! The words of calibration: `calibration.md` (the fit table, the held-out errors, the
+//! distributions and what the pull events say phase by phase), and the summary `--image`
+//! prints with the lines to paste into a scenario. Pure functions of the measurements and
+//! the analysis; the caller writes them.
+
+use std::fmt::Write as _;
+
+use super::fit::{dur, median, quantile, sig4, Analysis, LogNormal, PullParams};
+use super::measure::Trial;
+use super::profile::{bandwidth, byte_rate};
+use super::registry::Manifest;
+use crate::units::format_size;
+
+/// Where the numbers came from, for headers and comments.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub date: String,
+    pub engine: String,
+    pub registry: String,
+    pub shape: Option<String>,
+    /// "suite quick: 8 probe images" or "refit of measurements.csv".
+    pub what: String,
+    pub trials: usize,
+    /// Path of calibration.md as the user would open it.
+    pub report_md: String,
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    civil_date(secs / 86_400)
+}
+
+/// Days since 1970-01-01 → YYYY-MM-DD (Howard Hinnant's civil_from_days).
+fn civil_date(days: u64) -> String {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1}%", x * 100.0)
+}
+
+/// The markdown report.
+pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
+    let p = &a.fit.params;
+    let d0 = PullParams::defaults();
+    let mut s = String::new();
+    let _ = writeln!(s, "# Calibration: {}\n", meta.engine);
+    let _ = writeln!(
+        s,
+        "Measured {} with registry {} on loopback{}: {}, {} trials. Profile: `{profile_path}`; every trial, layer by layer: `measurements.csv`; chart: `fit.png`.\n",
+        meta.date,
+        meta.registry,
+        meta.shape.as_ref().map(|r| format!(" (replies shaped to {r} with tc)")).unwrap_or_default(),
+        meta.what,
+        meta.trials
+    );
+    let _ = writeln!(s, "## The pull model, fitted\n");
+    let _ = writeln!(
+        s,
+        "Least squares of ln(predicted / measured) pull time over every trial, where the prediction is the simulator's own pull of the image on an idle host (one request, nothing cached).\n"
+    );
+    let ph = &a.phases;
+    let _ = writeln!(s, "| parameter | fitted | read off the pull events | scenario default |");
+    let _ = writeln!(s, "|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| `manifest` | {} | {} (median time to the first layer event) | {} |",
+        dur(p.manifest),
+        dur(ph.manifest),
+        dur(d0.manifest)
+    );
+    let _ = writeln!(
+        s,
+        "| `layer_overhead` | {} | {} per download round; extraction adds {} per layer | {} |",
+        dur(p.layer_overhead),
+        dur(ph.download_overhead),
+        dur(ph.extract_fixed),
+        dur(d0.layer_overhead)
+    );
+    let _ = writeln!(
+        s,
+        "| `host_bandwidth` | {} ({}) | {} | {} |",
+        bandwidth(p.bandwidth),
+        byte_rate(p.bandwidth),
+        byte_rate(ph.download_rate),
+        bandwidth(d0.bandwidth)
+    );
+    let _ = writeln!(
+        s,
+        "| `extract_rate` | {} | {} | {} |",
+        byte_rate(p.extract_rate),
+        byte_rate(ph.extract_rate),
+        byte_rate(d0.extract_rate)
+    );
+    let chosen = if a.candidates.is_empty() {
+        "given".to_string()
+    } else {
+        let others: Vec<String> = a
+            .candidates
+            .iter()
+            .filter(|(pl, _)| *pl != p.parallel_layers)
+            .map(|(pl, e)| format!("{:.1}% with {pl}", e * 100.0))
+            .collect();
+        format!("chosen: held-out error {:.1}%, against {}", a.held_out_mean_abs() * 100.0, others.join(", "))
+    };
+    let _ = writeln!(
+        s,
+        "| `parallel_layers` | {} ({chosen}) | {} (Docker downloads {} layers at once) | {} |\n",
+        p.parallel_layers,
+        super::fit::DOCKER_PARALLEL_DOWNLOADS,
+        super::fit::DOCKER_PARALLEL_DOWNLOADS,
+        d0.parallel_layers
+    );
+    let worst = a.held_out_worst();
+    let _ = writeln!(
+        s,
+        "**R² = {:.3}** (fitted vs measured median pull time, {} images; {:.3} with each image's held-out prediction). Typical error of one trial: {:.1}% (rms of the log ratio). **Held-out error** (leave-one-image-out: the image is predicted by a fit on the others): mean {:.1}%, worst {:.1}% ({}).{}\n",
+        a.r2,
+        a.obs.len(),
+        a.r2_held_out,
+        a.fit.rms_log * 100.0,
+        a.held_out_mean_abs() * 100.0,
+        worst.map_or(0.0, |w| w.error().abs() * 100.0),
+        worst.map_or("-", |w| w.name.as_str()),
+        if a.cached_trials > 0 { format!(" {} trials found a layer already on the engine and were left out.", a.cached_trials) } else { String::new() }
+    );
+    let _ = writeln!(
+        s,
+        "| image | layers | compressed | trials | measured median (s) | fitted (s) | error | held out (s) | error |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    for (o, h) in a.obs.iter().zip(&a.held_out) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.3} | {:.3} | {} | {:.3} | {} |",
+            o.name,
+            o.layers.len(),
+            format_size(o.compressed()),
+            o.pulls.len(),
+            h.measured_median,
+            h.fitted,
+            pct(h.fitted / h.measured_median - 1.0),
+            h.held_out,
+            pct(h.error())
+        );
+    }
+    let _ = writeln!(s, "\n![predicted vs measured pull time per image](fit.png)\n");
+    let _ = writeln!(s, "## Container create and startup\n");
+    let _ = writeln!(s, "| phase | trials | median | p90 | max | fitted lognormal |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    let mut dist_row = |name: &str, xs: &[f64], f: &Option<LogNormal>| {
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} | {} | {} |",
+            xs.len(),
+            dur(median(xs)),
+            dur(quantile(xs, 0.9)),
+            dur(xs.iter().copied().fold(0.0, f64::max)),
+            f.map_or("-".into(), |f| format!("median {}, p99 {}", dur(f.median()), dur(f.p99())))
+        );
+    };
+    dist_row("`container_create` (engine create + start)", &a.create_samples, &a.container_create);
+    dist_row("`startup` (start returned → first 200 from `GET /`)", &a.startup_samples, &a.startup);
+    let _ = writeln!(
+        s,
+        "\nThe probe answers at once, so its `startup` is the engine's and the network's share only; a real function adds its own start (`coldcost calibrate --image` measures it).\n"
+    );
+    let _ = writeln!(s, "## What the pull events say\n");
+    let _ = writeln!(
+        s,
+        "- Extraction, from each layer's span between being ready to extract (downloaded, previous layer done) and its `Pull complete` ({} layers): **{} + uncompressed / {}**. The fixed part is paid by every layer, one after another; the model has no separate term for it, so the fit carries it in `layer_overhead`.",
+        ph.extract_points,
+        dur(ph.extract_fixed),
+        byte_rate(ph.extract_rate)
+    );
+    let _ = writeln!(
+        s,
+        "- Downloads, from the manifest to the last `Download complete` of each trial ({} trials): **{} per round of {} layers + compressed / {}**.",
+        ph.download_points,
+        dur(ph.download_overhead),
+        super::fit::DOCKER_PARALLEL_DOWNLOADS,
+        byte_rate(ph.download_rate)
+    );
+    let _ = writeln!(s, "- Manifest and config: {} median before the first layer event.", dur(ph.manifest));
+    let _ = writeln!(
+        s,
+        "- The fitted rates are the model's effective rates, not these phases one by one: the engine spends about {} per MB downloading and extracting one after the other; the fitted model spends {} per MB ({} to download, {} to extract behind it).",
+        dur(1048576.0 / ph.download_rate + 1048576.0 / ph.extract_rate),
+        dur(1048576.0 / p.bandwidth + 1048576.0 / p.extract_rate),
+        dur(1048576.0 / p.bandwidth),
+        dur(1048576.0 / p.extract_rate)
+    );
+    s
+}
+
+/// What `--image` prints: the measured times and the scenario lines to paste.
+pub fn image_summary(reference: &str, trials: &[Trial], manifest: &Manifest, engine: &str) -> String {
+    let mut s = String::new();
+    let pulls: Vec<f64> = trials.iter().map(|t| t.pull_s).collect();
+    let creates: Vec<f64> = trials.iter().map(|t| t.container_create_s()).collect();
+    let ready: Vec<f64> = trials.iter().map(|t| t.ready_s).collect();
+    let manifests: Vec<f64> = trials.iter().map(|t| t.manifest_s).collect();
+    let _ = writeln!(s, "{reference}: {} trials on {engine}", trials.len());
+    let _ = writeln!(
+        s,
+        "  pull             median {:.3} s (min {:.3}, max {:.3}); manifest {}",
+        median(&pulls),
+        pulls.iter().copied().fold(f64::INFINITY, f64::min),
+        pulls.iter().copied().fold(0.0, f64::max),
+        dur(median(&manifests))
+    );
+    let _ = writeln!(s, "  container create median {} (create + start)", dur(median(&creates)));
+    let _ = writeln!(s, "  startup          median {} (start returned → first 200 from GET /)", dur(median(&ready)));
+    let cached = trials.iter().map(|t| t.cached_layers()).max().unwrap_or(0);
+    if cached > 0 {
+        let _ = writeln!(
+            s,
+            "  note: {cached} layer(s) were already on the engine (shared with another image) and were not pulled"
+        );
+    }
+    let name = reference.rsplit('/').next().unwrap_or("app").split([':', '@']).next().unwrap_or("app");
+    let first = &trials[0];
+    let _ = writeln!(s, "\n# Paste into a scenario (measured {}):", today());
+    if let Some(c) = LogNormal::fit(&creates) {
+        let _ = writeln!(s, "[platform]\ncontainer_create = {}\n", c.to_toml());
+    }
+    let _ = writeln!(s, "[[image]]\nname = \"{name}\"\nlayers = [");
+    for (l, m) in first.layers.iter().zip(&manifest.layers) {
+        let _ = writeln!(
+            s,
+            "  {{ compressed = \"{}\", uncompressed = \"{}\" }},   # {}",
+            size(l.compressed),
+            size(l.uncompressed),
+            m.short_id()
+        );
+    }
+    let _ = writeln!(s, "]\n\n[[function]]\nname = \"{name}\"\nimage = \"{name}\"");
+    if let Some(st) = LogNormal::fit(&ready) {
+        let _ = writeln!(s, "startup = {}", st.to_toml());
+    }
+    s
+}
+
+/// A size for a scenario, to 4 significant digits: `615.2KB`, `8MB`.
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    let (v, unit) = if b >= (1u64 << 30) as f64 {
+        (b / (1u64 << 30) as f64, "GB")
+    } else if b >= 1048576.0 {
+        (b / 1048576.0, "MB")
+    } else if b >= 1024.0 {
+        (b / 1024.0, "KB")
+    } else {
+        (b, "B")
+    };
+    format!("{}{unit}", sig4(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(20_418), "2025-11-26");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+    }
+
+    #[test]
+    fn sizes_read_back_as_scenario_sizes() {
+        assert_eq!(size(8 * 1048576 + 2048), "8.002MB");
+        assert_eq!(size(630_000), "615.2KB");
+        assert_eq!(crate::units::parse_size(&size(630_000)).unwrap(), 629_965);
+    }
+}

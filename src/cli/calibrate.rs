@@ -1,0 +1,170 @@
+//! `coldcost calibrate`: measure pulls and starts on a Docker engine with a registry on
+//! loopback, fit the pull model, and write the profile (`--out`), `measurements.csv`,
+//! `calibration.md` and `fit.png` (`--report`). `--image REF` measures a user's image and
+//! prints what to paste into a scenario; `--refit FILE` fits again from a measurements.csv.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::calibrate::measure::{from_csv, to_csv, write_atomic, Trial};
+use crate::calibrate::report::{self, Meta};
+use crate::calibrate::suite::Suite;
+use crate::calibrate::{chart, fit, profile, run_image, run_suite, Options};
+use crate::error::InputError;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Docker engine: unix:///path/to/docker.sock or tcp://127.0.0.1:PORT [default:
+    /// $DOCKER_HOST, else unix:///var/run/docker.sock].
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// The registry the probe images are pushed to and pulled from (loopback only).
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    pub registry: String,
+    /// Probe images to measure: quick (8 images, about a minute) or standard (12 images,
+    /// 1 MB to 1 GB, 1 to 33 layers; several minutes).
+    #[arg(long, value_enum, default_value = "standard")]
+    pub suite: Suite,
+    /// Trials of each image.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub trials: u32,
+    /// The profile to write.
+    #[arg(long, default_value = "profiles/local.toml")]
+    pub out: PathBuf,
+    /// Folder for measurements.csv, calibration.md and fit.png.
+    #[arg(long, default_value = "reports/calibration")]
+    pub report: PathBuf,
+    /// Measure this image (in a registry on loopback) instead of the probe suite, and print
+    /// its startup distribution and layers for a scenario.
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// The port the image's server listens on inside the container (with --image).
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+    /// FunctionNotStarted when the server has not answered GET / this long after the pull
+    /// began (FC's limit is 120 s).
+    #[arg(long, default_value = "120s")]
+    pub fail_after: String,
+    /// Shape the registry's replies on loopback to this rate with tc (e.g. 100Mbps) to
+    /// emulate a slower link; removed afterwards.
+    #[arg(long, value_name = "RATE")]
+    pub shape: Option<String>,
+    /// The probe server binary [default: probe/target/…/probe, built if missing].
+    #[arg(long)]
+    pub probe: Option<PathBuf>,
+    /// Fit again from a measurements.csv instead of measuring.
+    #[arg(long, value_name = "FILE", conflicts_with = "image")]
+    pub refit: Option<PathBuf>,
+    /// `parallel_layers` of the fitted model [default: the one of 1..=4 whose fit predicts
+    /// left-out images best].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallel_layers: Option<u32>,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let fail_after = crate::units::parse_duration(&a.fail_after).ok().filter(|us| *us > 0).ok_or_else(|| {
+        InputError::new("--fail-after", "", format!("\"{}\" is not a positive duration, e.g. 120s", a.fail_after))
+    })?;
+    if let Some(rate) = &a.shape {
+        crate::units::parse_bandwidth(rate).map_err(|e| InputError::new("--shape", "", e))?;
+    }
+    let opts = Options {
+        engine: a
+            .engine
+            .clone()
+            .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".into()),
+        registry: a.registry.clone(),
+        trials: a.trials,
+        fail_after: Duration::from_micros(fail_after),
+        shape: a.shape.clone(),
+        port: a.port,
+    };
+    if let Some(image) = &a.image {
+        let m = run_image(&opts, image)?;
+        let manifest = m.manifest.as_ref().expect("an image run has its manifest");
+        let name = image.rsplit('/').next().unwrap_or("image").replace([':', '@'], "-");
+        let csv = a.report.join(format!("image-{name}.csv"));
+        write_atomic(&csv, &to_csv(&m.trials)?)?;
+        print!("{}", report::image_summary(image, &m.trials, manifest, &m.engine));
+        eprintln!("wrote {} ({:.0} s)", csv.display(), m.seconds);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (trials, meta) = if let Some(file) = &a.refit {
+        let trials = from_csv(file)?;
+        let meta = meta(&a, "refit".into(), &trials, format!("a refit of {}", file.display()));
+        (trials, meta)
+    } else {
+        let m = run_suite(&opts, a.suite, a.probe.as_deref())?;
+        let images = crate::calibrate::suite::images(a.suite).len();
+        let what = format!(
+            "suite {} ({images} probe images, {:.0} s in all)",
+            format!("{:?}", a.suite).to_lowercase(),
+            m.seconds
+        );
+        let meta = meta(&a, m.engine.clone(), &m.trials, what);
+        write_atomic(&a.report.join("measurements.csv"), &to_csv(&m.trials)?)?;
+        (m.trials, meta)
+    };
+    write_fit(&a, &trials, &meta)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn meta(a: &Args, engine: String, trials: &[Trial], what: String) -> Meta {
+    Meta {
+        date: report::today(),
+        engine,
+        registry: a.registry.clone(),
+        shape: a.shape.clone(),
+        what,
+        trials: trials.len(),
+        report_md: a.report.join("calibration.md").display().to_string(),
+    }
+}
+
+/// Fits, then writes the profile, calibration.md and fit.png, and prints the headline.
+fn write_fit(a: &Args, trials: &[Trial], meta: &Meta) -> Result<()> {
+    let Some(analysis) = fit::analyse(trials, a.parallel_layers) else {
+        anyhow::bail!("a fit needs complete pulls of at least two images; these measurements have fewer");
+    };
+    let profile_path = a.out.display().to_string();
+    write_atomic(&a.out, profile::render(&analysis, meta, &profile_path).as_bytes())?;
+    write_atomic(&a.report.join("calibration.md"), report::markdown(&analysis, meta, &profile_path).as_bytes())?;
+    let title = format!("coldcost calibrate: {} · {} · {}", meta.engine, meta.date, meta.what);
+    chart::render(&analysis, &title, &a.report.join("fit.png"))?;
+    let p = &analysis.fit.params;
+    let worst = analysis.held_out_worst();
+    println!(
+        "fit over {} images: manifest {}, layer_overhead {}, host_bandwidth {}, extract_rate {}, parallel_layers {}",
+        analysis.obs.len(),
+        fit::dur(p.manifest),
+        fit::dur(p.layer_overhead),
+        profile::bandwidth(p.bandwidth),
+        profile::byte_rate(p.extract_rate),
+        p.parallel_layers
+    );
+    println!(
+        "R² {:.3}; held-out pull time error: mean {:.1}%, worst {:.1}% ({})",
+        analysis.r2,
+        analysis.held_out_mean_abs() * 100.0,
+        worst.map_or(0.0, |w| w.error().abs() * 100.0),
+        worst.map_or("-", |w| w.name.as_str())
+    );
+    if let Some(c) = &analysis.container_create {
+        println!("container_create = {}", c.to_toml());
+    }
+    let files: &[&str] = if a.refit.is_some() {
+        &["calibration.md", "fit.png"]
+    } else {
+        &["measurements.csv", "calibration.md", "fit.png"]
+    };
+    println!("wrote {} and {}", a.out.display(), shown(&a.report, files));
+    Ok(())
+}
+
+fn shown(dir: &Path, files: &[&str]) -> String {
+    files.iter().map(|f| dir.join(f).display().to_string()).collect::<Vec<_>>().join(", ")
+}
