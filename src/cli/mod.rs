@@ -4,6 +4,7 @@
 pub mod init;
 pub mod pricing;
 pub mod run;
+pub mod trace;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ pub enum Command {
     Init(init::Args),
     /// List the built-in price sheets, or show one (or a sheet file) readably.
     Pricing(pricing::Args),
+    /// Statistics of a real trace (Azure 2019, Azure 2021, CSV) before a scenario replays it.
+    Trace(trace::Args),
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -37,5 +40,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
         Command::Pricing(a) => pricing::run(a),
+        Command::Trace(a) => trace::run(a),
     }
 }
