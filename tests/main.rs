@@ -8,3 +8,4 @@ mod cli;
 mod closed_forms;
 mod outputs;
 mod steady_state;
+mod traces;

@@ -8,7 +8,11 @@
 //! it stores the first [`SMALL`] values as they are and then only the range of bins actually
 //! used. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
 //! which keeps a busy function's histogram to a few kilobytes; a merge takes the coarser
-//! precision of the two.
+//! precision of the two. Counts are 32-bit until one would overflow. At the end of a run
+//! [`Latency::freeze`] makes a histogram shared, so the copies reports take cost nothing,
+//! and [`Latency::sum`] makes the all-requests histogram a view of warm + cold.
+
+use std::sync::Arc;
 
 /// Values kept as they are before switching to bins.
 pub const SMALL: usize = 64;
@@ -24,13 +28,25 @@ pub struct Latency {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Store {
     Values(Vec<u64>),
-    /// Counts of bins `first..first + counts.len()`.
-    Bins {
+    /// Counts of bins `first..first + counts.len()`, while every count fits 32 bits.
+    Narrow {
+        first: usize,
+        counts: Vec<u32>,
+    },
+    Wide {
         first: usize,
         counts: Vec<u64>,
     },
+    /// Read-only and shared by clones (after [`Latency::freeze`]); a record copies it first.
+    Shared(Arc<Frozen>),
 }
 
+#[derive(Debug, PartialEq, Eq)]
+enum Frozen {
+    One(Store),
+    /// The union of two histograms of the same precision.
+    Sum(Latency, Latency),
+}
 /// HdrHistogram's bucket layout for a lowest discernible value of 1 and `digits`
 /// significant digits.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +60,18 @@ struct Layout {
 }
 
 impl Layout {
+    #[inline]
     fn of(digits: u8) -> Layout {
+        const TWO: Layout = Layout::make(2);
+        const THREE: Layout = Layout::make(3);
+        match digits {
+            2 => TWO,
+            3 => THREE,
+            d => Layout::make(d),
+        }
+    }
+
+    const fn make(digits: u8) -> Layout {
         // sub_bucket_count = 2 × 10^digits rounded up to a power of two
         let largest = 2 * 10u64.pow(digits as u32);
         let count_mag = 64 - (largest - 1).leading_zeros();
@@ -123,42 +150,63 @@ impl Latency {
             return;
         }
         self.total += n;
+        let layout = Layout::of(self.digits);
         match &mut self.store {
-            Store::Values(vs) if vs.len() as u64 + n <= SMALL as u64 => {
-                vs.extend(std::iter::repeat_n(v, n as usize));
+            Store::Values(vs) if vs.len() as u64 + n <= SMALL as u64 => vs.extend(std::iter::repeat_n(v, n as usize)),
+            Store::Narrow { first, counts } => {
+                let c = slot(first, counts, layout.index(v));
+                match u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
+                    Some(x) => *c = x,
+                    None => {
+                        self.widen();
+                        self.bin(layout.index(v), n);
+                    }
+                }
             }
-            Store::Values(_) => {
-                self.spill();
-                self.bin(v, n);
+            Store::Wide { first, counts } => *slot(first, counts, layout.index(v)) += n,
+            Store::Values(_) | Store::Shared(_) => {
+                self.own();
+                self.bin(layout.index(v), n);
             }
-            Store::Bins { .. } => self.bin(v, n),
         }
     }
 
-    fn spill(&mut self) {
-        if let Store::Values(vs) = std::mem::replace(&mut self.store, Store::Bins { first: 0, counts: Vec::new() }) {
-            for v in vs {
-                self.bin(v, 1);
+    /// Add `n` to bin `i` of an owned, binned store.
+    fn bin(&mut self, i: usize, n: u64) {
+        if let Store::Narrow { first, counts } = &mut self.store {
+            let c = slot(first, counts, i);
+            if let Some(x) = u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
+                *c = x;
+                return;
             }
+            self.widen();
+        }
+        match &mut self.store {
+            Store::Wide { first, counts } => *slot(first, counts, i) += n,
+            _ => unreachable!("binned after widen"),
         }
     }
 
-    #[inline]
-    fn bin(&mut self, v: u64, n: u64) {
-        let i = Layout::of(self.digits).index(v);
-        let Store::Bins { first, counts } = &mut self.store else { unreachable!("binned") };
-        if counts.is_empty() {
-            *first = i;
-            counts.push(0);
-        } else if i < *first {
-            // grow at the front (rare once the smallest values have been seen)
-            let grow = *first - i;
-            counts.splice(0..0, std::iter::repeat_n(0, grow));
-            *first = i;
-        } else if i >= *first + counts.len() {
-            counts.resize(i - *first + 1, 0);
+    fn widen(&mut self) {
+        if let Store::Narrow { first, counts } = &self.store {
+            self.store = Store::Wide { first: *first, counts: counts.iter().map(|&c| c as u64).collect() };
         }
-        counts[i - *first] += n;
+    }
+
+    /// Make the store owned and binned: values and shared contents become bins.
+    fn own(&mut self) {
+        let mut bins: Vec<(usize, u64)> = Vec::new();
+        self.each_bin(&mut |i, c| bins.push((i, c)));
+        self.store = Store::Narrow { first: 0, counts: Vec::new() };
+        for (i, c) in bins {
+            self.bin(i, c);
+        }
+    }
+
+    /// Every (bin index, count) of this histogram (in this histogram's precision), in no
+    /// particular order; several entries may name one bin.
+    fn each_bin(&self, f: &mut dyn FnMut(usize, u64)) {
+        each_bin(&self.store, Layout::of(self.digits), f);
     }
 
     /// HdrHistogram's `value_at_quantile`: for `q` > 0, the highest value equivalent to the
@@ -171,25 +219,17 @@ impl Latency {
         let q = q.min(1.0);
         let rank = ((q * self.total as f64).ceil() as u64).max(1);
         let layout = Layout::of(self.digits);
-        let v = match &self.store {
-            Store::Values(vs) => {
-                let mut sorted = vs.clone();
-                sorted.sort_unstable();
-                sorted[(rank as usize).min(sorted.len()) - 1]
+        let bins = sorted_bins(&self.store, layout);
+        let mut seen = 0;
+        let mut at = bins.last().map_or(0, |b| b.0);
+        for (i, c) in bins {
+            seen += c;
+            if seen >= rank {
+                at = i;
+                break;
             }
-            Store::Bins { first, counts } => {
-                let mut seen = 0;
-                let mut at = first + counts.len() - 1;
-                for (k, &c) in counts.iter().enumerate() {
-                    seen += c;
-                    if seen >= rank {
-                        at = first + k;
-                        break;
-                    }
-                }
-                layout.value_for(at)
-            }
-        };
+        }
+        let v = layout.value_for(at);
         if q == 0.0 {
             layout.lowest_equivalent(v)
         } else {
@@ -204,28 +244,130 @@ impl Latency {
             coarse.add(self);
             *self = coarse;
         }
-        match &other.store {
-            Store::Values(vs) => {
-                for &v in vs {
-                    self.record(v);
-                }
+        if let Store::Values(vs) = &other.store {
+            for &v in vs {
+                self.record(v);
             }
-            Store::Bins { first, counts } => {
-                let layout = Layout::of(other.digits);
-                for (k, &c) in counts.iter().enumerate() {
-                    self.record_n(layout.value_for(first + k), c);
+            return;
+        }
+        let layout = Layout::of(other.digits);
+        other.each_bin(&mut |i, c| self.record_n(layout.value_for(i), c));
+    }
+
+    /// Done recording: trim spare capacity and make clones share the contents.
+    pub fn freeze(&mut self) {
+        match &mut self.store {
+            Store::Values(v) => v.shrink_to_fit(),
+            Store::Shared(_) => {}
+            store => {
+                let mut owned = std::mem::replace(store, Store::Values(Vec::new()));
+                match &mut owned {
+                    Store::Narrow { counts, .. } => counts.shrink_to_fit(),
+                    Store::Wide { counts, .. } => counts.shrink_to_fit(),
+                    _ => {}
                 }
+                *store = Store::Shared(Arc::new(Frozen::One(owned)));
             }
         }
     }
 
-    /// Bytes held on the heap (for tests of memory use).
+    /// All of `a` and `b` (same precision), sharing their contents once they are frozen.
+    pub fn sum(a: &Latency, b: &Latency) -> Latency {
+        if a.digits != b.digits {
+            let mut s = a.clone();
+            s.add(b);
+            return s;
+        }
+        let (mut a, mut b) = (a.clone(), b.clone());
+        a.freeze();
+        b.freeze();
+        Latency { digits: a.digits, total: a.total + b.total, store: Store::Shared(Arc::new(Frozen::Sum(a, b))) }
+    }
+
+    /// Bytes this histogram holds on the heap itself (shared contents count as 0).
     pub fn heap_bytes(&self) -> usize {
         match &self.store {
             Store::Values(v) => v.capacity() * 8,
-            Store::Bins { counts, .. } => counts.capacity() * 8,
+            Store::Narrow { counts, .. } => counts.capacity() * 4,
+            Store::Wide { counts, .. } => counts.capacity() * 8,
+            Store::Shared(_) => 0,
         }
     }
+}
+
+fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
+    match store {
+        Store::Values(vs) => vs.iter().for_each(|&v| f(layout.index(v), 1)),
+        Store::Narrow { first, counts } => {
+            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
+        }
+        Store::Wide { first, counts } => {
+            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c))
+        }
+        Store::Shared(s) => match &**s {
+            Frozen::One(st) => each_bin(st, layout, f),
+            Frozen::Sum(a, b) => {
+                a.each_bin(f);
+                b.each_bin(f);
+            }
+        },
+    }
+}
+
+/// (bin index, count) of non-empty bins in increasing index order (a bin may repeat when
+/// two summed parts share it).
+fn sorted_bins(store: &Store, layout: Layout) -> Vec<(usize, u64)> {
+    match store {
+        Store::Values(vs) => {
+            let mut b: Vec<(usize, u64)> = vs.iter().map(|&v| (layout.index(v), 1)).collect();
+            b.sort_unstable();
+            b
+        }
+        Store::Shared(s) => match &**s {
+            Frozen::One(st) => sorted_bins(st, layout),
+            Frozen::Sum(a, b) => {
+                let (a, b) = (sorted_bins(&a.store, layout), sorted_bins(&b.store, layout));
+                let mut out = Vec::with_capacity(a.len() + b.len());
+                let (mut i, mut j) = (0, 0);
+                while i < a.len() || j < b.len() {
+                    if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
+                        out.push(a[i]);
+                        i += 1;
+                    } else {
+                        out.push(b[j]);
+                        j += 1;
+                    }
+                }
+                out
+            }
+        },
+        binned => {
+            let mut out = Vec::new();
+            each_bin(binned, layout, &mut |i, c| out.push((i, c)));
+            out
+        }
+    }
+}
+
+/// The counter of bin `i`, growing the range `first..first + counts.len()` to hold it (by a
+/// quarter more at the back, so a rising maximum does not copy on every new bin).
+#[inline]
+fn slot<'a, C: Copy + Default>(first: &mut usize, counts: &'a mut Vec<C>, i: usize) -> &'a mut C {
+    if counts.is_empty() {
+        *first = i;
+        counts.push(C::default());
+    } else if i < *first {
+        let grow = *first - i;
+        counts.splice(0..0, std::iter::repeat_n(C::default(), grow));
+        *first = i;
+    } else if i >= *first + counts.len() {
+        let need = i - *first + 1;
+        if need > counts.capacity() {
+            counts.reserve_exact((need - counts.len()).max(counts.len() / 4));
+        }
+        counts.resize(need, C::default());
+    }
+    &mut counts[i - *first]
 }
 
 #[cfg(test)]
@@ -290,13 +432,55 @@ mod tests {
     }
 
     #[test]
+    fn frozen_histograms_share_their_bins_and_a_sum_answers_like_a_merge() {
+        let mut warm = Latency::new(2);
+        let mut cold = Latency::new(2);
+        for v in 0..10_000u64 {
+            warm.record(1_000 + v * 37);
+        }
+        for v in 0..300u64 {
+            cold.record(2_000_000 + v * 9_001);
+        }
+        let mut merged = warm.clone();
+        merged.add(&cold);
+        warm.freeze();
+        cold.freeze();
+        let sum = Latency::sum(&warm, &cold);
+        assert_eq!(sum.len(), 10_300);
+        for q in [0.0, 0.1, 0.5, 0.97, 0.99, 0.999, 1.0] {
+            assert_eq!(sum.value_at_quantile(q), merged.value_at_quantile(q), "q {q}");
+        }
+        assert_eq!((warm.clone().heap_bytes(), sum.heap_bytes()), (0, 0));
+        // recording into a frozen histogram copies it first; the other copies keep theirs
+        let before = warm.value_at_quantile(1.0);
+        let mut thawed = warm.clone();
+        thawed.record(u64::MAX / 8);
+        assert!(thawed.value_at_quantile(1.0) > before);
+        assert_eq!(warm.value_at_quantile(1.0), before);
+        assert_eq!(sum.value_at_quantile(1.0), merged.value_at_quantile(1.0));
+    }
+
+    #[test]
+    fn a_bin_past_32_bits_widens_and_keeps_counting() {
+        let mut l = Latency::new(3);
+        let big = u32::MAX as u64;
+        l.record_n(500, SMALL as u64 + 1);
+        l.record_n(500, big);
+        l.record_n(900, 3);
+        l.record_n(500, big);
+        assert_eq!(l.len(), SMALL as u64 + 1 + 2 * big + 3);
+        assert_eq!(l.value_at_quantile(0.5), 500);
+        assert_eq!(l.value_at_quantile(1.0), 900);
+    }
+
+    #[test]
     fn a_busy_histogram_keeps_only_the_bins_it_uses() {
         let mut l = Latency::new(2);
         for k in 0..1_000_000u64 {
             l.record(10_000 + k % 990_000); // 10 ms .. 1 s
         }
-        // 2 digits, two decades: about 7 doublings of 128 bins
-        assert!(l.heap_bytes() <= 8 * 1024, "{}", l.heap_bytes());
+        // 2 digits, two decades: about 7 doublings of 128 bins, 4 bytes each
+        assert!(l.heap_bytes() <= 4 * 1024, "{}", l.heap_bytes());
         assert!(Latency::new(3).heap_bytes() == 0);
     }
 }

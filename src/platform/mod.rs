@@ -1321,9 +1321,10 @@ impl<'a> Platform<'a> {
             }
             let st = &mut self.funcs[f].stats;
             st.live_change(end, 0);
-            let mut all = st.warm_latency.clone();
-            all.add(&st.cold_latency);
-            st.latency = all;
+            // frozen: the reports' copies share the bins, and all = warm + cold is a view
+            st.warm_latency.freeze();
+            st.cold_latency.freeze();
+            st.latency = latency::Latency::sum(&st.warm_latency, &st.cold_latency);
         }
         let specs = self.funcs.iter().map(|f| f.spec).collect();
         RunResult {

@@ -8,3 +8,5 @@ pub mod synthetic;
 pub mod timestamp;
 pub mod trace;
 pub mod trace_stats;
+#[cfg(test)]
+mod trace_tests;

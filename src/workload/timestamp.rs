@@ -41,6 +41,58 @@ pub fn duration(text: &[u8], us_per_unit: f64, what: &str) -> Result<u64, String
 }
 
 fn decimal(text: &[u8], us_per_unit: f64, what: &str) -> Result<i64, String> {
+    if let Some(us) = fast_decimal(text, us_per_unit) {
+        return Ok(us);
+    }
+    slow_decimal(text, us_per_unit, what)
+}
+
+/// `[-]digits[.digits]` in seconds or milliseconds, exactly (no float rounding), rounded
+/// half away from zero to whole µs; `None` for anything else (the slow path decides).
+#[inline]
+fn fast_decimal(t: &[u8], us_per_unit: f64) -> Option<i64> {
+    let scale_digits = if us_per_unit == 1e6 {
+        6
+    } else if us_per_unit == 1e3 {
+        3
+    } else {
+        return None;
+    };
+    let (neg, t) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        _ => (false, t),
+    };
+    let dot = t.iter().position(|&b| b == b'.').unwrap_or(t.len());
+    let (int, frac) = (&t[..dot], t.get(dot + 1..).unwrap_or(&[]));
+    if int.is_empty() || int.len() > 14 || (dot < t.len() && frac.is_empty()) {
+        return None;
+    }
+    let mut us: i64 = 0;
+    for &d in int {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        us = us * 10 + (d - b'0') as i64;
+    }
+    for _ in 0..scale_digits {
+        us *= 10;
+    }
+    let mut scale = 10i64.pow(scale_digits - 1);
+    for (k, &d) in frac.iter().enumerate() {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        if k < scale_digits as usize {
+            us += (d - b'0') as i64 * scale;
+            scale /= 10;
+        } else if k == scale_digits as usize && d >= b'5' {
+            us += 1;
+        }
+    }
+    Some(if neg { -us } else { us })
+}
+
+fn slow_decimal(text: &[u8], us_per_unit: f64, what: &str) -> Result<i64, String> {
     let t = trim(text);
     let s = std::str::from_utf8(t).map_err(|_| format!("{what} is not text (invalid UTF-8)"))?;
     if s.is_empty() {
@@ -211,6 +263,29 @@ mod tests {
         assert!(seconds(b"").is_err());
         assert!(seconds(b"12s").is_err());
         assert!(seconds(b"1e300").is_err());
+    }
+
+    #[test]
+    fn plain_decimals_parse_exactly_and_agree_with_the_float_path() {
+        for (text, us_per_unit) in [
+            ("0.0794909", 1e6),
+            ("57.15786004066467", 1e6),
+            ("-0.0000005", 1e6),
+            ("12", 1e3),
+            ("123.4565", 1e3),
+            ("0.0005", 1e3),
+            ("99999999.999999", 1e6),
+        ] {
+            let fast = fast_decimal(text.as_bytes(), us_per_unit).unwrap();
+            let slow = slow_decimal(text.as_bytes(), us_per_unit, "x").unwrap();
+            assert!((fast - slow).abs() <= 1, "{text}: {fast} vs {slow}");
+        }
+        assert_eq!(fast_decimal(b"1612137600.000001", 1e6), Some(1_612_137_600_000_001));
+        for other in ["1e3", " 1", "1.", ".5", "", "-", "1.2.3", "0x10"] {
+            assert_eq!(fast_decimal(other.as_bytes(), 1e6), None, "{other}");
+        }
+        assert_eq!(seconds(b"1e3").unwrap(), 1_000_000_000);
+        assert_eq!(seconds(b" 1 ").unwrap(), 1_000_000);
     }
 
     #[test]
