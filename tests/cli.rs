@@ -118,14 +118,14 @@ fn set_paths_that_do_not_exist_are_rejected() {
 }
 
 #[test]
-fn trace_arrivals_are_refused_until_traces_are_supported() {
+fn a_trace_that_does_not_exist_is_bad_input_naming_its_path() {
     let d = Dir::new();
     let f = quickstart_with(
         &d,
         "arrivals = { kind = \"diurnal\"",
         "arrivals = { kind = \"trace\", format = \"csv\", path = \"x.csv\" }\n# was: { kind = \"diurnal\"",
     );
-    rejected(&d, &["run", &f], &["not supported yet"]);
+    rejected(&d, &["run", &f], &["workload[0].arrivals.path", "x.csv does not exist"]);
 }
 
 #[test]

@@ -10,3 +10,4 @@ mod closed_forms;
 mod outputs;
 mod steady_state;
 mod sweep;
+mod traces;

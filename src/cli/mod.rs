@@ -6,6 +6,7 @@ pub mod init;
 pub mod pricing;
 pub mod run;
 pub mod sweep;
+pub mod trace;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ pub enum Command {
     SweepMerge(sweep::MergeArgs),
     /// Measure image pulls and container starts on a Docker engine, fit the pull model, write a profile.
     Calibrate(calibrate::Args),
+    /// Statistics of a real trace (Azure 2019, Azure 2021, CSV) before a scenario replays it.
+    Trace(trace::Args),
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -48,5 +51,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(a) => sweep::run(a),
         Command::SweepMerge(a) => sweep::merge(a),
         Command::Calibrate(a) => calibrate::run(a),
+        Command::Trace(a) => trace::run(a),
     }
 }

@@ -55,6 +55,10 @@ pub fn load(file: Option<&PathBuf>, set: &[String], seed: Option<u64>, reps: Opt
 pub fn run(a: Args) -> Result<ExitCode> {
     let sc = load(a.scenario.as_ref(), &a.set, a.seed, a.replications)?;
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sc.simulation.name));
+    // rows a trace skipped are said even with --quiet: never a silent drop
+    for line in crate::cli::trace::skipped_rows(&sc) {
+        eprintln!("warning: {line}");
+    }
     let outcome = run::run(&sc, &out, &Options { requests: a.requests, quiet: a.quiet })?;
     if !a.quiet {
         print!("{}", headline(&sc, &outcome));
@@ -102,9 +106,21 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
         "GB·s pull",
         "GB·s total"
     ));
-    // one function: its row says it all; several: each, then ALL
-    let fns = if per_fn.len() == 2 { &per_fn[..1] } else { &per_fn[..] };
+    // one function: its row says it all; several: each, then ALL; a fleet (a trace): the
+    // busiest ones, then ALL
+    let mut fns: Vec<&(String, Vec<Vec<f64>>)> =
+        if per_fn.len() == 2 { vec![&per_fn[0]] } else { per_fn.iter().collect() };
+    let shown = crate::cli::trace::HEADLINE_FUNCTIONS;
+    let hidden = fns.len().saturating_sub(shown + 1);
+    if hidden > 0 {
+        let all = fns.pop().expect("the ALL row");
+        let reqs = |r: &Vec<Vec<f64>>| r.iter().map(|v| v[idx("requests")]).sum::<f64>();
+        fns.sort_by(|a, b| reqs(&b.1).total_cmp(&reqs(&a.1)));
+        fns.truncate(shown);
+        fns.push(all);
+    }
     for (name, reps) in fns {
+        let name = crate::cli::trace::short_name(name);
         let m = |c: &str| mean_ci(&reps.iter().map(|v| v[idx(c)]).collect::<Vec<_>>()).0;
         let show = |x: f64, d: usize| {
             if x.is_finite() {
@@ -113,6 +129,9 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
                 "-".into()
             }
         };
+        if name == "ALL" && hidden > 0 {
+            s.push_str(&format!("... and {hidden} more functions (summary.csv has every one)\n"));
+        }
         s.push_str(&format!(
             "{:<16} {:>12} {:>10} {:>8} {:>10} {:>10} {:>12} {:>10} {:>12} {:>12} {:>12}\n",
             name,
@@ -127,6 +146,10 @@ fn headline(sc: &Scenario, o: &run::Outcome) -> String {
             show(m("gbs_total"), 1),
             show(m("cost"), 4),
         ));
+    }
+    for line in crate::cli::trace::describe(sc) {
+        s.push_str(&line);
+        s.push('\n');
     }
     s.push_str(&format!(
         "priced with `{}` ({}, prices as of {}); bill.csv has every line\n",

@@ -10,6 +10,7 @@
 
 pub mod host;
 pub mod instance;
+pub mod latency;
 pub mod pull;
 pub mod router;
 pub mod stats;
@@ -21,10 +22,11 @@ use rand::Rng as _;
 
 use crate::engine::rng::{stream, Rng};
 use crate::engine::{self, EventQueue, Handler, SimTime};
-use crate::scenario::{Micros, Reserved, ReservedStep, Scenario, MICROS_PER_SECOND};
+use crate::scenario::{Arrivals, Micros, Reserved, ReservedStep, Scenario, MICROS_PER_SECOND};
 use crate::usage::{Meters, PeriodKind, Phase, Spec};
 use crate::workload::dist::Sampler;
 use crate::workload::synthetic::ArrivalGen;
+use crate::workload::trace::TraceStream;
 
 use host::{Host, LayerState};
 use instance::{Pending, Slab, State};
@@ -136,11 +138,32 @@ struct FnRt {
     hour_clock: Option<Box<PhaseClock>>,
 }
 
+/// One workload's arrivals: a synthetic process for one function, or a trace whose
+/// arrivals name their function (and may bring their execution time).
 struct StreamRt {
+    /// Function of the announced (next) arrival.
     func: u32,
+    /// Its execution time when the trace gives one; else drawn from the function's `exec`.
+    exec: Option<Micros>,
     gen: ArrivalGen,
+    trace: Option<Box<TraceStream>>,
     arrivals_rng: Rng,
     exec_rng: Rng,
+}
+
+impl StreamRt {
+    /// Announce the next arrival: its time (its function and execution time are set).
+    #[inline]
+    fn advance(&mut self) -> Option<Micros> {
+        match &mut self.trace {
+            None => self.gen.next(&mut self.arrivals_rng),
+            Some(t) => t.next(&mut self.arrivals_rng).map(|a| {
+                self.func = a.func;
+                self.exec = a.exec;
+                a.time
+            }),
+        }
+    }
 }
 
 /// Requests in flight: (arrival, start) by slot, slots reused.
@@ -234,33 +257,36 @@ pub fn simulate(
 impl<'a> Platform<'a> {
     pub fn new(sc: &'a Scenario, replication: u32, sink: &'a mut dyn Sink, meters: &Meters) -> Self {
         let seed = sc.simulation.seed;
-        // distinct layers by id, in order of first appearance
-        let mut ids: Vec<&str> = Vec::new();
+        // distinct layers by id, in order of first appearance (a trace may bring an image
+        // per function: find ids by hash)
+        let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         let mut layers = Vec::new();
         let mut image_layers = Vec::new();
         for img in &sc.images {
             let mut idx = Vec::new();
             for l in &img.layers {
-                let i = match ids.iter().position(|x| *x == l.id) {
-                    Some(i) => i,
-                    None => {
-                        ids.push(&l.id);
-                        layers.push(LayerInfo {
-                            compressed: l.compressed,
-                            uncompressed: l.uncompressed,
-                            files: l.files,
-                        });
-                        ids.len() - 1
-                    }
-                };
-                idx.push(i as u32);
+                let i = *ids.entry(&l.id).or_insert_with(|| {
+                    layers.push(LayerInfo { compressed: l.compressed, uncompressed: l.uncompressed, files: l.files });
+                    (layers.len() - 1) as u32
+                });
+                idx.push(i);
             }
             image_layers.push(idx);
+        }
+        // functions replayed from a trace keep coarser latency histograms (see `latency`)
+        let mut from_trace = vec![false; sc.functions.len()];
+        for w in &sc.workloads {
+            if let Arrivals::Trace(t) = &w.arrivals {
+                for &f in &t.functions {
+                    from_trace[f as usize] = true;
+                }
+            }
         }
         let funcs = sc
             .functions
             .iter()
-            .map(|f| {
+            .zip(from_trace)
+            .map(|(f, from_trace)| {
                 let steps = match &f.reserved {
                     Reserved::Fixed(_) => Vec::new(),
                     Reserved::Daily(s) => s.clone(),
@@ -289,7 +315,10 @@ impl<'a> Platform<'a> {
                     live: 0,
                     reserved_live: 0,
                     reserved_target: 0,
-                    stats: FnStats { billed: vec![Default::default(); meters.rules.len()], ..FnStats::default() },
+                    stats: FnStats {
+                        billed: vec![Default::default(); meters.rules.len()],
+                        ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })
+                    },
                     clock: PhaseClock::default(),
                     hour_clock: meters.hourly.then(Box::default),
                 }
@@ -299,11 +328,19 @@ impl<'a> Platform<'a> {
             .workloads
             .iter()
             .enumerate()
-            .map(|(i, w)| StreamRt {
-                func: w.function as u32,
-                gen: ArrivalGen::new(&w.arrivals, w.from, w.until.min(sc.simulation.horizon)),
-                arrivals_rng: stream(seed, replication, "arrivals", i as u64),
-                exec_rng: stream(seed, replication, "exec", i as u64),
+            .map(|(i, w)| {
+                let until = w.until.min(sc.simulation.horizon);
+                StreamRt {
+                    func: w.function as u32,
+                    exec: None,
+                    gen: ArrivalGen::new(&w.arrivals, w.from, until),
+                    trace: match &w.arrivals {
+                        Arrivals::Trace(t) => Some(Box::new(TraceStream::open(t, w.from, until))),
+                        _ => None,
+                    },
+                    arrivals_rng: stream(seed, replication, "arrivals", i as u64),
+                    exec_rng: stream(seed, replication, "exec", i as u64),
+                }
             })
             .collect();
         let pl = &sc.platform;
@@ -339,8 +376,7 @@ impl<'a> Platform<'a> {
     /// First arrivals, reserved instances, schedule steps.
     pub fn start(&mut self, q: &mut EventQueue<Event>) {
         for s in 0..self.streams.len() {
-            let st = &mut self.streams[s];
-            if let Some(t) = st.gen.next(&mut st.arrivals_rng) {
+            if let Some(t) = self.streams[s].advance() {
                 self.next_arrivals.push(Reverse((t, s as u32)));
             }
         }
@@ -1006,9 +1042,9 @@ impl<'a> Platform<'a> {
                 st.latency_sum_us += lat as u128;
                 // the all-requests histogram is the merge of these two, made once at the end
                 if cold {
-                    let _ = st.cold_latency.record(lat);
+                    st.cold_latency.record(lat);
                 } else {
-                    let _ = st.warm_latency.record(lat);
+                    st.warm_latency.record(lat);
                 }
             }
             let it = self.insts.get_mut(i);
@@ -1286,9 +1322,10 @@ impl<'a> Platform<'a> {
             }
             let st = &mut self.funcs[f].stats;
             st.live_change(end, 0);
-            let mut all = st.warm_latency.clone();
-            all.add(&st.cold_latency).expect("auto-resizing histograms merge");
-            st.latency = all;
+            // frozen: the reports' copies share the bins, and all = warm + cold is a view
+            st.warm_latency.freeze();
+            st.cold_latency.freeze();
+            st.latency = latency::Latency::sum(&st.warm_latency, &st.cold_latency);
         }
         let specs = self.funcs.iter().map(|f| f.spec).collect();
         RunResult {
@@ -1309,8 +1346,8 @@ impl Handler for Platform<'_> {
         self.next_arrivals.peek().map(|r| r.0 .0)
     }
 
-    /// The next arrival: draw its execution time, schedule the stream's following arrival,
-    /// route it.
+    /// The next arrival: take its execution time from the trace or draw it, schedule the
+    /// stream's following arrival, route it.
     #[inline]
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
         self.advance_clocks(now);
@@ -1320,8 +1357,11 @@ impl Handler for Platform<'_> {
         let stream = top.0 .1;
         let st = &mut self.streams[stream as usize];
         let f = st.func;
-        let exec = self.funcs[f as usize].exec.sample(&mut st.exec_rng);
-        match st.gen.next(&mut st.arrivals_rng) {
+        let exec = match st.exec {
+            Some(e) => e,
+            None => self.funcs[f as usize].exec.sample(&mut st.exec_rng),
+        };
+        match st.advance() {
             Some(t) => {
                 top.0 .0 = t;
                 drop(top);

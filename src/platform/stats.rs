@@ -2,8 +2,7 @@
 //! per-bucket time series (streamed out as each bucket closes); and the row types a
 //! [`Sink`] receives, so the model never does file I/O itself.
 
-use hdrhistogram::Histogram;
-
+use super::latency::Latency;
 use crate::scenario::Micros;
 use crate::usage::{Billed, Phase, PhaseTimes, Spec, Usage};
 
@@ -55,9 +54,9 @@ pub struct FnStats {
     pub wait_sum_us: u128,
     /// Requests whose execution started (wait is known).
     pub started: u64,
-    pub latency: Histogram<u64>,
-    pub cold_latency: Histogram<u64>,
-    pub warm_latency: Histogram<u64>,
+    pub latency: Latency,
+    pub cold_latency: Latency,
+    pub warm_latency: Latency,
     /// Instance·µs of live instances (for the time-average count).
     pub live_area: u128,
     pub live: u64,
@@ -71,14 +70,16 @@ pub struct FnStats {
     pub billed: Vec<Billed>,
 }
 
-fn hist() -> Histogram<u64> {
-    let mut h = Histogram::new(3).expect("3 significant digits is valid");
-    h.auto(true);
-    h
-}
-
 impl Default for FnStats {
     fn default() -> Self {
+        FnStats::with_latency_digits(3)
+    }
+}
+
+impl FnStats {
+    /// Empty counters whose latency histograms keep `digits` significant digits.
+    pub fn with_latency_digits(digits: u8) -> Self {
+        let hist = || Latency::new(digits);
         FnStats {
             requests: 0,
             completed: 0,
@@ -108,9 +109,7 @@ impl Default for FnStats {
             billed: Vec::new(),
         }
     }
-}
 
-impl FnStats {
     /// Change the live-instance count at `now`, integrating the old count first.
     #[inline]
     pub fn live_change(&mut self, now: Micros, delta: i64) {
@@ -137,9 +136,9 @@ impl FnStats {
         self.latency_sum_us += o.latency_sum_us;
         self.wait_sum_us += o.wait_sum_us;
         self.started += o.started;
-        self.latency.add(&o.latency).expect("auto-resizing histograms merge");
-        self.cold_latency.add(&o.cold_latency).expect("auto-resizing histograms merge");
-        self.warm_latency.add(&o.warm_latency).expect("auto-resizing histograms merge");
+        self.latency.add(&o.latency);
+        self.cold_latency.add(&o.cold_latency);
+        self.warm_latency.add(&o.warm_latency);
         self.live_area += o.live_area;
         self.usage.merge(&o.usage);
         for k in 0..2 {

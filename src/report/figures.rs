@@ -3,12 +3,12 @@
 //! the scenario's images differ. Returns (file name, title, PNG bytes).
 
 use anyhow::Result;
-use hdrhistogram::Histogram;
 
 use super::charts::{self, Cdf, Scatter};
 use super::summary::{mean_ci, values, with_all, COLUMNS};
 use super::trend::Trend;
 use crate::billing::Bill;
+use crate::platform::latency::Latency;
 use crate::platform::RunResult;
 use crate::scenario::Scenario;
 
@@ -16,7 +16,7 @@ use crate::scenario::Scenario;
 pub type Chart = (String, String, Vec<u8>);
 
 /// The CDF of a histogram in ms: dense in the body, denser in the tail.
-pub fn cdf(h: &Histogram<u64>) -> Cdf {
+pub fn cdf(h: &Latency) -> Cdf {
     if h.is_empty() {
         return Vec::new();
     }
@@ -45,14 +45,12 @@ pub fn col(name: &str) -> usize {
 pub fn run_charts(sc: &Scenario, runs: &[RunResult], bills: &[Bill], trend: &Trend) -> Result<Vec<Chart>> {
     let mut out = Vec::new();
     // latency: every replication and function together
-    let mut warm = Histogram::<u64>::new(3)?;
-    let mut cold = Histogram::<u64>::new(3)?;
-    warm.auto(true);
-    cold.auto(true);
+    let mut warm = Latency::new(3);
+    let mut cold = Latency::new(3);
     for r in runs {
         for (_, st) in &r.functions {
-            warm.add(&st.warm_latency)?;
-            cold.add(&st.cold_latency)?;
+            warm.add(&st.warm_latency);
+            cold.add(&st.cold_latency);
         }
     }
     let (wc, cc) = (cdf(&warm), cdf(&cold));

@@ -66,7 +66,7 @@ pub const COLUMNS: &[Column] = &[
     col("cost", 8),
 ];
 
-fn q_ms(h: &hdrhistogram::Histogram<u64>, q: f64) -> f64 {
+fn q_ms(h: &crate::platform::latency::Latency, q: f64) -> f64 {
     if h.is_empty() {
         f64::NAN
     } else {

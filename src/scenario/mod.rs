@@ -21,6 +21,7 @@ pub(crate) mod lines;
 pub mod overrides;
 pub mod raw;
 pub(crate) mod schema;
+pub(crate) mod trace;
 pub(crate) mod validate;
 
 use std::path::Path;

@@ -171,7 +171,7 @@ pub struct Function {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
-    /// Index into `Scenario::functions`.
+    /// Index into `Scenario::functions` (for a trace workload, the first of its functions).
     pub function: usize,
     pub arrivals: Arrivals,
     /// Arrivals happen in `[from, until)`; `until` is at most the horizon.
@@ -205,6 +205,8 @@ pub enum Arrivals {
     Constant {
         interval: Micros,
     },
+    /// Invocations replayed from a real trace; they go to the trace's own functions.
+    Trace(Box<crate::workload::trace::TraceArrivals>),
 }
 
 /// A distribution of durations; samples are whole microseconds ≥ 0.

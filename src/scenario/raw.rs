@@ -56,7 +56,7 @@
 //! | `function.keep_alive` | `platform.keep_alive` | ≥ 0 |
 //! | `function.cold_service` | none | a distribution |
 //! | `workload.function` | the only function, when there is one | a function name |
-//! | `workload.arrivals` | required | `poisson`, `diurnal`, `bursty`, `constant` |
+//! | `workload.arrivals` | required | `poisson`, `diurnal`, `bursty`, `constant`, `trace` (keys in [`super::trace`]) |
 //! | `arrivals.peak_ratio` (diurnal) | `4` | ≥ 1 |
 //! | `arrivals.period` (diurnal) | `"1d"` | > 0 |
 //! | `arrivals.phase` (diurnal) | period / 2 | ≥ 0, time of the first peak |
@@ -255,26 +255,33 @@ pub struct RawWorkload {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum RawArrivals {
-    Poisson {
-        rate: Scalar,
-    },
-    Diurnal {
-        mean: Scalar,
-        peak_ratio: Scalar,
-        period: Scalar,
-        phase: Scalar,
-    },
-    Bursty {
-        on_rate: Scalar,
-        off_rate: Scalar,
-        mean_on: Scalar,
-        mean_off: Scalar,
-    },
-    Constant {
-        interval: Scalar,
-    },
-    /// Accepted by the format, refused by validation until traces land.
-    Trace(toml::Table),
+    Poisson { rate: Scalar },
+    Diurnal { mean: Scalar, peak_ratio: Scalar, period: Scalar, phase: Scalar },
+    Bursty { on_rate: Scalar, off_rate: Scalar, mean_on: Scalar, mean_off: Scalar },
+    Constant { interval: Scalar },
+    Trace(Box<RawTrace>),
+}
+
+/// `arrivals = { kind = "trace", ... }`; the keys are documented in [`super::trace`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub format: Scalar,
+    pub path: Scalar,
+    pub durations_path: Scalar,
+    pub memory_path: Scalar,
+    pub spread: Scalar,
+    pub functions: Scalar,
+    pub select: Scalar,
+    pub seed: Scalar,
+    pub only: Scalar,
+    pub memory: Scalar,
+    pub image: Scalar,
+    pub image_map: Scalar,
+    pub image_sizes: Scalar,
+    pub origin: Scalar,
+    pub reorder_window: Scalar,
+    pub skip_bad_rows: Scalar,
 }
 
 #[cfg(test)]
@@ -312,12 +319,13 @@ mod tests {
     }
 
     #[test]
-    fn trace_arrivals_keep_their_keys_for_later() {
+    fn trace_arrivals_keep_their_keys() {
         let h: Holder<RawArrivals> = parse("v = { kind = \"trace\", format = \"azure2019\", path = \"x\" }").unwrap();
         match h.v {
-            RawArrivals::Trace(t) => assert!(t.contains_key("format") && !t.contains_key("kind")),
+            RawArrivals::Trace(t) => assert!(t.format.is_some() && t.path.is_some() && t.spread.is_none()),
             other => panic!("{other:?}"),
         }
+        assert!(parse::<Holder<RawArrivals>>("v = { kind = \"trace\", nope = 1 }").is_err());
     }
 
     #[test]

@@ -64,10 +64,10 @@ const ARRIVALS: Node = Node::Tagged {
         ("diurnal", &["mean", "peak_ratio", "period", "phase"]),
         ("bursty", &["on_rate", "off_rate", "mean_on", "mean_off"]),
         ("constant", &["interval"]),
-        ("trace", &[]),
+        ("trace", super::trace::KEYS),
     ],
     plain: false,
-    open: &["trace"],
+    open: &[],
     example: "{ kind = \"poisson\", rate = \"2/s\" }",
 };
 
@@ -500,8 +500,12 @@ mod tests {
     }
 
     #[test]
-    fn trace_arrivals_are_not_key_checked_here() {
-        check_str("[[workload]]\narrivals = { kind = \"trace\", format = \"azure2019\", anything = 1 }\n").unwrap();
+    fn trace_arrivals_have_their_own_keys() {
+        check_str("[[workload]]\narrivals = { kind = \"trace\", format = \"azure2019\", path = \"x\" }\n").unwrap();
+        let p = check_str("[[workload]]\narrivals = { kind = \"trace\", format = \"csv\", skip_bad_row = true }\n")
+            .unwrap_err();
+        assert_eq!(p.path, "workload[0].arrivals.skip_bad_row");
+        assert!(p.message.contains("did you mean `skip_bad_rows`?"), "{}", p.message);
     }
 
     #[test]

@@ -753,19 +753,6 @@ fn arrival_parameters_are_checked() {
     fails(&workload("function = \"api\""), "workload[0].arrivals", "`arrivals` is missing");
 }
 
-#[test]
-fn trace_arrivals_are_refused_until_traces_land() {
-    let e = fails(
-        &workload("arrivals = { kind = \"trace\", format = \"azure2019\", path = \"x\", functions = 50 }"),
-        "workload[0].arrivals.kind",
-        "",
-    );
-    assert_eq!(
-        e.message,
-        "arrivals kind \"trace\" is not supported yet (traces come in a later version); use poisson, diurnal, bursty or constant"
-    );
-}
-
 // ---------------------------------------------------------------- --set
 
 #[test]

@@ -230,9 +230,27 @@ pub fn scenario(
 ) -> Result<Scenario, InputError> {
     let simulation = simulation(&raw.simulation, ctx, default_name)?;
     let platform = platform(&raw.platform, ctx, base_dir, profile)?;
-    let images = images(&raw.image, ctx)?;
-    let functions = functions(&raw.function, &images, &platform, ctx)?;
-    let workloads = workloads(&raw.workload, &functions, &simulation, ctx)?;
+    let mut images = images(&raw.image, ctx)?;
+    // functions that trace workloads copy need no `exec` of their own
+    let only = match raw.function.as_slice() {
+        [f] => f.name.as_ref().and_then(Value::as_str),
+        _ => None,
+    };
+    let templates: Vec<&str> = raw
+        .workload
+        .iter()
+        .filter(|w| matches!(w.arrivals, Some(RawArrivals::Trace(_))))
+        .filter_map(|w| w.function.as_ref().and_then(Value::as_str).or(only))
+        .collect();
+    let mut functions = functions(&raw.function, &images, &platform, ctx, &templates)?;
+    let mut x = super::trace::Expand {
+        functions: &mut functions,
+        images: &mut images,
+        sim: &simulation,
+        platform: &platform,
+        base_dir,
+    };
+    let workloads = workloads(&raw.workload, &mut x, ctx)?;
     Ok(Scenario { simulation, platform, images, functions, workloads })
 }
 
@@ -522,6 +540,7 @@ fn functions(
     images: &[Image],
     platform: &Platform,
     ctx: &Ctx<'_>,
+    templates: &[&str],
 ) -> Result<Vec<Function>, InputError> {
     if raw.is_empty() {
         return Err(ctx.err(
@@ -538,7 +557,8 @@ fn functions(
                 ctx.err(join(&here, "name"), format!("function name \"{name}\" is used twice; names must be unique"))
             );
         }
-        let f = function(r, name, &here, images, platform, ctx)?;
+        let template = templates.contains(&name.as_str());
+        let f = function(r, name, &here, images, platform, ctx, template)?;
         out.push(f);
     }
     Ok(out)
@@ -551,6 +571,7 @@ fn function(
     images: &[Image],
     platform: &Platform,
     ctx: &Ctx<'_>,
+    template: bool,
 ) -> Result<Function, InputError> {
     let p = |k: &str| join(here, k);
     // Image.
@@ -684,11 +705,16 @@ fn function(
             ))
         }
     };
-    let exec = ctx.required(
-        dist(r.exec.as_ref(), &p("exec"), ctx)?,
-        &p("exec"),
-        "exec = \"120ms\" or exec = { dist = \"lognormal\", median = \"120ms\", p99 = \"900ms\" }",
-    )?;
+    let exec = match dist(r.exec.as_ref(), &p("exec"), ctx)? {
+        Some(d) => d,
+        // a trace template: its copies take their execution times from the trace
+        None if template => Dist::Fixed(0),
+        None => ctx.required(
+            None,
+            &p("exec"),
+            "exec = \"120ms\" or exec = { dist = \"lognormal\", median = \"120ms\", p99 = \"900ms\" }",
+        )?,
+    };
     let keep_alive = ctx.duration(r.keep_alive.as_ref(), &p("keep_alive"))?.unwrap_or(platform.keep_alive);
 
     Ok(Function {
@@ -970,17 +996,20 @@ fn empirical(percentiles: &Scalar, values: &Scalar, path: &str, ctx: &Ctx<'_>) -
 
 fn workloads(
     raw: &[RawWorkload],
-    functions: &[Function],
-    sim: &Simulation,
+    x: &mut super::trace::Expand<'_>,
     ctx: &Ctx<'_>,
 ) -> Result<Vec<Workload>, InputError> {
-    let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+    let sim = x.sim;
+    // the file's functions (trace workloads add theirs as they load)
+    let file_names: Vec<String> = x.functions.iter().map(|f| f.name.clone()).collect();
+    let names: Vec<&str> = file_names.iter().map(String::as_str).collect();
+    let mut templates = Vec::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
         let here = format!("workload[{i}]");
         let p = |k: &str| join(&here, k);
         let function = match &r.function {
-            None if functions.len() == 1 => 0,
+            None if names.len() == 1 => 0,
             None => {
                 let all = list(names.iter().copied());
                 let n = names.len();
@@ -1004,7 +1033,6 @@ fn workloads(
                 "`arrivals` is missing; e.g. arrivals = { kind = \"poisson\", rate = \"2/s\" } (kinds: poisson, diurnal, bursty, constant)",
             ));
         };
-        let arrivals = arrivals(a, &ap, ctx)?;
         let from = ctx.duration(r.from.as_ref(), &p("from"))?.unwrap_or(0);
         let until_given = ctx.duration(r.until.as_ref(), &p("until"))?;
         // A window that starts at or after the horizon is empty, not an error: a user who
@@ -1023,8 +1051,17 @@ fn workloads(
             }
         }
         let until = until_given.unwrap_or(sim.horizon).min(sim.horizon).max(from.min(sim.horizon));
+        let (function, arrivals) = match a {
+            RawArrivals::Trace(t) => {
+                templates.push(function);
+                let t = super::trace::load(t, &ap, i, function, (from, until), x, ctx)?;
+                (t.functions[0] as usize, Arrivals::Trace(Box::new(t)))
+            }
+            _ => (function, arrivals(a, &ap, ctx)?),
+        };
         out.push(Workload { function, arrivals, from, until });
     }
+    super::trace::drop_templates(x.functions, &mut out, &templates);
     Ok(out)
 }
 
@@ -1068,11 +1105,6 @@ fn arrivals(a: &RawArrivals, path: &str, ctx: &Ctx<'_>) -> Result<Arrivals, Inpu
             need(interval, "interval", "arrivals = { kind = \"constant\", interval = \"10s\" }")?;
             Arrivals::Constant { interval: ctx.positive_duration(interval.as_ref(), &k("interval"))?.unwrap_or(0) }
         }
-        RawArrivals::Trace(_) => {
-            return Err(ctx.err(
-                k("kind"),
-                "arrivals kind \"trace\" is not supported yet (traces come in a later version); use poisson, diurnal, bursty or constant",
-            ))
-        }
+        RawArrivals::Trace(_) => unreachable!("trace arrivals are loaded by `workloads`"),
     })
 }

@@ -34,14 +34,14 @@ impl Dist {
                 Inner::Pareto(Pareto::new(*scale, *shape).expect("validated Pareto: shape > 0, scale > 0"))
             }
             Dist::Empirical { points } => {
-                let pct: Box<[f64]> = points.iter().map(|p| p.0).collect();
-                let val: Box<[f64]> = points.iter().map(|p| p.1).collect();
-                let slope: Box<[f64]> = points.windows(2).map(|w| (w[1].1 - w[0].1) / (w[1].0 - w[0].0)).collect();
                 assert!(
-                    pct.len() >= 2 && pct[0] == 0.0 && pct[pct.len() - 1] == 100.0,
+                    points.len() >= 2 && points[0].0 == 0.0 && points[points.len() - 1].0 == 100.0,
                     "validated Empirical: percentiles from 0 to 100"
                 );
-                Inner::Empirical { pct, val, slope }
+                // one allocation (a trace has thousands of these, sampled in turn)
+                let segments: Box<[[f64; 3]]> =
+                    points.windows(2).map(|w| [w[0].0, w[0].1, (w[1].1 - w[0].1) / (w[1].0 - w[0].0)]).collect();
+                Inner::Empirical { segments }
             }
         };
         Sampler { inner }
@@ -119,12 +119,10 @@ enum Inner {
     Gamma(Gamma<f64>),
     Weibull(Weibull<f64>),
     Pareto(Pareto<f64>),
-    /// Percentiles (0..=100), values (µs) and per-segment slopes (`slope[i]` is for
-    /// `pct[i]..pct[i + 1]`).
+    /// Per segment between two points: its first percentile (0..100), the value there
+    /// (µs), and the slope up to the next point.
     Empirical {
-        pct: Box<[f64]>,
-        val: Box<[f64]>,
-        slope: Box<[f64]>,
+        segments: Box<[[f64; 3]]>,
     },
 }
 
@@ -143,11 +141,12 @@ impl Sampler {
             Inner::Gamma(d) => d.sample(rng),
             Inner::Weibull(d) => d.sample(rng),
             Inner::Pareto(d) => d.sample(rng),
-            Inner::Empirical { pct, val, slope } => {
+            Inner::Empirical { segments } => {
                 let u = rng.random::<f64>() * 100.0;
-                // First percentile > u; pct[0] = 0 <= u < 100 = pct[last], so i is a segment.
-                let i = pct.partition_point(|&p| p <= u).clamp(1, slope.len()) - 1;
-                val[i] + (u - pct[i]) * slope[i]
+                // the last segment starting at or below u (the first starts at 0 <= u)
+                let i = segments.partition_point(|s| s[0] <= u).max(1) - 1;
+                let [p, v, slope] = segments[i];
+                v + (u - p) * slope
             }
         };
         to_micros(x)

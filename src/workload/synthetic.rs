@@ -125,6 +125,8 @@ impl ArrivalGen {
                         Kind::Never
                     }
                 }
+                // traces stream through `workload::trace::TraceStream`
+                Arrivals::Trace(_) => Kind::Never,
             }
         };
         ArrivalGen { until, done: false, kind }
@@ -220,6 +222,8 @@ impl ArrivalGen {
                     0.0
                 }
             }
+            // a trace's rate depends on its window; its stream is not an ArrivalGen
+            Arrivals::Trace(_) => f64::NAN,
         }
     }
 }

@@ -1,0 +1,486 @@
+//! Latency histograms that give HdrHistogram's answers in a fraction of its memory.
+//!
+//! An `hdrhistogram::Histogram` with 3 significant digits holds at least 2,048 `u64`
+//! counters (16 KB) and about 170 KB once it has seen a 10-minute latency — fine for a few
+//! functions, 350 MB for a 500-function trace and gigabytes for 10,000. [`Latency`] uses the
+//! same bins (same bucket arithmetic, same `value_at_quantile` rule: the highest value
+//! equivalent to the value of rank ⌈q·n⌉), so its answers are HdrHistogram's to the bit, but
+//! it stores the first [`SMALL`] values as they are and then only the range of bins actually
+//! used. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
+//! which keeps a busy function's histogram to a few kilobytes; a merge takes the coarser
+//! precision of the two. Counts are 32-bit until one would overflow. At the end of a run
+//! [`Latency::freeze`] makes a histogram shared, so the copies reports take cost nothing,
+//! and [`Latency::sum`] makes the all-requests histogram a view of warm + cold.
+
+use std::sync::Arc;
+
+/// Values kept as they are before switching to bins.
+pub const SMALL: usize = 64;
+
+/// A histogram of latencies (µs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Latency {
+    digits: u8,
+    total: u64,
+    store: Store,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Store {
+    Values(Vec<u64>),
+    /// Counts of bins `first..first + counts.len()`, while every count fits 32 bits.
+    Narrow {
+        first: usize,
+        counts: Vec<u32>,
+    },
+    Wide {
+        first: usize,
+        counts: Vec<u64>,
+    },
+    /// Read-only and shared by clones (after [`Latency::freeze`]); a record copies it first.
+    Shared(Arc<Frozen>),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Frozen {
+    One(Store),
+    /// The union of two histograms of the same precision.
+    Sum(Latency, Latency),
+}
+/// HdrHistogram's bucket layout for a lowest discernible value of 1 and `digits`
+/// significant digits.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// `sub_bucket_count - 1`.
+    mask: u64,
+    /// `sub_bucket_half_count_magnitude`.
+    half_mag: u32,
+    /// `leading_zero_count_base`.
+    base: u32,
+}
+
+impl Layout {
+    #[inline]
+    fn of(digits: u8) -> Layout {
+        const TWO: Layout = Layout::make(2);
+        const THREE: Layout = Layout::make(3);
+        match digits {
+            2 => TWO,
+            3 => THREE,
+            d => Layout::make(d),
+        }
+    }
+
+    const fn make(digits: u8) -> Layout {
+        // sub_bucket_count = 2 × 10^digits rounded up to a power of two
+        let largest = 2 * 10u64.pow(digits as u32);
+        let count_mag = 64 - (largest - 1).leading_zeros();
+        let half_mag = count_mag - 1;
+        Layout { mask: (1 << count_mag) - 1, half_mag, base: 64 - half_mag - 1 }
+    }
+
+    #[inline]
+    fn bucket(&self, v: u64) -> u32 {
+        self.base - (v | self.mask).leading_zeros()
+    }
+
+    #[inline]
+    fn index(&self, v: u64) -> usize {
+        let b = self.bucket(v);
+        let sub = (v >> b) as usize;
+        let half = 1usize << self.half_mag;
+        (((b as usize) + 1) << self.half_mag) + sub - half
+    }
+
+    /// The lowest value of bin `index`.
+    fn value_for(&self, index: usize) -> u64 {
+        let half = 1usize << self.half_mag;
+        let mut bucket = (index >> self.half_mag) as isize - 1;
+        let mut sub = (index & (half - 1)) + half;
+        if bucket < 0 {
+            sub -= half;
+            bucket = 0;
+        }
+        (sub as u64) << bucket
+    }
+
+    fn lowest_equivalent(&self, v: u64) -> u64 {
+        let b = self.bucket(v);
+        (v >> b) << b
+    }
+
+    fn highest_equivalent(&self, v: u64) -> u64 {
+        v | ((1u64 << self.bucket(v)) - 1)
+    }
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency::new(3)
+    }
+}
+
+impl Latency {
+    /// An empty histogram with `digits` (1..=5) significant digits.
+    pub fn new(digits: u8) -> Latency {
+        assert!((1..=5).contains(&digits), "1..=5 significant digits");
+        Latency { digits, total: 0, store: Store::Values(Vec::new()) }
+    }
+
+    pub fn digits(&self) -> u8 {
+        self.digits
+    }
+
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    #[inline]
+    pub fn record(&mut self, v: u64) {
+        self.record_n(v, 1);
+    }
+
+    #[inline]
+    pub fn record_n(&mut self, v: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.total += n;
+        let layout = Layout::of(self.digits);
+        match &mut self.store {
+            Store::Values(vs) if vs.len() as u64 + n <= SMALL as u64 => vs.extend(std::iter::repeat_n(v, n as usize)),
+            Store::Narrow { first, counts } => {
+                let c = slot(first, counts, layout.index(v));
+                match u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
+                    Some(x) => *c = x,
+                    None => {
+                        self.widen();
+                        self.bin(layout.index(v), n);
+                    }
+                }
+            }
+            Store::Wide { first, counts } => *slot(first, counts, layout.index(v)) += n,
+            Store::Values(_) | Store::Shared(_) => {
+                self.own();
+                self.bin(layout.index(v), n);
+            }
+        }
+    }
+
+    /// Add `n` to bin `i` of an owned, binned store.
+    fn bin(&mut self, i: usize, n: u64) {
+        if let Store::Narrow { first, counts } = &mut self.store {
+            let c = slot(first, counts, i);
+            if let Some(x) = u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
+                *c = x;
+                return;
+            }
+            self.widen();
+        }
+        match &mut self.store {
+            Store::Wide { first, counts } => *slot(first, counts, i) += n,
+            _ => unreachable!("binned after widen"),
+        }
+    }
+
+    fn widen(&mut self) {
+        if let Store::Narrow { first, counts } = &self.store {
+            self.store = Store::Wide { first: *first, counts: counts.iter().map(|&c| c as u64).collect() };
+        }
+    }
+
+    /// Make the store owned and binned: values and shared contents become bins.
+    fn own(&mut self) {
+        let mut bins: Vec<(usize, u64)> = Vec::new();
+        self.each_bin(&mut |i, c| bins.push((i, c)));
+        self.store = Store::Narrow { first: 0, counts: Vec::new() };
+        for (i, c) in bins {
+            self.bin(i, c);
+        }
+    }
+
+    /// Every (bin index, count) of this histogram (in this histogram's precision), in no
+    /// particular order; several entries may name one bin.
+    fn each_bin(&self, f: &mut dyn FnMut(usize, u64)) {
+        each_bin(&self.store, Layout::of(self.digits), f);
+    }
+
+    /// HdrHistogram's `value_at_quantile`: for `q` > 0, the highest value equivalent to the
+    /// value of rank ⌈q·n⌉ (at least 1); for `q` = 0, the lowest equivalent to the smallest.
+    /// 0 when empty.
+    pub fn value_at_quantile(&self, q: f64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let q = q.min(1.0);
+        let rank = ((q * self.total as f64).ceil() as u64).max(1);
+        let layout = Layout::of(self.digits);
+        let bins = sorted_bins(&self.store, layout);
+        let mut seen = 0;
+        let mut at = bins.last().map_or(0, |b| b.0);
+        for (i, c) in bins {
+            seen += c;
+            if seen >= rank {
+                at = i;
+                break;
+            }
+        }
+        let v = layout.value_for(at);
+        if q == 0.0 {
+            layout.lowest_equivalent(v)
+        } else {
+            layout.highest_equivalent(v)
+        }
+    }
+
+    /// Add `other`'s values; the result has the coarser precision of the two.
+    pub fn add(&mut self, other: &Latency) {
+        if other.digits < self.digits {
+            let mut coarse = Latency::new(other.digits);
+            coarse.add(self);
+            *self = coarse;
+        }
+        if let Store::Values(vs) = &other.store {
+            for &v in vs {
+                self.record(v);
+            }
+            return;
+        }
+        let layout = Layout::of(other.digits);
+        other.each_bin(&mut |i, c| self.record_n(layout.value_for(i), c));
+    }
+
+    /// Done recording: trim spare capacity and make clones share the contents.
+    pub fn freeze(&mut self) {
+        match &mut self.store {
+            Store::Values(v) => v.shrink_to_fit(),
+            Store::Shared(_) => {}
+            store => {
+                let mut owned = std::mem::replace(store, Store::Values(Vec::new()));
+                match &mut owned {
+                    Store::Narrow { counts, .. } => counts.shrink_to_fit(),
+                    Store::Wide { counts, .. } => counts.shrink_to_fit(),
+                    _ => {}
+                }
+                *store = Store::Shared(Arc::new(Frozen::One(owned)));
+            }
+        }
+    }
+
+    /// All of `a` and `b` (same precision), sharing their contents once they are frozen.
+    pub fn sum(a: &Latency, b: &Latency) -> Latency {
+        if a.digits != b.digits {
+            let mut s = a.clone();
+            s.add(b);
+            return s;
+        }
+        let (mut a, mut b) = (a.clone(), b.clone());
+        a.freeze();
+        b.freeze();
+        Latency { digits: a.digits, total: a.total + b.total, store: Store::Shared(Arc::new(Frozen::Sum(a, b))) }
+    }
+
+    /// Bytes this histogram holds on the heap itself (shared contents count as 0).
+    pub fn heap_bytes(&self) -> usize {
+        match &self.store {
+            Store::Values(v) => v.capacity() * 8,
+            Store::Narrow { counts, .. } => counts.capacity() * 4,
+            Store::Wide { counts, .. } => counts.capacity() * 8,
+            Store::Shared(_) => 0,
+        }
+    }
+}
+
+fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
+    match store {
+        Store::Values(vs) => vs.iter().for_each(|&v| f(layout.index(v), 1)),
+        Store::Narrow { first, counts } => {
+            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
+        }
+        Store::Wide { first, counts } => {
+            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c))
+        }
+        Store::Shared(s) => match &**s {
+            Frozen::One(st) => each_bin(st, layout, f),
+            Frozen::Sum(a, b) => {
+                a.each_bin(f);
+                b.each_bin(f);
+            }
+        },
+    }
+}
+
+/// (bin index, count) of non-empty bins in increasing index order (a bin may repeat when
+/// two summed parts share it).
+fn sorted_bins(store: &Store, layout: Layout) -> Vec<(usize, u64)> {
+    match store {
+        Store::Values(vs) => {
+            let mut b: Vec<(usize, u64)> = vs.iter().map(|&v| (layout.index(v), 1)).collect();
+            b.sort_unstable();
+            b
+        }
+        Store::Shared(s) => match &**s {
+            Frozen::One(st) => sorted_bins(st, layout),
+            Frozen::Sum(a, b) => {
+                let (a, b) = (sorted_bins(&a.store, layout), sorted_bins(&b.store, layout));
+                let mut out = Vec::with_capacity(a.len() + b.len());
+                let (mut i, mut j) = (0, 0);
+                while i < a.len() || j < b.len() {
+                    if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
+                        out.push(a[i]);
+                        i += 1;
+                    } else {
+                        out.push(b[j]);
+                        j += 1;
+                    }
+                }
+                out
+            }
+        },
+        binned => {
+            let mut out = Vec::new();
+            each_bin(binned, layout, &mut |i, c| out.push((i, c)));
+            out
+        }
+    }
+}
+
+/// The counter of bin `i`, growing the range `first..first + counts.len()` to hold it (by a
+/// quarter more at the back, so a rising maximum does not copy on every new bin).
+#[inline]
+fn slot<'a, C: Copy + Default>(first: &mut usize, counts: &'a mut Vec<C>, i: usize) -> &'a mut C {
+    if counts.is_empty() {
+        *first = i;
+        counts.push(C::default());
+    } else if i < *first {
+        let grow = *first - i;
+        counts.splice(0..0, std::iter::repeat_n(C::default(), grow));
+        *first = i;
+    } else if i >= *first + counts.len() {
+        let need = i - *first + 1;
+        if need > counts.capacity() {
+            counts.reserve_exact((need - counts.len()).max(counts.len() / 4));
+        }
+        counts.resize(need, C::default());
+    }
+    &mut counts[i - *first]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::Histogram;
+    use rand::{Rng as _, SeedableRng};
+
+    fn hdr(digits: u8) -> Histogram<u64> {
+        let mut h = Histogram::new(digits).unwrap();
+        h.auto(true);
+        h
+    }
+
+    #[test]
+    fn quantiles_match_hdrhistogram_to_the_bit() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        for digits in [2u8, 3] {
+            for n in [1usize, 5, SMALL, SMALL + 1, 1000, 50_000] {
+                let mut ours = Latency::new(digits);
+                let mut theirs = hdr(digits);
+                for _ in 0..n {
+                    // latencies from 1 µs to 20 minutes, log-uniform
+                    let v = (rng.random::<f64>() * 21.0).exp() as u64;
+                    ours.record(v);
+                    theirs.record(v).unwrap();
+                }
+                for q in [0.0, 0.001, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0] {
+                    assert_eq!(ours.value_at_quantile(q), theirs.value_at_quantile(q), "digits {digits}, n {n}, q {q}");
+                }
+                assert_eq!(ours.len(), theirs.len());
+            }
+        }
+    }
+
+    #[test]
+    fn merges_match_hdrhistogram_and_take_the_coarser_precision() {
+        let mut a = Latency::new(3);
+        let mut b = Latency::new(3);
+        let mut h = hdr(3);
+        for v in 0..500u64 {
+            a.record(v * 997);
+            h.record(v * 997).unwrap();
+        }
+        for v in 0..20u64 {
+            b.record(v * 31 + 5);
+            h.record(v * 31 + 5).unwrap();
+        }
+        a.add(&b);
+        for q in [0.01, 0.5, 0.99] {
+            assert_eq!(a.value_at_quantile(q), h.value_at_quantile(q));
+        }
+        let mut c = Latency::new(2);
+        c.record(123_456);
+        a.add(&c);
+        assert_eq!(a.digits(), 2);
+        assert_eq!(a.len(), 521);
+        let mut h2 = hdr(2);
+        h2.add(&h).unwrap();
+        h2.record(123_456).unwrap();
+        assert_eq!(a.value_at_quantile(0.5), h2.value_at_quantile(0.5));
+    }
+
+    #[test]
+    fn frozen_histograms_share_their_bins_and_a_sum_answers_like_a_merge() {
+        let mut warm = Latency::new(2);
+        let mut cold = Latency::new(2);
+        for v in 0..10_000u64 {
+            warm.record(1_000 + v * 37);
+        }
+        for v in 0..300u64 {
+            cold.record(2_000_000 + v * 9_001);
+        }
+        let mut merged = warm.clone();
+        merged.add(&cold);
+        warm.freeze();
+        cold.freeze();
+        let sum = Latency::sum(&warm, &cold);
+        assert_eq!(sum.len(), 10_300);
+        for q in [0.0, 0.1, 0.5, 0.97, 0.99, 0.999, 1.0] {
+            assert_eq!(sum.value_at_quantile(q), merged.value_at_quantile(q), "q {q}");
+        }
+        assert_eq!((warm.clone().heap_bytes(), sum.heap_bytes()), (0, 0));
+        // recording into a frozen histogram copies it first; the other copies keep theirs
+        let before = warm.value_at_quantile(1.0);
+        let mut thawed = warm.clone();
+        thawed.record(u64::MAX / 8);
+        assert!(thawed.value_at_quantile(1.0) > before);
+        assert_eq!(warm.value_at_quantile(1.0), before);
+        assert_eq!(sum.value_at_quantile(1.0), merged.value_at_quantile(1.0));
+    }
+
+    #[test]
+    fn a_bin_past_32_bits_widens_and_keeps_counting() {
+        let mut l = Latency::new(3);
+        let big = u32::MAX as u64;
+        l.record_n(500, SMALL as u64 + 1);
+        l.record_n(500, big);
+        l.record_n(900, 3);
+        l.record_n(500, big);
+        assert_eq!(l.len(), SMALL as u64 + 1 + 2 * big + 3);
+        assert_eq!(l.value_at_quantile(0.5), 500);
+        assert_eq!(l.value_at_quantile(1.0), 900);
+    }
+
+    #[test]
+    fn a_busy_histogram_keeps_only_the_bins_it_uses() {
+        let mut l = Latency::new(2);
+        for k in 0..1_000_000u64 {
+            l.record(10_000 + k % 990_000); // 10 ms .. 1 s
+        }
+        // 2 digits, two decades: about 7 doublings of 128 bins, 4 bytes each
+        assert!(l.heap_bytes() <= 4 * 1024, "{}", l.heap_bytes());
+        assert!(Latency::new(3).heap_bytes() == 0);
+    }
+}
