@@ -336,6 +336,37 @@ pub fn fit_pull(obs: &[ImageObs], parallel_layers: u32, starts: &[PullParams]) -
     fit_problem(&mut Problem::new(obs), parallel_layers, starts)
 }
 
+/// The whole fit: a coarse grid (each parameter ÷4 … ×4 around the first start) finds the
+/// basin, Levenberg–Marquardt from its best points and from `starts` finds the bottom. The
+/// pull time is piecewise in the parameters (which layer waits for which), so a descent
+/// from one start can stop in a local minimum.
+pub fn fit_pull_global(obs: &[ImageObs], parallel_layers: u32, starts: &[PullParams]) -> PullFit {
+    let mut pb = Problem::new(obs);
+    let center = PullParams { parallel_layers, ..starts.first().copied().unwrap_or_else(PullParams::defaults) };
+    let factors = [0.25, 0.5, 1.0, 2.0, 4.0];
+    let mut grid: Vec<(f64, PullParams)> = Vec::new();
+    for a in factors {
+        for b in factors {
+            for c in factors {
+                for d in factors {
+                    let p = PullParams {
+                        manifest: center.manifest * a,
+                        layer_overhead: center.layer_overhead * b,
+                        bandwidth: center.bandwidth * c,
+                        extract_rate: center.extract_rate * d,
+                        parallel_layers,
+                    };
+                    grid.push((sse(&pb.residuals(&p)), p));
+                }
+            }
+        }
+    }
+    grid.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut all: Vec<PullParams> = grid.iter().take(3).map(|g| g.1).collect();
+    all.extend_from_slice(starts);
+    fit_problem(&mut pb, parallel_layers, &all)
+}
+
 fn fit_problem(pb: &mut Problem<'_>, parallel_layers: u32, starts: &[PullParams]) -> PullFit {
     let mut all: Vec<PullParams> = starts.to_vec();
     all.push(PullParams::defaults());
@@ -646,7 +677,7 @@ pub fn analyse(trials: &[Trial], parallel_layers: Option<u32>) -> Option<Analysi
     let phases = phase_estimates(trials);
     for pl in choices {
         let starts = phases.starts(pl);
-        let fit = fit_pull(&obs, pl, &starts);
+        let fit = fit_pull_global(&obs, pl, &starts);
         let held_out = cross_validate(&obs, &fit, &starts);
         let err = mean_abs(&held_out);
         if parallel_layers.is_none() {
@@ -747,6 +778,55 @@ mod tests {
         let pred: Vec<f64> = cv.iter().map(|h| h.fitted).collect();
         let meas: Vec<f64> = cv.iter().map(|h| h.measured_median).collect();
         assert!(r_squared(&pred, &meas) > 0.999);
+    }
+
+    #[test]
+    fn the_analysis_picks_the_parallel_layers_that_made_the_pulls() {
+        use crate::calibrate::measure::{LayerTiming, Trial};
+        let truth = PullParams {
+            manifest: 0.02,
+            layer_overhead: 0.08,
+            bandwidth: 150e6,
+            extract_rate: 700e6,
+            parallel_layers: 1,
+        };
+        let mut trials = vec![];
+        for (name, layers) in suite() {
+            let t = predict(&truth, &layers);
+            for (n, f) in [(1, 0.98), (2, 1.0), (3, 1.02)] {
+                trials.push(Trial {
+                    image: name.into(),
+                    reference: name.into(),
+                    trial: n,
+                    manifest_s: 0.02,
+                    pull_s: t * f,
+                    create_s: 0.01 * f,
+                    start_s: 0.2 * f,
+                    ready_s: 0.001 * f,
+                    layers: layers
+                        .iter()
+                        .map(|l| LayerTiming {
+                            digest: String::new(),
+                            compressed: l.compressed,
+                            uncompressed: l.uncompressed,
+                            files: l.files,
+                            download_start: None,
+                            download_done: None,
+                            extract_start: None,
+                            done: None,
+                            cached: false,
+                        })
+                        .collect(),
+                });
+            }
+        }
+        let a = analyse(&trials, None).unwrap();
+        assert_eq!(a.fit.params.parallel_layers, 1, "{:?}", a.candidates);
+        assert_eq!(a.candidates.len(), 4);
+        assert!(a.held_out_mean_abs() < 0.03 && a.r2 > 0.99, "{:?}", a.held_out);
+        assert!((a.fit.params.layer_overhead / 0.08 - 1.0).abs() < 0.1, "{:?}", a.fit.params);
+        let c = a.container_create.unwrap();
+        assert!((c.median() / 0.21 - 1.0).abs() < 0.01, "{c:?}");
     }
 
     #[test]
