@@ -4,8 +4,10 @@
 //! `--invocations` invocations spread over
 //! `--hours` as Poisson processes, each function with its own log-normal execution time
 //! (median log-uniform in 5 ms..2 s, σ = 1) and memory (128..1024 MB). Deterministic for a
-//! seed. Formats: `csv` (one row per invocation, already in time order) or `azure2019`
-//! (per-minute counts, duration percentiles and memory of each function).
+//! seed. Formats: `csv` (one row per invocation, already in time order), `azure2019`
+//! (per-minute counts, duration percentiles and memory of each function), or `poisson`: no
+//! trace, but the same fleet as a scenario with one Poisson workload per function at its
+//! rate (`fleet.toml`), the synthetic baseline the trace runs are compared with.
 //!
 //! cargo run --release --example gen_trace -- --format csv --functions 10000 \
 //!     --invocations 100000000 --hours 24 --seed 1 --out /tmp/trace
@@ -80,7 +82,8 @@ fn main() -> std::io::Result<()> {
     match a.format.as_str() {
         "csv" => csv(&a, &funcs, span_us, &mut rng),
         "azure2019" => azure2019(&a, &funcs, &mut rng),
-        other => panic!("unknown format {other}; csv or azure2019"),
+        "poisson" => poisson(&a, &funcs),
+        other => panic!("unknown format {other}; csv, azure2019 or poisson"),
     }
 }
 
@@ -158,4 +161,30 @@ fn azure2019(a: &Args, funcs: &[Func], rng: &mut Xoshiro256PlusPlus) -> std::io:
         writeln!(m, "f{k},o{k},a{k},1,{}", f.memory_mb)?;
     }
     m.flush()
+}
+
+/// The fleet as a scenario: each function a Poisson workload at its share of the rate, its
+/// log-normal execution time and its memory; otherwise as `benches/traces/run.sh`'s template.
+fn poisson(a: &Args, funcs: &[Func]) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(a.out.join("fleet.toml"))?);
+    let rate = a.invocations as f64 / (a.hours * 3600.0);
+    writeln!(w, "[simulation]\nname = \"fleet\"\nhorizon = \"{}h\"\nseed = 1\n", a.hours)?;
+    writeln!(w, "[platform]\npricing = \"fc3\"\nkeep_alive = \"10m\"\nhosts = 1000\n")?;
+    writeln!(w, "[[image]]\nname = \"base\"\nsize = \"200MB\"\nlayer_count = 8\n")?;
+    for (k, f) in funcs.iter().enumerate() {
+        writeln!(
+            w,
+            "[[function]]\nname = \"f{k}\"\nimage = \"base\"\nmemory = \"{}MB\"\nmax_instances = 10000\ntimeout = \"15m\"\nstartup = {{ dist = \"lognormal\", median = \"500ms\", p99 = \"3s\" }}\nexec = {{ dist = \"lognormal\", mu = {}, sigma = {SIGMA} }}\n",
+            f.memory_mb,
+            (f.median_us / 1e6).ln()
+        )?;
+    }
+    for (k, f) in funcs.iter().enumerate() {
+        writeln!(
+            w,
+            "[[workload]]\nfunction = \"f{k}\"\narrivals = {{ kind = \"poisson\", rate = \"{:.9}/s\" }}\n",
+            f.weight * rate
+        )?;
+    }
+    w.flush()
 }

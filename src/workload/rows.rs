@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use csv::ByteRecord;
 
+use super::records::{Fields, KeyIndex, Records};
 use super::timestamp::{self, Kind};
-use super::trace::{row_error, Arrival, BadRows, Format, FxMap, Layout, Scan, TraceData, TraceFile, TraceFn};
+use super::trace::{row_error, Arrival, BadRows, Format, Layout, PosReader, Scan, TraceData, TraceFile, TraceFn};
 use super::{azure2021, csv_trace};
 use crate::error::InputError;
 use crate::scenario::model::Micros;
@@ -67,11 +68,12 @@ pub struct Row {
 
 impl Columns {
     /// Parse a row; its function key (Azure 2021: `app/func`) goes into `key`.
-    pub fn parse(&self, rec: &ByteRecord, key: &mut Vec<u8>) -> Result<Row, String> {
-        if rec.len() != self.fields {
-            return Err(format!("{} fields where the header has {}", rec.len(), self.fields));
+    #[inline]
+    pub fn parse(&self, rec: &impl Fields, key: &mut Vec<u8>) -> Result<Row, String> {
+        if rec.count() != self.fields {
+            return Err(format!("{} fields where the header has {}", rec.count(), self.fields));
         }
-        let field = |i: usize| rec.get(i).unwrap_or_default();
+        let field = |i: usize| rec.field(i);
         let name = trim(field(self.function));
         if name.is_empty() {
             return Err("the function is empty".into());
@@ -95,7 +97,9 @@ impl Columns {
             None | Some(b"") => None,
             Some(m) => {
                 let s = std::str::from_utf8(m).unwrap_or("?");
-                match s.parse::<f64>() {
+                // MB to 6 decimals through the exact decimal parser, else the float one
+                let parsed = timestamp::seconds(m).map(|x| x as f64 / 1e6).or_else(|_| s.parse::<f64>());
+                match parsed {
                     Ok(x) if x.is_finite() && x > 0.0 && x <= 32.0 * 1024.0 => Some(x),
                     Ok(x) if x.is_finite() && x > 0.0 => {
                         return Err(format!("memory_mb {s} is above 32768 (32 GB, FC's largest function)"))
@@ -167,55 +171,47 @@ pub struct RowLayout {
     pub file: Arc<TraceFile>,
     pub columns: Columns,
     /// Function key → local function.
-    pub keys: FxMap<Box<[u8]>, u32>,
+    pub keys: KeyIndex,
 }
 
 impl RowLayout {
     pub fn select(self, keep: &[usize]) -> RowLayout {
-        let mut at = vec![u32::MAX; keep.iter().max().map_or(0, |m| m + 1)];
-        for (k, &i) in keep.iter().enumerate() {
-            at[i] = k as u32;
-        }
-        let keys = self
-            .keys
-            .into_iter()
-            .filter_map(|(key, i)| at.get(i as usize).filter(|&&k| k != u32::MAX).map(|&k| (key, k)))
-            .collect();
-        RowLayout { file: self.file, columns: self.columns, keys }
+        RowLayout { keys: self.keys.select(keep), ..self }
     }
 }
 
-pub(crate) fn reader(file: &Arc<TraceFile>) -> csv::Reader<super::trace::PosReader> {
-    csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(file.reader(0))
+/// The records of a row trace from its start.
+pub(crate) fn records(file: &Arc<TraceFile>) -> Records<PosReader> {
+    Records::new(file.reader(0))
 }
 
 /// Scan a row trace (see [`super::trace`]).
 pub fn scan(format: Format, path: &Path, window: Micros, skip: bool) -> Result<Scan, InputError> {
     let file = TraceFile::open(path)?;
     let name = file.path.clone();
-    let io = |e: csv::Error| InputError::new(&name, "", format!("cannot read the trace: {e}"));
-    let mut rdr = reader(&file);
-    let mut rec = ByteRecord::new();
-    if !rdr.read_byte_record(&mut rec).map_err(io)? {
+    let io = |e: std::io::Error| InputError::new(&name, "", format!("cannot read the trace: {e}"));
+    let mut rec = records(&file);
+    if !rec.next_record().map_err(io)? {
         let expected = match format {
             Format::Azure2021 => azure2021::HEADER,
             _ => csv_trace::HEADER,
         };
         return Err(InputError::new(&name, "", format!("the file is empty; expected a header: {expected}")));
     }
+    let header = rec.to_record();
     let columns = match format {
-        Format::Azure2021 => azure2021::columns(&rec, &name)?,
-        _ => csv_trace::columns(&rec, &name)?,
+        Format::Azure2021 => azure2021::columns(&header, &name)?,
+        _ => csv_trace::columns(&header, &name)?,
     };
     let mut bad = BadRows::new(skip);
     let mut order = Order::new(window);
-    let mut keys: FxMap<Box<[u8]>, u32> = FxMap::default();
+    let mut keys = KeyIndex::default();
     let mut functions: Vec<TraceFn> = Vec::new();
     let mut span: Option<(i64, i64)> = None;
     let mut kind: Option<(Kind, u64)> = None;
     let mut key = Vec::new();
-    while rdr.read_byte_record(&mut rec).map_err(io)? {
-        let line = rec.position().map_or(0, |p| p.line());
+    while rec.next_record().map_err(io)? {
+        let line = rec.line();
         let row = match columns.parse(&rec, &mut key) {
             Ok(r) => r,
             Err(m) => {
@@ -241,16 +237,12 @@ pub fn scan(format: Format, path: &Path, window: Micros, skip: bool) -> Result<S
             bad.refuse(row_error(&name, line, m))?;
             continue;
         }
-        let i = match keys.get(key.as_slice()) {
-            Some(&i) => i as usize,
-            None => {
-                let i = functions.len();
-                keys.insert(key.clone().into_boxed_slice(), i as u32);
-                let id = String::from_utf8_lossy(&key).into_owned();
-                functions.push(TraceFn { id, invocations: 0, memory_mb: None, exec: None, line });
-                i
-            }
-        };
+        let (i, new) = keys.insert(&key);
+        let i = i as usize;
+        if new {
+            let id = String::from_utf8_lossy(&key).into_owned();
+            functions.push(TraceFn { id, invocations: 0, memory_mb: None, exec: None, line });
+        }
         let f = &mut functions[i];
         f.invocations += 1;
         if let Some(m) = row.memory_mb {
@@ -278,8 +270,7 @@ pub struct RowStream {
     data: Arc<TraceData>,
     /// Local function → scenario function.
     functions: Box<[u32]>,
-    rdr: csv::Reader<super::trace::PosReader>,
-    rec: ByteRecord,
+    rec: Records<PosReader>,
     key: Vec<u8>,
     order: Order,
     /// Rows read but not released, sorted by time: (trace time, local function, exec).
@@ -293,14 +284,12 @@ pub struct RowStream {
 impl RowStream {
     pub fn new(data: &Arc<TraceData>, functions: Box<[u32]>, from: Micros, until: Micros) -> RowStream {
         let Layout::Rows(l) = &data.layout else { unreachable!("a row stream over a row layout") };
-        let mut rdr = reader(&l.file);
-        let mut rec = ByteRecord::new();
+        let mut rec = records(&l.file);
         // the header (checked by the scan)
-        let eof = !matches!(rdr.read_byte_record(&mut rec), Ok(true));
+        let eof = !matches!(rec.next_record(), Ok(true));
         RowStream {
             data: Arc::clone(data),
             functions,
-            rdr,
             rec,
             key: Vec::new(),
             order: Order::new(data.window),
@@ -346,7 +335,7 @@ impl RowStream {
     /// error ends the stream (the scan read the same bytes without one).
     fn read_row(&mut self) {
         let Layout::Rows(l) = &self.data.layout else { unreachable!("a row stream over a row layout") };
-        match self.rdr.read_byte_record(&mut self.rec) {
+        match self.rec.next_record() {
             Ok(true) => {}
             _ => {
                 self.eof = true;
@@ -354,11 +343,11 @@ impl RowStream {
             }
         }
         let Ok(row) = l.columns.parse(&self.rec, &mut self.key) else { return };
-        let line = self.rec.position().map_or(0, |p| p.line());
+        let line = self.rec.line();
         if self.order.check(row.time, line).is_err() {
             return;
         }
-        let Some(&f) = l.keys.get(self.key.as_slice()) else { return };
+        let Some(f) = l.keys.get(&self.key) else { return };
         let item = (row.time, f, row.exec);
         match self.buf.back() {
             Some(&(last, _, _)) if row.time < last => {

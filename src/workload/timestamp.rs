@@ -51,7 +51,8 @@ fn decimal(text: &[u8], us_per_unit: f64, what: &str) -> Result<i64, String> {
 /// half away from zero to whole µs; `None` for anything else (the slow path decides).
 #[inline]
 fn fast_decimal(t: &[u8], us_per_unit: f64) -> Option<i64> {
-    let scale_digits = if us_per_unit == 1e6 {
+    const POW10: [i64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+    let scale: i32 = if us_per_unit == 1e6 {
         6
     } else if us_per_unit == 1e3 {
         3
@@ -62,33 +63,37 @@ fn fast_decimal(t: &[u8], us_per_unit: f64) -> Option<i64> {
         Some(b'-') => (true, &t[1..]),
         _ => (false, t),
     };
-    let dot = t.iter().position(|&b| b == b'.').unwrap_or(t.len());
-    let (int, frac) = (&t[..dot], t.get(dot + 1..).unwrap_or(&[]));
-    if int.is_empty() || int.len() > 14 || (dot < t.len() && frac.is_empty()) {
+    // digits before the point, digits kept after it (-1: no point), and the first digit
+    // dropped (for rounding)
+    let (mut v, mut int_digits, mut frac, mut next) = (0i64, 0usize, -1i32, 0u8);
+    for &b in t {
+        match b {
+            b'0'..=b'9' if frac < 0 => {
+                v = v * 10 + (b - b'0') as i64;
+                int_digits += 1;
+                if int_digits > 18 - scale as usize {
+                    return None;
+                }
+            }
+            b'0'..=b'9' if frac < scale => {
+                v = v * 10 + (b - b'0') as i64;
+                frac += 1;
+            }
+            b'0'..=b'9' => {
+                if frac == scale {
+                    next = b;
+                    frac += 1;
+                }
+            }
+            b'.' if frac < 0 => frac = 0,
+            _ => return None,
+        }
+    }
+    if int_digits == 0 || frac == 0 {
         return None;
     }
-    let mut us: i64 = 0;
-    for &d in int {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        us = us * 10 + (d - b'0') as i64;
-    }
-    for _ in 0..scale_digits {
-        us *= 10;
-    }
-    let mut scale = 10i64.pow(scale_digits - 1);
-    for (k, &d) in frac.iter().enumerate() {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        if k < scale_digits as usize {
-            us += (d - b'0') as i64 * scale;
-            scale /= 10;
-        } else if k == scale_digits as usize && d >= b'5' {
-            us += 1;
-        }
-    }
+    let kept = frac.clamp(0, scale);
+    let us = v * POW10[(scale - kept) as usize] + (next >= b'5') as i64;
     Some(if neg { -us } else { us })
 }
 

@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use csv::ByteRecord;
-
 use super::azure2019::{header_minutes, parse_row, MINUTE};
+use super::records::KeyIndex;
 use super::rows::{self, Columns};
 use super::timestamp::Kind;
-use super::trace::{row_error, BadRows, Format, FxMap, TraceFile};
+use super::trace::{row_error, BadRows, Format, TraceFile};
 use super::{azure2021, csv_trace};
 use crate::error::InputError;
 use crate::platform::latency::Latency;
@@ -66,26 +65,26 @@ pub fn compute(
 fn row_trace(format: Format, path: &Path, skip: bool) -> Result<TraceStats, InputError> {
     let file = TraceFile::open(path)?;
     let name = file.path.clone();
-    let io = |e: csv::Error| InputError::new(&name, "", format!("cannot read the trace: {e}"));
-    let mut rdr = rows::reader(&file);
-    let mut rec = ByteRecord::new();
-    if !rdr.read_byte_record(&mut rec).map_err(io)? {
+    let io = |e: std::io::Error| InputError::new(&name, "", format!("cannot read the trace: {e}"));
+    let mut rec = rows::records(&file);
+    if !rec.next_record().map_err(io)? {
         return Err(InputError::new(&name, "", "the file is empty"));
     }
+    let header = rec.to_record();
     let columns: Columns = match format {
-        Format::Azure2021 => azure2021::columns(&rec, &name)?,
-        _ => csv_trace::columns(&rec, &name)?,
+        Format::Azure2021 => azure2021::columns(&header, &name)?,
+        _ => csv_trace::columns(&header, &name)?,
     };
     let mut bad = BadRows::new(skip);
-    let mut index: FxMap<Vec<u8>, usize> = FxMap::default();
+    let mut index = KeyIndex::default();
     let mut functions: Vec<(String, u64)> = Vec::new();
     let mut memory: Vec<Option<f64>> = Vec::new();
     let mut minutes: HashMap<i64, u64> = HashMap::new();
     let mut hist = Latency::new(3);
     let mut key = Vec::new();
     let mut kind = None;
-    while rdr.read_byte_record(&mut rec).map_err(io)? {
-        let line = rec.position().map_or(0, |p| p.line());
+    while rec.next_record().map_err(io)? {
+        let line = rec.line();
         let row = match columns.parse(&rec, &mut key) {
             Ok(r) if kind.is_none_or(|k| k == r.kind) => r,
             Ok(_) => {
@@ -102,11 +101,12 @@ fn row_trace(format: Format, path: &Path, skip: bool) -> Result<TraceStats, Inpu
             }
         };
         kind = Some(row.kind);
-        let i = *index.entry(key.clone()).or_insert_with(|| {
+        let (i, new) = index.insert(&key);
+        let i = i as usize;
+        if new {
             functions.push((String::from_utf8_lossy(&key).into_owned(), 0));
             memory.push(None);
-            functions.len() - 1
-        });
+        }
         functions[i].1 += 1;
         if let Some(m) = row.memory_mb {
             memory[i] = Some(memory[i].map_or(m, |x: f64| x.max(m)));
