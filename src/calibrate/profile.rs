@@ -65,31 +65,28 @@ pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     s.push_str("# Manifest and config round trip before the first layer is requested.\n");
     s.push_str(&format!("manifest = \"{}\"\n", d(p.manifest)));
     s.push_str("# Paid by each layer download before its bytes flow, up to parallel_layers at a time.\n");
-    if a.phases.extract_fixed > 0.005 {
-        s.push_str(&format!(
-            "# This engine also spends about {} per layer, one layer after another, when it registers an\n# extracted layer; the model has no separate place for that, so the fit folds it in here.\n",
-            d(a.phases.extract_fixed)
-        ));
-    }
     s.push_str(&format!("layer_overhead = \"{}\"\n", d(p.layer_overhead)));
     s.push_str("# The host's download rate, shared by the layers in flight. One host pulling one image cannot\n# tell the host's share from the registry's, so registry_bandwidth is left to the scenario.\n");
     s.push_str(&format!("host_bandwidth = \"{}\"\n", bandwidth(p.bandwidth)));
     s.push_str("# Extraction, one layer after another, in uncompressed bytes per second.\n");
     s.push_str(&format!("extract_rate = \"{}\"\n", byte_rate(p.extract_rate)));
+    s.push_str(&format!(
+        "# Paid by each layer's extraction, one layer after another (the pull events show {} a layer).\n",
+        d(a.phases.extract_fixed)
+    ));
+    s.push_str(&format!("extract_overhead = \"{}\"\n", d(p.extract_overhead)));
     s.push_str("# Layers downloaded at once per host (Docker's max-concurrent-downloads).\n");
-    if !a.candidates.is_empty() {
-        let three = a
-            .candidates
-            .iter()
-            .find(|(pl, _)| *pl == 3)
-            .map_or(String::new(), |(_, e)| format!("; {:.1}% with 3", e * 100.0));
+    let others = a.other_candidates();
+    if a.chosen {
         s.push_str(&format!(
-            "# Chosen by the fit among 1 to 4: it predicted images left out of the fit best\n# ({:.1}% mean error{three}).\n",
+            "# Chosen by the fit among 1 to 4: it predicted images left out of the fit best\n# ({:.1}% mean error; {others}).\n",
             a.held_out_mean_abs() * 100.0
         ));
-        if p.parallel_layers < super::fit::DOCKER_PARALLEL_DOWNLOADS {
-            s.push_str("# The engine downloads 3 layers at once but pays its per-layer cost one layer after another;\n# the model's layer_overhead is paid that way only with fewer downloads at once.\n");
-        }
+    } else {
+        s.push_str(&format!(
+            "# The engine's own setting, as given (held-out error {:.1}%; {others}).\n",
+            a.held_out_mean_abs() * 100.0
+        ));
     }
     s.push_str(&format!("parallel_layers = {}\n", p.parallel_layers));
     s

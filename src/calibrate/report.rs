@@ -73,10 +73,9 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "| `layer_overhead` | {} | {} per download round; extraction adds {} per layer | {} |",
+        "| `layer_overhead` | {} | {} per download round | {} |",
         dur(p.layer_overhead),
         dur(ph.download_overhead),
-        dur(ph.extract_fixed),
         dur(d0.layer_overhead)
     );
     let _ = writeln!(
@@ -94,17 +93,19 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         byte_rate(ph.extract_rate),
         byte_rate(d0.extract_rate)
     );
-    let chosen = if a.candidates.is_empty() {
-        "given".to_string()
-    } else {
-        let others: Vec<String> = a
-            .candidates
-            .iter()
-            .filter(|(pl, _)| *pl != p.parallel_layers)
-            .map(|(pl, e)| format!("{:.1}% with {pl}", e * 100.0))
-            .collect();
-        format!("chosen: held-out error {:.1}%, against {}", a.held_out_mean_abs() * 100.0, others.join(", "))
-    };
+    let _ = writeln!(
+        s,
+        "| `extract_overhead` | {} | {} per layer | {} |",
+        dur(p.extract_overhead),
+        dur(ph.extract_fixed),
+        dur(d0.extract_overhead)
+    );
+    let chosen = format!(
+        "{}: held-out error {:.1}%, against {}",
+        if a.chosen { "chosen" } else { "given" },
+        a.held_out_mean_abs() * 100.0,
+        a.other_candidates()
+    );
     let _ = writeln!(
         s,
         "| `parallel_layers` | {} ({chosen}) | {} (Docker downloads {} layers at once) | {} |\n",
@@ -170,7 +171,7 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     let _ = writeln!(s, "## What the pull events say\n");
     let _ = writeln!(
         s,
-        "- Extraction, from each layer's span between being ready to extract (downloaded, previous layer done) and its `Pull complete` ({} layers): **{} + uncompressed / {}**. The fixed part is paid by every layer, one after another; the model has no separate term for it, so the fit carries it in `layer_overhead`.",
+        "- Extraction, from each layer's span between being ready to extract (downloaded, previous layer done) and its `Pull complete` ({} layers): **{} + uncompressed / {}**. The fixed part is paid by every layer, one after another: the model's `extract_overhead`.",
         ph.extract_points,
         dur(ph.extract_fixed),
         byte_rate(ph.extract_rate)

@@ -58,10 +58,10 @@ pub struct Args {
     /// Fit again from a measurements.csv instead of measuring.
     #[arg(long, value_name = "FILE", conflicts_with = "image")]
     pub refit: Option<PathBuf>,
-    /// `parallel_layers` of the fitted model [default: the one of 1..=4 whose fit predicts
-    /// left-out images best].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub parallel_layers: Option<u32>,
+    /// `parallel_layers` of the fitted model: the engine's max-concurrent-downloads (Docker's
+    /// default is 3), or `auto` for the one of 1..=4 whose fit predicts left-out images best.
+    #[arg(long, value_name = "N|auto", default_value = "3", value_parser = parse_parallel_layers)]
+    pub parallel_layers: ParallelLayers,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -127,7 +127,7 @@ fn meta(a: &Args, engine: String, trials: &[Trial], what: String) -> Meta {
 
 /// Fits, then writes the profile, calibration.md and fit.png, and prints the headline.
 fn write_fit(a: &Args, trials: &[Trial], meta: &Meta) -> Result<()> {
-    let Some(analysis) = fit::analyse(trials, a.parallel_layers) else {
+    let Some(analysis) = fit::analyse(trials, a.parallel_layers.0) else {
         anyhow::bail!("a fit needs complete pulls of at least two images; these measurements have fewer");
     };
     let profile_path = a.out.display().to_string();
@@ -138,12 +138,13 @@ fn write_fit(a: &Args, trials: &[Trial], meta: &Meta) -> Result<()> {
     let p = &analysis.fit.params;
     let worst = analysis.held_out_worst();
     println!(
-        "fit over {} images: manifest {}, layer_overhead {}, host_bandwidth {}, extract_rate {}, parallel_layers {}",
+        "fit over {} images: manifest {}, layer_overhead {}, host_bandwidth {}, extract_rate {}, extract_overhead {}, parallel_layers {}",
         analysis.obs.len(),
         fit::dur(p.manifest),
         fit::dur(p.layer_overhead),
         profile::bandwidth(p.bandwidth),
         profile::byte_rate(p.extract_rate),
+        fit::dur(p.extract_overhead),
         p.parallel_layers
     );
     println!(
@@ -167,4 +168,18 @@ fn write_fit(a: &Args, trials: &[Trial], meta: &Meta) -> Result<()> {
 
 fn shown(dir: &Path, files: &[&str]) -> String {
     files.iter().map(|f| dir.join(f).display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// `--parallel-layers`: a number of layers, or `None` for `auto`.
+#[derive(Debug, Clone, Copy)]
+pub struct ParallelLayers(pub Option<u32>);
+
+fn parse_parallel_layers(s: &str) -> Result<ParallelLayers, String> {
+    if s == "auto" {
+        return Ok(ParallelLayers(None));
+    }
+    match s.parse::<u32>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(ParallelLayers(Some(n))),
+        _ => Err(format!("found {s:?}; allowed: a whole number of layers from 1 to 64, or auto")),
+    }
 }

@@ -750,7 +750,7 @@ impl<'a> Platform<'a> {
                     let frac = self.fetch_fraction();
                     let secs = info.uncompressed as f64 * frac / pl.extract_rate;
                     let files = (info.files as f64 * frac).round() as u64;
-                    let dur = (secs * 1e6).ceil() as Micros + files * pl.extract_per_file;
+                    let dur = (secs * 1e6).ceil() as Micros + files * pl.extract_per_file + pl.extract_overhead;
                     q.push(now + dur, Event::ExtractDone { host: h, layer: l });
                     break;
                 }

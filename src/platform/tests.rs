@@ -30,6 +30,7 @@ pub(crate) fn base() -> Scenario {
                 manifest: 0,
                 extract_rate: (150 * MB) as f64,
                 extract_per_file: 0,
+                extract_overhead: 0,
                 parallel_layers: 3,
                 fetch_fraction: None,
                 profile: None,
@@ -188,6 +189,29 @@ fn two_instances_on_one_host_wait_on_one_download_of_a_layer() {
     assert_eq!(st.pulls, 2);
     // both pulls end when the single extraction ends
     assert_eq!(st.pull_us, 2 * 10 * S as u128);
+}
+
+/// Three layers of 625 MB compressed (1 s each at the host's 625 MB/s) and 150 MiB
+/// uncompressed (1 s each to extract), with a 0.5 s fixed cost per extraction.
+fn three_layers_with_extract_overhead(parallel_layers: u32) -> Scenario {
+    let mut sc = base();
+    sc.platform.pull.extract_overhead = S / 2;
+    sc.platform.pull.parallel_layers = parallel_layers;
+    sc.images[0].layers = (0..3)
+        .map(|i| Layer { id: format!("img#{i}"), compressed: 625_000_000, uncompressed: 150 * MB, files: 0 })
+        .collect();
+    sc.workloads.push(once(0));
+    sc
+}
+
+#[test]
+fn the_extraction_overhead_is_paid_by_each_layer_one_after_another() {
+    // three downloads share the host: all done at 3 s; then 3 × (1 s + 0.5 s) of extraction
+    let (st, _) = run(&three_layers_with_extract_overhead(3));
+    assert_eq!(st.pull_us, 7_500_000);
+    // one download at a time: layer i downloaded at i s; extraction 1–2.5, 2.5–4, 4–5.5 s
+    let (st, _) = run(&three_layers_with_extract_overhead(1));
+    assert_eq!(st.pull_us, 5_500_000);
 }
 
 #[test]

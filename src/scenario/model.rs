@@ -74,6 +74,9 @@ pub struct Pull {
     pub extract_rate: f64,
     /// Extra extraction cost per file, where a layer gives a file count.
     pub extract_per_file: Micros,
+    /// Fixed cost of each layer's extraction, paid one layer after another (Docker registers
+    /// each layer in turn: calibration measured ~85 ms a layer).
+    pub extract_overhead: Micros,
     /// Layer downloads in flight per host at most (Docker's max-concurrent-downloads).
     pub parallel_layers: u32,
     /// Lazy loading: only this fraction of each layer is fetched and extracted before start.

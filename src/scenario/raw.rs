@@ -31,6 +31,7 @@
 //! | `platform.pull.manifest` | `"20ms"` | ≥ 0 |
 //! | `platform.pull.extract_rate` | `"150MB/s"` | > 0 |
 //! | `platform.pull.extract_per_file` | `"250us"` | ≥ 0 |
+//! | `platform.pull.extract_overhead` | `"0s"` | ≥ 0 |
 //! | `platform.pull.parallel_layers` | `3` | 1..=64 |
 //! | `platform.pull.acceleration` | `{ enabled = false, fetch_fraction = 0.065 }` | fetch_fraction in (0, 1] |
 //! | `platform.pull.profile` | none | a calibration profile file, relative to the scenario |
@@ -133,6 +134,7 @@ pub struct RawPull {
     pub manifest: Scalar,
     pub extract_rate: Scalar,
     pub extract_per_file: Scalar,
+    pub extract_overhead: Scalar,
     pub parallel_layers: Scalar,
     pub acceleration: Option<RawAcceleration>,
     pub profile: Scalar,

@@ -82,6 +82,7 @@ pub const PULL: &[Key] = &[
     leaf("manifest"),
     leaf("extract_rate"),
     leaf("extract_per_file"),
+    leaf("extract_overhead"),
     leaf("parallel_layers"),
     Key { name: "acceleration", node: Node::Table(ACCELERATION) },
     leaf("profile"),
@@ -153,6 +154,7 @@ pub const PROFILE_PULL: &[Key] = &[
     leaf("manifest"),
     leaf("extract_rate"),
     leaf("extract_per_file"),
+    leaf("extract_overhead"),
     leaf("parallel_layers"),
 ];
 

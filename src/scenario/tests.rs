@@ -182,6 +182,7 @@ fn a_minimal_scenario_gets_every_default() {
             manifest: 20_000,
             extract_rate: 150.0 * 1048576.0,
             extract_per_file: 250,
+            extract_overhead: 0,
             parallel_layers: 3,
             fetch_fraction: None,
             profile: None,

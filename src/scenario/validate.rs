@@ -360,6 +360,7 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
         x => x.unwrap_or(150.0 * MB as f64),
     };
     let extract_per_file = ctx.duration(r.extract_per_file.as_ref(), "platform.pull.extract_per_file")?.unwrap_or(250);
+    let extract_overhead = ctx.duration(r.extract_overhead.as_ref(), "platform.pull.extract_overhead")?.unwrap_or(0);
     let parallel_layers =
         ctx.int(r.parallel_layers.as_ref(), "platform.pull.parallel_layers", 1, 64)?.unwrap_or(3) as u32;
     let acc = r.acceleration.clone().unwrap_or_default();
@@ -380,6 +381,7 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
         manifest,
         extract_rate,
         extract_per_file,
+        extract_overhead,
         parallel_layers,
         fetch_fraction: enabled.then_some(fraction),
         profile,
