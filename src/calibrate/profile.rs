@@ -29,15 +29,19 @@ pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     let d = super::fit::dur;
     let mut s = String::new();
     s.push_str("# coldcost calibration profile: image pull and container start times measured on a real engine.\n");
-    s.push_str(&format!(
-        "# Measured {} with {}, registry {} on loopback{}: {}, {} trials.\n",
-        meta.date,
-        meta.engine,
-        meta.registry,
-        meta.shape.as_ref().map(|r| format!(" shaped to {r} with tc")).unwrap_or_default(),
-        meta.what,
-        meta.trials
-    ));
+    if meta.is_refit() {
+        s.push_str(&format!("# Fitted {}: {}, {} trials.\n", meta.date, meta.what, meta.trials));
+    } else {
+        s.push_str(&format!(
+            "# Measured {} with {}, registry {} on loopback{}: {}, {} trials.\n",
+            meta.date,
+            meta.engine,
+            meta.registry,
+            meta.shape.as_ref().map(|r| format!(" shaped to {r} with tc")).unwrap_or_default(),
+            meta.what,
+            meta.trials
+        ));
+    }
     s.push_str(&format!("# Written by `coldcost calibrate`; the fit report is {}.\n#\n", meta.report_md));
     s.push_str("# A scenario uses it with\n#   [platform.pull]\n");
     s.push_str(&format!("#   profile = \"{profile_path}\"   # relative to the scenario file\n"));

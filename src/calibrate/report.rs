@@ -15,6 +15,7 @@ use crate::units::format_size;
 #[derive(Debug, Clone)]
 pub struct Meta {
     pub date: String,
+    /// The engine's name and version, or "refit" when fitting saved measurements again.
     pub engine: String,
     pub registry: String,
     pub shape: Option<String>,
@@ -23,6 +24,13 @@ pub struct Meta {
     pub trials: usize,
     /// Path of calibration.md as the user would open it.
     pub report_md: String,
+}
+
+impl Meta {
+    /// Saved measurements fitted again: no engine or registry was involved.
+    pub fn is_refit(&self) -> bool {
+        self.engine == "refit"
+    }
 }
 
 /// Today's date (UTC) as YYYY-MM-DD.
@@ -47,12 +55,19 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     let d0 = PullParams::defaults();
     let mut s = String::new();
     let _ = writeln!(s, "# Calibration: {}\n", meta.engine);
+    let when = if meta.is_refit() {
+        format!("Fitted {}", meta.date)
+    } else {
+        format!(
+            "Measured {} with registry {} on loopback{}",
+            meta.date,
+            meta.registry,
+            meta.shape.as_ref().map(|r| format!(" (replies shaped to {r} with tc)")).unwrap_or_default()
+        )
+    };
     let _ = writeln!(
         s,
-        "Measured {} with registry {} on loopback{}: {}, {} trials. Profile: `{profile_path}`; every trial, layer by layer: `measurements.csv`; chart: `fit.png`.\n",
-        meta.date,
-        meta.registry,
-        meta.shape.as_ref().map(|r| format!(" (replies shaped to {r} with tc)")).unwrap_or_default(),
+        "{when}: {}, {} trials. Profile: `{profile_path}`; every trial, layer by layer: `measurements.csv`; chart: `fit.png`.\n",
         meta.what,
         meta.trials
     );
