@@ -142,12 +142,12 @@ const INSTANCES: &[(&str, Instances)] =
 pub fn parse_str(text: &str, source: &str, default_name: &str) -> Result<Sheet, InputError> {
     let table: Table = text.parse().map_err(|e| crate::scenario::toml_error(source, text, &e))?;
     let lines = LineMap::build(text);
-    let ctx = Ctx { source, lines: &lines, origins: Origins::default() };
+    let ctx = Ctx { source, lines: &lines, origins: Origins::default(), base_dir: Path::new("") };
     sheet(&table, &ctx, default_name, &rule_offsets(text))
 }
 
-/// A built-in name, or a path (relative paths as given; the scenario validator already
-/// resolved them against the scenario's folder).
+/// A built-in name, or a path (relative paths as given: the scenario validator already
+/// resolved them, [`crate::scenario::validate::Ctx::file`]).
 pub fn load(name_or_path: &str) -> Result<Sheet, InputError> {
     if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
         return parse_str(text, &format!("built-in sheet {name}"), name);

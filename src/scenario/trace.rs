@@ -23,7 +23,8 @@
 //! | `image_sizes` | — | a CSV with `compressed_bytes,layers` columns: each unmapped function gets its own image, drawn from its rows |
 //! | `skip_bad_rows` | `false` | skip (and count) bad rows instead of stopping at the first |
 //!
-//! Paths are relative to the scenario file.
+//! Paths written in the scenario file are relative to its folder; paths given with `--set`
+//! to the current folder ([`Ctx::file`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -75,7 +76,6 @@ pub(super) struct Expand<'a> {
     pub images: &'a mut Vec<Image>,
     pub sim: &'a Simulation,
     pub platform: &'a Platform,
-    pub base_dir: &'a Path,
 }
 
 /// Load workload `index`'s trace (arrivals at key path `here`), add its functions (copies of
@@ -103,8 +103,8 @@ pub(super) fn load(
         )
     })?;
     let path_v = ctx.required(r.path.as_ref(), &k("path"), ex)?;
-    let path_s = ctx.string(path_v, &k("path"), "the trace file or folder, relative to the scenario")?;
-    let path = x.base_dir.join(path_s);
+    let path_s = ctx.string(path_v, &k("path"), "the trace file or folder")?;
+    let path = ctx.file(&k("path"), path_s);
 
     // options that belong to one kind of format
     let is19 = format == Format::Azure2019;
@@ -150,9 +150,14 @@ pub(super) fn load(
 
     // the files
     let opt_path = |v: &Scalar, key: &str| -> Result<Option<PathBuf>, InputError> {
-        v.as_ref()
-            .map(|v| ctx.string(v, &k(key), "a file, relative to the scenario").map(|s| x.base_dir.join(s)))
-            .transpose()
+        v.as_ref().map(|v| ctx.string(v, &k(key), "a file").map(|s| ctx.file(&k(key), s))).transpose()
+    };
+    // a file named by a key must be there; the message says where it was looked for
+    let exists = |file: &Path, key: &str| -> Result<(), InputError> {
+        if file.exists() {
+            return Ok(());
+        }
+        Err(ctx.err(k(key), format!("{} does not exist ({})", file.display(), ctx.looked_for(&k(key), file))))
     };
     let mut durations = opt_path(&r.durations_path, "durations_path")?;
     let mut memory = opt_path(&r.memory_path, "memory_path")?;
@@ -177,8 +182,13 @@ pub(super) fn load(
     if !memory_from_trace {
         memory = None;
     }
-    if !trace_file.exists() {
-        return Err(ctx.err(k("path"), format!("{} does not exist", trace_file.display())));
+    exists(&trace_file, "path")?;
+    for (file, key, given) in
+        [(&durations, "durations_path", &r.durations_path), (&memory, "memory_path", &r.memory_path)]
+    {
+        if let (Some(f), Some(_)) = (file, given) {
+            exists(f, key)?;
+        }
     }
     let files = Files { trace: &trace_file, durations: durations.as_deref(), memory: memory.as_deref() };
     let scan = trace::scan(format, &files, reorder, skip)?;
@@ -232,11 +242,17 @@ pub(super) fn load(
     };
     let mapped = match opt_path(&r.image_map, "image_map")? {
         None => vec![None; scan.functions.len()],
-        Some(p) => image_map(&p, &scan.functions, x.images, limit, &tpl, &mut bad)?,
+        Some(p) => {
+            exists(&p, "image_map")?;
+            image_map(&p, &scan.functions, x.images, limit, &tpl, &mut bad)?
+        }
     };
     let sizes = match opt_path(&r.image_sizes, "image_sizes")? {
         None => None,
-        Some(p) => Some(image_sizes(&p, limit, &mut bad)?),
+        Some(p) => {
+            exists(&p, "image_sizes")?;
+            Some(image_sizes(&p, limit, &mut bad)?)
+        }
     };
     let mut taken: HashSet<String> = x.functions.iter().map(|f| f.name.clone()).collect();
     let mut draw = stream(x.sim.seed, 0, "trace-images", index as u64);
@@ -757,6 +773,27 @@ startup = "1s"
         assert_eq!(g.exec, Dist::Empirical { points: pct.into_iter().zip(ms).collect() });
         // the trace's first minute is time 0
         assert_eq!(t.data.origin, 480 * 60_000_000);
+    }
+
+    #[test]
+    fn trace_files_are_found_beside_the_scenario_unless_given_with_set() {
+        let d = dir(&[("t.csv", CSV), ("map.csv", "function,image\na,img\n")]);
+        let e = fails(
+            &d,
+            r#"{ kind = "trace", format = "csv", path = "t.csv", image_map = "nomap.csv" }"#,
+            "workload[0].arrivals.image_map",
+            "relative to the file's folder",
+        );
+        let want = d.path().canonicalize().unwrap().join("nomap.csv");
+        assert!(e.message.contains(&format!("looked for {}", want.display())), "{e}");
+        // the same names given with --set are looked for in the current folder, not beside the scenario
+        let text = scenario(r#"{ kind = "trace", format = "csv", path = "t.csv" }"#);
+        for (key, file) in [("path", "t.csv"), ("image_map", "map.csv")] {
+            let set = vec![format!("workload.0.arrivals.{key}={file}")];
+            let e = parse_str(&text, "s.toml", d.path(), &set).expect_err("not in the current folder");
+            assert_eq!(e.source, "--set", "{e}");
+            assert!(e.message.contains("relative to the current folder"), "{e}");
+        }
     }
 
     #[test]
