@@ -263,22 +263,30 @@ fn name_of(t: &Table) -> Option<&str> {
     t.get("name").and_then(Value::as_str)
 }
 
+/// The problem of a key `name` that is not among `allowed` in the table at `path` (a
+/// section at the top level): a did-you-mean and the allowed keys.
+pub fn unknown_key<'a, I>(path: &str, name: &str, allowed: I) -> Problem
+where
+    I: IntoIterator<Item = &'a str> + Clone,
+{
+    let what = if path.is_empty() { "section" } else { "key" };
+    problem(
+        join(path, name),
+        format!("unknown {what} `{name}` in {}{}", section_name(path), choices(name, allowed, "allowed")),
+    )
+}
+
+/// The key of `keys` named `name` in the table at `path`, or the problem that it is unknown.
+/// The file's check and `--set` find keys alike.
+pub fn find_key<'k>(keys: &'k [Key], name: &str, path: &str) -> Result<&'k Key, Problem> {
+    keys.iter().find(|k| k.name == name).ok_or_else(|| unknown_key(path, name, keys.iter().map(|k| k.name)))
+}
+
 /// Checks `table` (at `path`) against `keys`; the first problem found, in key order.
 pub fn check(table: &Table, keys: &[Key], path: &str) -> Result<(), Problem> {
     for (k, v) in table {
-        let here = join(path, k);
-        let Some(key) = keys.iter().find(|key| key.name == k) else {
-            let what = if path.is_empty() { "section" } else { "key" };
-            return Err(problem(
-                here,
-                format!(
-                    "unknown {what} `{k}` in {}{}",
-                    section_name(path),
-                    choices(k, keys.iter().map(|k| k.name), "allowed")
-                ),
-            ));
-        };
-        check_node(v, &key.node, &here, k)?;
+        let key = find_key(keys, k, path)?;
+        check_node(v, &key.node, &join(path, k), k)?;
     }
     Ok(())
 }
