@@ -36,9 +36,9 @@ use validate::{Ctx, Origins};
 /// The quickstart scenario, built into the binary (`coldcost init` writes it out).
 pub const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
 
-/// Built-in price sheet names accepted by `platform.pricing`.
-pub const BUILTIN_PRICING: &[&str] =
-    &["fc3", "fc3-usd", "fc2", "lambda", "lambda-arm", "cloudrun", "cloudrun-instance", "azure-flex"];
+/// Built-in price sheet names accepted by `platform.pricing`: those of the sheets compiled
+/// into [`crate::billing::sheet::BUILTIN`].
+pub const BUILTIN_PRICING: &[&str] = &crate::billing::sheet::BUILTIN_NAMES;
 
 /// Parse and validate. `source` names the file in messages (its stem is the default
 /// `simulation.name`, `quickstart` for the built-in text); `overrides` are `--set` strings
