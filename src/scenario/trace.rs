@@ -846,93 +846,42 @@ startup = "1s"
     #[test]
     fn wrong_keys_name_the_key_what_was_found_and_what_is_allowed() {
         let d = dir(&[("t.csv", CSV), ("epoch.csv", "timestamp,function,duration_ms\n1612137600,a,5\n")]);
-        let k = |key: &str| format!("workload[0].arrivals.{key}");
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "azure2091", path = "t.csv" }"#,
-            &k("format"),
-            "did you mean `azure2019`?",
-        );
-        fails(&d, r#"{ kind = "trace", path = "t.csv" }"#, &k("format"), "`format` is missing");
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", spread = "uniform" }"#,
-            &k("spread"),
-            "applies to azure2019 traces only",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "azure2019", path = "t.csv", reorder_window = "1s" }"#,
-            &k("reorder_window"),
-            "row traces",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "azure2019", path = "t.csv" }"#,
-            &k("durations_path"),
-            "give `durations_path`",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", only = "d" }"#,
-            &k("only"),
-            "the trace has no function \"d\"",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", only = ["a", 3] }"#,
-            &k("only[1]"),
-            "found integer 3",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", only = "a", functions = 1 }"#,
-            &k("functions"),
-            "not both",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", select = "sample" }"#,
-            &k("select"),
-            "goes with `functions`",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", functions = 1, seed = 3 }"#,
-            &k("seed"),
-            "select = \"sample\"",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", functions = 0 }"#,
-            &k("functions"),
-            "at least 1",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", memory = "trac" }"#,
-            &k("memory"),
-            "did you mean `trace`?",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", image = "imgg" }"#,
-            &k("image"),
-            "did you mean `img`?",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", origin = "2021-02-01T00:00:00Z" }"#,
-            &k("origin"),
-            "numbers of seconds",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", origin = true }"#,
-            &k("origin"),
-            "found boolean true",
-        );
-        fails(&d, r#"{ kind = "trace", format = "csv", path = "nope.csv" }"#, &k("path"), "does not exist");
+        // a csv trace of t.csv with more keys
+        let csv = |more: &str| format!(r#"{{ kind = "trace", format = "csv", path = "t.csv", {more} }}"#);
+        // (arrivals, the key the error names, what its message says)
+        let cases = [
+            (
+                r#"{ kind = "trace", format = "azure2091", path = "t.csv" }"#.to_string(),
+                "format",
+                "did you mean `azure2019`?",
+            ),
+            (r#"{ kind = "trace", path = "t.csv" }"#.to_string(), "format", "`format` is missing"),
+            (csv(r#"spread = "uniform""#), "spread", "applies to azure2019 traces only"),
+            (
+                r#"{ kind = "trace", format = "azure2019", path = "t.csv", reorder_window = "1s" }"#.to_string(),
+                "reorder_window",
+                "row traces",
+            ),
+            (
+                r#"{ kind = "trace", format = "azure2019", path = "t.csv" }"#.to_string(),
+                "durations_path",
+                "give `durations_path`",
+            ),
+            (csv(r#"only = "d""#), "only", "the trace has no function \"d\""),
+            (csv(r#"only = ["a", 3]"#), "only[1]", "found integer 3"),
+            (csv(r#"only = "a", functions = 1"#), "functions", "not both"),
+            (csv(r#"select = "sample""#), "select", "goes with `functions`"),
+            (csv(r#"functions = 1, seed = 3"#), "seed", "select = \"sample\""),
+            (csv(r#"functions = 0"#), "functions", "at least 1"),
+            (csv(r#"memory = "trac""#), "memory", "did you mean `trace`?"),
+            (csv(r#"image = "imgg""#), "image", "did you mean `img`?"),
+            (csv(r#"origin = "2021-02-01T00:00:00Z""#), "origin", "numbers of seconds"),
+            (csv(r#"origin = true"#), "origin", "found boolean true"),
+            (r#"{ kind = "trace", format = "csv", path = "nope.csv" }"#.to_string(), "path", "does not exist"),
+        ];
+        for (arrivals, key, fragment) in cases {
+            fails(&d, &arrivals, &format!("workload[0].arrivals.{key}"), fragment);
+        }
         let e = fails(
             &d,
             r#"{ kind = "trace", format = "csv", path = "epoch.csv" }"#,
