@@ -98,7 +98,7 @@ impl Ctx<'_> {
             _ => std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()),
         };
         let rule = if self.is_set(path) {
-            "a path given with --set is relative to the current folder"
+            "a path given on the command line (--set, --vary) is relative to the current folder"
         } else {
             "a path in the scenario file is relative to the file's folder"
         };
