@@ -128,6 +128,93 @@ fn a_trace_that_does_not_exist_is_bad_input_naming_its_path() {
     rejected(&d, &["run", &f], &["workload[0].arrivals.path", "x.csv does not exist"]);
 }
 
+/// A scenario in `scen/` (the quickstart, its pricing `pricing`) and a working folder `work/`
+/// beside it. Price sheets (copies of fc3 under other names): `theirs` beside the scenario,
+/// `mine` in `work/sheets/`; a calibration profile in `work/profiles/`.
+fn two_folders(pricing: &str) -> Dir {
+    let d = Dir::new();
+    std::fs::create_dir_all(d.path().join("scen")).unwrap();
+    std::fs::create_dir_all(d.path().join("work/sheets")).unwrap();
+    std::fs::create_dir_all(d.path().join("work/profiles")).unwrap();
+    let fc3 = std::fs::read_to_string(crate::util::repo().join("scenarios/pricing/fc3.toml")).unwrap();
+    assert!(fc3.contains("name = \"fc3\""));
+    d.write("scen/theirs.toml", &fc3.replacen("name = \"fc3\"", "name = \"theirs\"", 1));
+    d.write("work/sheets/mine.toml", &fc3.replacen("name = \"fc3\"", "name = \"mine\"", 1));
+    d.write("work/profiles/local.toml", "[pull]\nhost_bandwidth = \"800Mbps\"\n");
+    let q = std::fs::read_to_string(example("quickstart.toml")).unwrap();
+    d.write("scen/s.toml", &q.replacen("pricing = \"fc3\"", &format!("pricing = \"{pricing}\""), 1));
+    d
+}
+
+/// `run ../scen/s.toml` from `work/`, short, with `extra` arguments.
+fn run_from_work<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec!["run", "../scen/s.toml", "--out", "out", "--quiet"];
+    a.extend(["--set", "simulation.horizon=1h", "--set", "simulation.replications=1"]);
+    a.extend_from_slice(extra);
+    a
+}
+
+/// `dir` (below the test's folder) as the binary sees it: absolute, links resolved.
+fn real(d: &Dir, dir: &str) -> std::path::PathBuf {
+    d.path().join(dir).canonicalize().unwrap()
+}
+
+#[test]
+fn set_paths_are_relative_to_the_current_folder() {
+    let d = two_folders("fc3");
+    d.ok_in("work", &run_from_work(&["--set", "platform.pricing=sheets/mine.toml"]));
+    let report = d.read("work/out/report.md");
+    assert!(report.contains("Prices: `mine`"), "{report}");
+
+    d.ok_in("work", &run_from_work(&["--set", "platform.pull.profile=profiles/local.toml"]));
+    let report = d.read("work/out/report.md");
+    assert!(report.contains("(measured: profile profiles/local.toml)"), "{report}");
+    // the profile's 800 Mbps replaced the quickstart's host bandwidth
+    assert!(report.contains("pulls at 800 Mbit/s per host"), "{report}");
+}
+
+#[test]
+fn paths_in_the_scenario_file_are_relative_to_its_folder() {
+    let d = two_folders("theirs.toml");
+    d.ok_in("work", &run_from_work(&[]));
+    let report = d.read("work/out/report.md");
+    assert!(report.contains("Prices: `theirs`"), "{report}");
+    // the same name given with --set is looked for in the current folder, not the scenario's
+    let err = d.bad_in("work", &run_from_work(&["--set", "platform.pricing=theirs.toml"]));
+    let want = format!("looked for {}", real(&d, "work").join("theirs.toml").display());
+    assert!(err.contains("--set: platform.pricing") && err.contains(&want), "{err}");
+}
+
+#[test]
+fn a_missing_file_names_the_path_as_given_and_where_it_was_looked_for() {
+    let d = two_folders("nope.toml");
+    // written in the file: looked for beside the scenario
+    let err = d.bad_in("work", &run_from_work(&[]));
+    let want = format!("looked for {}", real(&d, "scen").join("nope.toml").display());
+    for m in ["s.toml:", "platform.pricing", "\"nope.toml\"", &want, "relative to the file's folder"] {
+        assert!(err.contains(m), "message lacks {m:?}:\n{err}");
+    }
+    assert_eq!(err.trim().lines().count(), 1, "one message:\n{err}");
+
+    // given with --set: looked for in the current folder
+    let d = two_folders("fc3");
+    let cases = [
+        ("platform.pricing", "sheets/nope.toml", "work/sheets"),
+        ("platform.pull.profile", "profiles/nope.toml", "work/profiles"),
+    ];
+    for (key, given, dir) in cases {
+        let set = format!("{key}={given}");
+        let err = d.bad_in("work", &run_from_work(&["--set", &set]));
+        let want = format!("looked for {}", real(&d, dir).join("nope.toml").display());
+        let quoted = format!("\"{given}\"");
+        for m in [&format!("--set: {key}"), &quoted, &want, "relative to the current folder"] {
+            assert!(err.contains(m), "message lacks {m:?}:\n{err}");
+        }
+        assert_eq!(err.trim().lines().count(), 1, "one message:\n{err}");
+    }
+    assert!(!d.path().join("work/out").exists(), "nothing written for bad input");
+}
+
 #[test]
 fn a_missing_file_is_bad_input() {
     let d = Dir::new();

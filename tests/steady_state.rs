@@ -82,7 +82,9 @@ fn a_trace_ten_times_longer_makes_no_more_allocations_per_request() {
     std::fs::write(dir.path().join("s.toml"), toml).unwrap();
     let sc = dir.path().join("s.toml");
     let (short_allocs, short_reqs) = allocations_of(&sc, &[]);
-    let (long_allocs, long_reqs) = allocations_of(&sc, &["workload.0.arrivals.path=long.csv".into()]);
+    // a --set path is relative to the current folder, so name the long trace in full
+    let long = format!("workload.0.arrivals.path={}", dir.path().join("long.csv").display());
+    let (long_allocs, long_reqs) = allocations_of(&sc, &[long]);
     // and the Azure 2019 sample's 30 busiest functions over 48 and 480 minutes
     let az = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/azure2019-sample.toml");
     let top = "workload.0.arrivals.functions=30".to_string();

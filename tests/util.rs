@@ -32,20 +32,32 @@ impl Dir {
         p
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_coldcost")).args(args).current_dir(self.path()).output().expect("binary runs")
+    /// Run with the current folder `sub` (relative to the test's folder).
+    pub fn run_in(&self, sub: &str, args: &[&str]) -> Output {
+        let cwd = self.path().join(sub);
+        Command::new(env!("CARGO_BIN_EXE_coldcost")).args(args).current_dir(cwd).output().expect("binary runs")
     }
 
     /// Run and insist on success.
     pub fn ok(&self, args: &[&str]) -> Output {
-        let o = self.run(args);
-        assert!(o.status.success(), "coldcost {args:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
+        self.ok_in(".", args)
+    }
+
+    /// [`Dir::ok`], run with the current folder `sub`.
+    pub fn ok_in(&self, sub: &str, args: &[&str]) -> Output {
+        let o = self.run_in(sub, args);
+        assert!(o.status.success(), "coldcost {args:?} in {sub} failed:\n{}", String::from_utf8_lossy(&o.stderr));
         o
     }
 
     /// Run and insist on exit code 2 with one message; returns stderr.
     pub fn bad(&self, args: &[&str]) -> String {
-        let o = self.run(args);
+        self.bad_in(".", args)
+    }
+
+    /// [`Dir::bad`], run with the current folder `sub`.
+    pub fn bad_in(&self, sub: &str, args: &[&str]) -> String {
+        let o = self.run_in(sub, args);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(o.status.code(), Some(2), "coldcost {args:?} should exit 2; stderr:\n{err}");
         assert!(!err.contains("panicked"), "{err}");

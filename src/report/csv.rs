@@ -47,6 +47,19 @@ fn opt_secs(t: Option<u64>) -> String {
     t.map(secs).unwrap_or_default()
 }
 
+/// The columns `gbs_pull` … `gbs_idle_reserved`, `gbs_total` of a row, from each phase's
+/// MB·µs in [`Phase::ALL`] order: timeseries.csv and instances.csv both end with these.
+struct GbsColumns([u128; Phase::COUNT]);
+
+impl std::fmt::Display for GbsColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for mb_us in self.0 {
+            write!(f, "{},", float(mb_us_to_gbs(mb_us), 6))?;
+        }
+        write!(f, "{}", float(mb_us_to_gbs(self.0.iter().sum()), 6))
+    }
+}
+
 impl<'a> CsvSink<'a> {
     pub fn new(
         replication: u32,
@@ -105,8 +118,6 @@ impl Sink for CsvSink<'_> {
         let starting = avg(Phase::Pull) + avg(Phase::Create) + avg(Phase::Startup);
         let idle = avg(Phase::IdleKeepalive) + avg(Phase::IdleReserved);
         let total: f64 = Phase::ALL.iter().map(|&p| avg(p)).sum();
-        let gbs = |p: Phase| float(mb_us_to_gbs(u.mb_us[p.index()]), 6);
-        let gbs_total = float(mb_us_to_gbs(u.mb_us.iter().sum()), 6);
         let cost_value = self.pricing.map(|p| billing::rate_cost(p.sheet, None, &b.usage, b.started));
         if let Some(t) = &mut self.trend {
             t.push(b, cost_value.unwrap_or(0.0));
@@ -114,7 +125,7 @@ impl Sink for CsvSink<'_> {
         let cost = cost_value.map(|c| float(c, 8)).unwrap_or_default();
         let r = writeln!(
             self.timeseries,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.replication,
             secs(b.start),
             secs(b.end),
@@ -134,13 +145,7 @@ impl Sink for CsvSink<'_> {
             float(avg(Phase::Startup), 4),
             float(avg(Phase::IdleKeepalive), 4),
             float(avg(Phase::IdleReserved), 4),
-            gbs(Phase::Pull),
-            gbs(Phase::Create),
-            gbs(Phase::Startup),
-            gbs(Phase::Busy),
-            gbs(Phase::IdleKeepalive),
-            gbs(Phase::IdleReserved),
-            gbs_total,
+            GbsColumns(u.mb_us),
             cost,
         );
         self.keep(r);
@@ -153,7 +158,6 @@ impl Sink for CsvSink<'_> {
         }
         let t = &r.times;
         let mb = r.spec.memory_mb as u128;
-        let gbs = |p: Phase| float(mb_us_to_gbs(mb * t[p.index()] as u128), 6);
         let cost = self
             .pricing
             .map(|p| float(billing::instance_cost(p.sheet, &r.spec, r.reserved, &r.times), 8))
@@ -161,7 +165,7 @@ impl Sink for CsvSink<'_> {
         let total_us: u128 = t.iter().map(|&x| x as u128).sum();
         let res = writeln!(
             self.instances,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.replication,
             r.id,
             csv_field(r.function),
@@ -180,13 +184,7 @@ impl Sink for CsvSink<'_> {
             secs(t[3]),
             secs(t[4]),
             secs(t[5]),
-            gbs(Phase::Pull),
-            gbs(Phase::Create),
-            gbs(Phase::Startup),
-            gbs(Phase::Busy),
-            gbs(Phase::IdleKeepalive),
-            gbs(Phase::IdleReserved),
-            float(mb_us_to_gbs(mb * total_us), 6),
+            GbsColumns(t.map(|x| mb * x as u128)),
             float((r.spec.milli_vcpu as u128 * total_us) as f64 / 1e9, 6),
             cost,
         );

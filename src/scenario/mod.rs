@@ -36,24 +36,26 @@ use validate::{Ctx, Origins};
 /// The quickstart scenario, built into the binary (`coldcost init` writes it out).
 pub const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
 
-/// Built-in price sheet names accepted by `platform.pricing`.
-pub const BUILTIN_PRICING: &[&str] =
-    &["fc3", "fc3-usd", "fc2", "lambda", "lambda-arm", "cloudrun", "cloudrun-instance", "azure-flex"];
+/// Built-in price sheet names accepted by `platform.pricing`: those of the sheets compiled
+/// into [`crate::billing::sheet::BUILTIN`].
+pub const BUILTIN_PRICING: &[&str] = &crate::billing::sheet::BUILTIN_NAMES;
 
 /// Parse and validate. `source` names the file in messages (its stem is the default
-/// `simulation.name`, `quickstart` for the built-in text); `overrides` are `--set` strings `"key.path=value"`; `base_dir` resolves
-/// relative paths (pricing sheet, pull profile).
+/// `simulation.name`, `quickstart` for the built-in text); `overrides` are `--set` strings
+/// `"key.path=value"`. Relative paths in the text (pricing sheet, pull profile, trace files)
+/// are resolved against `base_dir`, the scenario file's folder; those in `overrides`
+/// against the current folder ([`validate::Ctx::file`]).
 pub fn parse_str(text: &str, source: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
     let mut table: Table = text.parse().map_err(|e| toml_error(source, text, &e))?;
     let lines = LineMap::build(text);
     let set = overrides::apply(&mut table, overrides)?;
-    let mut ctx = Ctx { source, lines: &lines, origins: Origins { set, profile: None } };
+    let mut ctx = Ctx { source, lines: &lines, origins: Origins { set, profile: None }, base_dir };
     schema::check(&table, schema::ROOT, "").map_err(|p| ctx.err(&p.path, p.message))?;
-    let profile = merge_profile(&mut table, base_dir, &mut ctx)?;
+    let profile = merge_profile(&mut table, &mut ctx)?;
     let raw: RawScenario =
         Value::Table(table).try_into().map_err(|e: toml::de::Error| ctx.err("", e.message().to_string()))?;
     let name = if text == QUICKSTART { "quickstart".to_string() } else { default_name(source) };
-    validate::scenario(&raw, &ctx, &name, base_dir, profile)
+    validate::scenario(&raw, &ctx, &name, profile)
 }
 
 /// Read a file and parse it (`simulation.name` defaults to the file stem). I/O errors are
@@ -90,7 +92,7 @@ fn default_name(source: &str) -> String {
 /// Reads `platform.pull.profile` (a calibration profile: `[pull]` with any of the measured
 /// pull keys, and optionally `container_create`), checks it, and copies its values over the
 /// scenario's, except those set by `--set`. Returns the profile's resolved path.
-fn merge_profile(table: &mut Table, base_dir: &Path, ctx: &mut Ctx<'_>) -> Result<Option<String>, InputError> {
+fn merge_profile(table: &mut Table, ctx: &mut Ctx<'_>) -> Result<Option<String>, InputError> {
     const KEY: &str = "platform.pull.profile";
     let Some(v) = table.get("platform").and_then(|p| p.get("pull")).and_then(|p| p.get("profile")) else {
         return Ok(None);
@@ -104,15 +106,15 @@ fn merge_profile(table: &mut Table, base_dir: &Path, ctx: &mut Ctx<'_>) -> Resul
             ),
         ));
     };
-    let rel = rel.clone();
-    // a path typed on the command line is relative to the current folder, one in the file to the file
-    let from_set = ctx.origins.set.iter().any(|o| validate::covers(o, KEY));
-    let file = if from_set { Path::new(&rel).to_path_buf() } else { base_dir.join(&rel) };
+    let file = ctx.file(KEY, rel);
     let source = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|e| {
         ctx.err(
             KEY,
-            format!("cannot read the calibration profile {source}: {e}; `coldcost calibrate --out {rel}` makes one"),
+            format!(
+                "cannot read the calibration profile \"{rel}\" ({}): {e}; `coldcost calibrate --out {source}` makes one",
+                ctx.looked_for(KEY, &file)
+            ),
         )
     })?;
     let profile: Table = text.parse().map_err(|e| toml_error(&source, &text, &e))?;

@@ -11,13 +11,17 @@
 
 use toml::{Table, Value};
 
-use super::schema::{choices, describe, elem_path, join, section_name, Key, Node, ROOT};
+use super::schema::{choices, describe, elem_path, find_key, join, unknown_key, Key, Node, Problem, ROOT};
 use crate::error::InputError;
 
 const SOURCE: &str = "--set";
 
 fn err(path: impl AsRef<str>, message: impl Into<String>) -> InputError {
     InputError::new(SOURCE, path.as_ref(), message)
+}
+
+fn from_problem(p: Problem) -> InputError {
+    err(p.path, p.message)
 }
 
 /// Applies every override in order; returns the canonical path of each (as messages name
@@ -79,17 +83,7 @@ fn set_in_table(
         None => return Err(err(path, "nothing to set")),
     };
     let here = join(path, first);
-    let Some(key) = keys.iter().find(|k| k.name == first) else {
-        let what = if path.is_empty() { "section" } else { "key" };
-        return Err(err(
-            &here,
-            format!(
-                "unknown {what} `{first}` in {}{}",
-                section_name(path),
-                choices(first, keys.iter().map(|k| k.name), "allowed")
-            ),
-        ));
-    };
+    let key = find_key(keys, first, path).map_err(from_problem)?;
     if rest.is_empty() {
         table.insert(first.clone(), value);
         return Ok(here);
@@ -163,14 +157,7 @@ fn set_in_table(
                 }
             }
             if !open_variant && !allowed.contains(&sub.as_str()) {
-                return Err(err(
-                    join(&here, sub),
-                    format!(
-                        "unknown key `{sub}` in {}{}",
-                        section_name(&here),
-                        choices(sub, allowed.iter().copied(), "allowed")
-                    ),
-                ));
+                return Err(from_problem(unknown_key(&here, sub, allowed.iter().copied())));
             }
             if rest.len() > 1 {
                 return Err(err(

@@ -16,7 +16,7 @@
 //! | `simulation.seed` | `1` | integer ≥ 0 |
 //! | `simulation.replications` | `1` | 1..=1000 |
 //! | `simulation.bucket` | `"1m"` | > 0 and ≤ horizon |
-//! | `platform.pricing` | `"fc3"` | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario |
+//! | `platform.pricing` | `"fc3"` | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario's folder (to the current folder when from `--set`) |
 //! | `platform.keep_alive` | `"60s"` | ≥ 0 |
 //! | `platform.pick` | `"mru"` | `mru`, `newest`, `least-loaded`, `random` |
 //! | `platform.hosts` | `400` | ≥ 1 |
@@ -34,7 +34,7 @@
 //! | `platform.pull.extract_overhead` | `"0s"` | ≥ 0 |
 //! | `platform.pull.parallel_layers` | `3` | 1..=64 |
 //! | `platform.pull.acceleration` | `{ enabled = false, fetch_fraction = 0.065 }` | fetch_fraction in (0, 1] |
-//! | `platform.pull.profile` | none | a calibration profile file, relative to the scenario |
+//! | `platform.pull.profile` | none | a calibration profile file, relative as `platform.pricing` |
 //! | `image.name` | required | unique, non-empty, no `.`, not all digits |
 //! | `image.layers` | — (or `size`) | ≥ 1 layer of `{ compressed, uncompressed, files = 0, id = "<image>#<i>" }` |
 //! | `image.size` | — (or `layers`) | compressed total, split evenly over `layer_count` |

@@ -265,22 +265,30 @@ fn name_of(t: &Table) -> Option<&str> {
     t.get("name").and_then(Value::as_str)
 }
 
+/// The problem of a key `name` that is not among `allowed` in the table at `path` (a
+/// section at the top level): a did-you-mean and the allowed keys.
+pub fn unknown_key<'a, I>(path: &str, name: &str, allowed: I) -> Problem
+where
+    I: IntoIterator<Item = &'a str> + Clone,
+{
+    let what = if path.is_empty() { "section" } else { "key" };
+    problem(
+        join(path, name),
+        format!("unknown {what} `{name}` in {}{}", section_name(path), choices(name, allowed, "allowed")),
+    )
+}
+
+/// The key of `keys` named `name` in the table at `path`, or the problem that it is unknown.
+/// The file's check and `--set` find keys alike.
+pub fn find_key<'k>(keys: &'k [Key], name: &str, path: &str) -> Result<&'k Key, Problem> {
+    keys.iter().find(|k| k.name == name).ok_or_else(|| unknown_key(path, name, keys.iter().map(|k| k.name)))
+}
+
 /// Checks `table` (at `path`) against `keys`; the first problem found, in key order.
 pub fn check(table: &Table, keys: &[Key], path: &str) -> Result<(), Problem> {
     for (k, v) in table {
-        let here = join(path, k);
-        let Some(key) = keys.iter().find(|key| key.name == k) else {
-            let what = if path.is_empty() { "section" } else { "key" };
-            return Err(problem(
-                here,
-                format!(
-                    "unknown {what} `{k}` in {}{}",
-                    section_name(path),
-                    choices(k, keys.iter().map(|k| k.name), "allowed")
-                ),
-            ));
-        };
-        check_node(v, &key.node, &here, k)?;
+        let key = find_key(keys, k, path)?;
+        check_node(v, &key.node, &join(path, k), k)?;
     }
     Ok(())
 }
@@ -450,76 +458,76 @@ mod tests {
         check(&t, ROOT, "")
     }
 
+    /// The problem `text` has, checked to be at `path` and to say `fragment`.
+    fn rejected(text: &str, path: &str, fragment: &str) -> Problem {
+        let p = check_str(text).expect_err(text);
+        assert_eq!(p.path, path, "{}", p.message);
+        assert!(p.message.contains(fragment), "lacks {fragment:?}: {}", p.message);
+        p
+    }
+
     #[test]
     fn a_misspelt_key_gets_a_suggestion_and_the_allowed_list() {
-        let p = check_str("[platform]\nhots = 3\n").unwrap_err();
-        assert_eq!(p.path, "platform.hots");
+        let p = rejected("[platform]\nhots = 3\n", "platform.hots", "allowed: pricing, keep_alive");
         assert!(p.message.starts_with("unknown key `hots` in [platform]; did you mean `hosts`?"), "{}", p.message);
-        assert!(p.message.contains("allowed: pricing, keep_alive"), "{}", p.message);
     }
 
     #[test]
     fn a_key_far_from_every_known_key_gets_no_suggestion() {
-        let p = check_str("[simulation]\nzzzzqqq = 1\n").unwrap_err();
+        let p = rejected("[simulation]\nzzzzqqq = 1\n", "simulation.zzzzqqq", "unknown key");
         assert!(!p.message.contains("did you mean"), "{}", p.message);
     }
 
     #[test]
     fn an_unknown_section_is_named_as_a_section() {
-        let p = check_str("[simulaton]\nhorizon = \"1d\"\n").unwrap_err();
-        assert!(
-            p.message.contains("unknown section `simulaton` in the top level; did you mean `simulation`?"),
-            "{}",
-            p.message
+        rejected(
+            "[simulaton]\nhorizon = \"1d\"\n",
+            "simulaton",
+            "unknown section `simulaton` in the top level; did you mean `simulation`?",
         );
     }
 
     #[test]
     fn keys_inside_named_elements_have_named_paths() {
-        let p = check_str("[[function]]\nname = \"api\"\nmemroy = \"1GB\"\n").unwrap_err();
-        assert_eq!(p.path, "function.api.memroy");
-        assert!(p.message.contains("did you mean `memory`?"));
-        let p = check_str("[[workload]]\nfucntion = \"api\"\n").unwrap_err();
-        assert_eq!(p.path, "workload[0].fucntion");
+        rejected("[[function]]\nname = \"api\"\nmemroy = \"1GB\"\n", "function.api.memroy", "did you mean `memory`?");
+        rejected("[[workload]]\nfucntion = \"api\"\n", "workload[0].fucntion", "unknown key");
     }
 
     #[test]
     fn a_single_bracket_table_where_an_array_is_expected_says_to_double_them() {
-        let p = check_str("[function]\nname = \"api\"\n").unwrap_err();
-        assert!(p.message.contains("[[function]]"), "{}", p.message);
+        rejected("[function]\nname = \"api\"\n", "function", "[[function]]");
     }
 
     #[test]
     fn distribution_keys_depend_on_the_dist() {
-        let p = check_str("[[function]]\nname = \"a\"\nexec = { dist = \"exp\", median = \"1s\" }\n").unwrap_err();
-        assert_eq!(p.path, "function.a.exec.median");
-        assert!(p.message.contains("for dist \"exp\""), "{}", p.message);
-        let p = check_str("[[function]]\nname = \"a\"\nexec = { dist = \"lognorm\" }\n").unwrap_err();
-        assert_eq!(p.path, "function.a.exec.dist");
-        assert!(p.message.contains("did you mean `lognormal`?"), "{}", p.message);
-        let p = check_str("[[function]]\nname = \"a\"\nexec = { mean = \"1s\" }\n").unwrap_err();
-        assert!(p.message.contains("needs `dist = \"...\"`"), "{}", p.message);
+        let f = |exec: &str| format!("[[function]]\nname = \"a\"\nexec = {exec}\n");
+        rejected(&f("{ dist = \"exp\", median = \"1s\" }"), "function.a.exec.median", "for dist \"exp\"");
+        rejected(&f("{ dist = \"lognorm\" }"), "function.a.exec.dist", "did you mean `lognormal`?");
+        rejected(&f("{ mean = \"1s\" }"), "function.a.exec.dist", "needs `dist = \"...\"`");
     }
 
     #[test]
     fn trace_arrivals_have_their_own_keys() {
         check_str("[[workload]]\narrivals = { kind = \"trace\", format = \"azure2019\", path = \"x\" }\n").unwrap();
-        let p = check_str("[[workload]]\narrivals = { kind = \"trace\", format = \"csv\", skip_bad_row = true }\n")
-            .unwrap_err();
-        assert_eq!(p.path, "workload[0].arrivals.skip_bad_row");
-        assert!(p.message.contains("did you mean `skip_bad_rows`?"), "{}", p.message);
+        rejected(
+            "[[workload]]\narrivals = { kind = \"trace\", format = \"csv\", skip_bad_row = true }\n",
+            "workload[0].arrivals.skip_bad_row",
+            "did you mean `skip_bad_rows`?",
+        );
     }
 
     #[test]
     fn an_unknown_pick_gets_a_suggestion() {
-        let p = check_str("[platform]\npick = \"least_loaded\"\n").unwrap_err();
-        assert!(p.message.contains("did you mean `least-loaded`?"), "{}", p.message);
+        rejected("[platform]\npick = \"least_loaded\"\n", "platform.pick", "did you mean `least-loaded`?");
     }
 
     #[test]
     fn reserved_steps_have_indexed_paths() {
-        let p = check_str("[[function]]\nname = \"a\"\nreserved = [{ at = \"08:00\", cnt = 1 }]\n").unwrap_err();
-        assert_eq!(p.path, "function.a.reserved[0].cnt");
+        rejected(
+            "[[function]]\nname = \"a\"\nreserved = [{ at = \"08:00\", cnt = 1 }]\n",
+            "function.a.reserved[0].cnt",
+            "cnt",
+        );
     }
 
     #[test]

@@ -327,6 +327,16 @@ fn a_pricing_file_is_found_relative_to_the_scenario() {
 }
 
 #[test]
+fn a_pricing_file_given_with_set_is_not_looked_for_beside_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine-beside-the-scenario.toml"), "").unwrap();
+    let sets = ["platform.pricing=mine-beside-the-scenario.toml".to_string()];
+    let e = parse_str(MIN, "x.toml", dir.path(), &sets).unwrap_err();
+    assert_eq!((e.source.as_str(), e.path.as_str()), ("--set", "platform.pricing"));
+    assert!(e.message.contains("relative to the current folder"), "{e}");
+}
+
+#[test]
 fn platform_values_are_checked() {
     fails(&section("platform", "pick = \"newset\""), "platform.pick", "did you mean `newest`?");
     fails(&section("platform", "hosts = 0"), "platform.hosts", "out of range");

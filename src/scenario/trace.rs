@@ -23,7 +23,8 @@
 //! | `image_sizes` | — | a CSV with `compressed_bytes,layers` columns: each unmapped function gets its own image, drawn from its rows |
 //! | `skip_bad_rows` | `false` | skip (and count) bad rows instead of stopping at the first |
 //!
-//! Paths are relative to the scenario file.
+//! Paths written in the scenario file are relative to its folder; paths given with `--set`
+//! to the current folder ([`Ctx::file`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -75,7 +76,6 @@ pub(super) struct Expand<'a> {
     pub images: &'a mut Vec<Image>,
     pub sim: &'a Simulation,
     pub platform: &'a Platform,
-    pub base_dir: &'a Path,
 }
 
 /// Load workload `index`'s trace (arrivals at key path `here`), add its functions (copies of
@@ -103,8 +103,8 @@ pub(super) fn load(
         )
     })?;
     let path_v = ctx.required(r.path.as_ref(), &k("path"), ex)?;
-    let path_s = ctx.string(path_v, &k("path"), "the trace file or folder, relative to the scenario")?;
-    let path = x.base_dir.join(path_s);
+    let path_s = ctx.string(path_v, &k("path"), "the trace file or folder")?;
+    let path = ctx.file(&k("path"), path_s);
 
     // options that belong to one kind of format
     let is19 = format == Format::Azure2019;
@@ -150,9 +150,14 @@ pub(super) fn load(
 
     // the files
     let opt_path = |v: &Scalar, key: &str| -> Result<Option<PathBuf>, InputError> {
-        v.as_ref()
-            .map(|v| ctx.string(v, &k(key), "a file, relative to the scenario").map(|s| x.base_dir.join(s)))
-            .transpose()
+        v.as_ref().map(|v| ctx.string(v, &k(key), "a file").map(|s| ctx.file(&k(key), s))).transpose()
+    };
+    // a file named by a key must be there; the message says where it was looked for
+    let exists = |file: &Path, key: &str| -> Result<(), InputError> {
+        if file.exists() {
+            return Ok(());
+        }
+        Err(ctx.err(k(key), format!("{} does not exist ({})", file.display(), ctx.looked_for(&k(key), file))))
     };
     let mut durations = opt_path(&r.durations_path, "durations_path")?;
     let mut memory = opt_path(&r.memory_path, "memory_path")?;
@@ -177,8 +182,13 @@ pub(super) fn load(
     if !memory_from_trace {
         memory = None;
     }
-    if !trace_file.exists() {
-        return Err(ctx.err(k("path"), format!("{} does not exist", trace_file.display())));
+    exists(&trace_file, "path")?;
+    for (file, key, given) in
+        [(&durations, "durations_path", &r.durations_path), (&memory, "memory_path", &r.memory_path)]
+    {
+        if let (Some(f), Some(_)) = (file, given) {
+            exists(f, key)?;
+        }
     }
     let files = Files { trace: &trace_file, durations: durations.as_deref(), memory: memory.as_deref() };
     let scan = trace::scan(format, &files, reorder, skip)?;
@@ -232,11 +242,17 @@ pub(super) fn load(
     };
     let mapped = match opt_path(&r.image_map, "image_map")? {
         None => vec![None; scan.functions.len()],
-        Some(p) => image_map(&p, &scan.functions, x.images, limit, &tpl, &mut bad)?,
+        Some(p) => {
+            exists(&p, "image_map")?;
+            image_map(&p, &scan.functions, x.images, limit, &tpl, &mut bad)?
+        }
     };
     let sizes = match opt_path(&r.image_sizes, "image_sizes")? {
         None => None,
-        Some(p) => Some(image_sizes(&p, limit, &mut bad)?),
+        Some(p) => {
+            exists(&p, "image_sizes")?;
+            Some(image_sizes(&p, limit, &mut bad)?)
+        }
     };
     let mut taken: HashSet<String> = x.functions.iter().map(|f| f.name.clone()).collect();
     let mut draw = stream(x.sim.seed, 0, "trace-images", index as u64);
@@ -760,6 +776,27 @@ startup = "1s"
     }
 
     #[test]
+    fn trace_files_are_found_beside_the_scenario_unless_given_with_set() {
+        let d = dir(&[("t.csv", CSV), ("map.csv", "function,image\na,img\n")]);
+        let e = fails(
+            &d,
+            r#"{ kind = "trace", format = "csv", path = "t.csv", image_map = "nomap.csv" }"#,
+            "workload[0].arrivals.image_map",
+            "relative to the file's folder",
+        );
+        let want = d.path().canonicalize().unwrap().join("nomap.csv");
+        assert!(e.message.contains(&format!("looked for {}", want.display())), "{e}");
+        // the same names given with --set are looked for in the current folder, not beside the scenario
+        let text = scenario(r#"{ kind = "trace", format = "csv", path = "t.csv" }"#);
+        for (key, file) in [("path", "t.csv"), ("image_map", "map.csv")] {
+            let set = vec![format!("workload.0.arrivals.{key}={file}")];
+            let e = parse_str(&text, "s.toml", d.path(), &set).expect_err("not in the current folder");
+            assert_eq!(e.source, "--set", "{e}");
+            assert!(e.message.contains("relative to the current folder"), "{e}");
+        }
+    }
+
+    #[test]
     fn drawn_images_are_one_per_function_and_within_the_size_limit() {
         let sizes = "repository,compressed_bytes,layers\nsmall,1000000,2\nhuge,9000000000,10\nmid,50000000,5\n";
         let d = dir(&[("t.csv", CSV), ("sizes.csv", sizes)]);
@@ -809,93 +846,42 @@ startup = "1s"
     #[test]
     fn wrong_keys_name_the_key_what_was_found_and_what_is_allowed() {
         let d = dir(&[("t.csv", CSV), ("epoch.csv", "timestamp,function,duration_ms\n1612137600,a,5\n")]);
-        let k = |key: &str| format!("workload[0].arrivals.{key}");
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "azure2091", path = "t.csv" }"#,
-            &k("format"),
-            "did you mean `azure2019`?",
-        );
-        fails(&d, r#"{ kind = "trace", path = "t.csv" }"#, &k("format"), "`format` is missing");
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", spread = "uniform" }"#,
-            &k("spread"),
-            "applies to azure2019 traces only",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "azure2019", path = "t.csv", reorder_window = "1s" }"#,
-            &k("reorder_window"),
-            "row traces",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "azure2019", path = "t.csv" }"#,
-            &k("durations_path"),
-            "give `durations_path`",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", only = "d" }"#,
-            &k("only"),
-            "the trace has no function \"d\"",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", only = ["a", 3] }"#,
-            &k("only[1]"),
-            "found integer 3",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", only = "a", functions = 1 }"#,
-            &k("functions"),
-            "not both",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", select = "sample" }"#,
-            &k("select"),
-            "goes with `functions`",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", functions = 1, seed = 3 }"#,
-            &k("seed"),
-            "select = \"sample\"",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", functions = 0 }"#,
-            &k("functions"),
-            "at least 1",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", memory = "trac" }"#,
-            &k("memory"),
-            "did you mean `trace`?",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", image = "imgg" }"#,
-            &k("image"),
-            "did you mean `img`?",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", origin = "2021-02-01T00:00:00Z" }"#,
-            &k("origin"),
-            "numbers of seconds",
-        );
-        fails(
-            &d,
-            r#"{ kind = "trace", format = "csv", path = "t.csv", origin = true }"#,
-            &k("origin"),
-            "found boolean true",
-        );
-        fails(&d, r#"{ kind = "trace", format = "csv", path = "nope.csv" }"#, &k("path"), "does not exist");
+        // a csv trace of t.csv with more keys
+        let csv = |more: &str| format!(r#"{{ kind = "trace", format = "csv", path = "t.csv", {more} }}"#);
+        // (arrivals, the key the error names, what its message says)
+        let cases = [
+            (
+                r#"{ kind = "trace", format = "azure2091", path = "t.csv" }"#.to_string(),
+                "format",
+                "did you mean `azure2019`?",
+            ),
+            (r#"{ kind = "trace", path = "t.csv" }"#.to_string(), "format", "`format` is missing"),
+            (csv(r#"spread = "uniform""#), "spread", "applies to azure2019 traces only"),
+            (
+                r#"{ kind = "trace", format = "azure2019", path = "t.csv", reorder_window = "1s" }"#.to_string(),
+                "reorder_window",
+                "row traces",
+            ),
+            (
+                r#"{ kind = "trace", format = "azure2019", path = "t.csv" }"#.to_string(),
+                "durations_path",
+                "give `durations_path`",
+            ),
+            (csv(r#"only = "d""#), "only", "the trace has no function \"d\""),
+            (csv(r#"only = ["a", 3]"#), "only[1]", "found integer 3"),
+            (csv(r#"only = "a", functions = 1"#), "functions", "not both"),
+            (csv(r#"select = "sample""#), "select", "goes with `functions`"),
+            (csv(r#"functions = 1, seed = 3"#), "seed", "select = \"sample\""),
+            (csv(r#"functions = 0"#), "functions", "at least 1"),
+            (csv(r#"memory = "trac""#), "memory", "did you mean `trace`?"),
+            (csv(r#"image = "imgg""#), "image", "did you mean `img`?"),
+            (csv(r#"origin = "2021-02-01T00:00:00Z""#), "origin", "numbers of seconds"),
+            (csv(r#"origin = true"#), "origin", "found boolean true"),
+            (r#"{ kind = "trace", format = "csv", path = "nope.csv" }"#.to_string(), "path", "does not exist"),
+        ];
+        for (arrivals, key, fragment) in cases {
+            fails(&d, &arrivals, &format!("workload[0].arrivals.{key}"), fragment);
+        }
         let e = fails(
             &d,
             r#"{ kind = "trace", format = "csv", path = "epoch.csv" }"#,

@@ -6,7 +6,7 @@
 //! the scenario file (with its line), a calibration profile, or `--set`.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use toml::Value;
 
@@ -38,12 +38,15 @@ pub struct Origins {
     pub profile: Option<(String, LineMap, Vec<String>)>,
 }
 
-/// Turns (path, message) into an [`InputError`] from the right source.
+/// Turns (path, message) into an [`InputError`] from the right source, and a path value into
+/// the file it names ([`Ctx::file`]).
 #[derive(Debug)]
 pub struct Ctx<'a> {
     pub source: &'a str,
     pub lines: &'a LineMap,
     pub origins: Origins,
+    /// The scenario file's folder: paths written in the file are relative to it.
+    pub base_dir: &'a Path,
 }
 
 /// Whether a value at `origin` is (part of) the value at `path`, or the reverse.
@@ -71,6 +74,35 @@ impl Ctx<'_> {
 
     fn is_set(&self, path: &str) -> bool {
         self.origins.set.iter().any(|o| covers(o, path))
+    }
+
+    /// The file that the path value `given` at key `path` names. One rule for every path
+    /// key (pricing, pull profile, trace files): a path written in the scenario file is
+    /// relative to the file's folder; one given on the command line (`--set`, `--vary`) is
+    /// relative to the current folder, like any other command-line argument.
+    pub(crate) fn file(&self, path: &str, given: &str) -> PathBuf {
+        if self.is_set(path) {
+            PathBuf::from(given)
+        } else {
+            self.base_dir.join(given)
+        }
+    }
+
+    /// For a message about `file` (from [`Ctx::file`] at key `path`): where it was looked for,
+    /// as an absolute path, and by which rule.
+    pub(crate) fn looked_for(&self, path: &str, file: &Path) -> String {
+        // the folder made absolute (`..` resolved) when it exists, else the path as the OS would take it
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let shown = match (dir.canonicalize(), file.file_name()) {
+            (Ok(d), Some(name)) => d.join(name),
+            _ => std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()),
+        };
+        let rule = if self.is_set(path) {
+            "a path given on the command line (--set, --vary) is relative to the current folder"
+        } else {
+            "a path in the scenario file is relative to the file's folder"
+        };
+        format!("looked for {}: {rule}", shown.display())
     }
 
     /// "found X; expected Y".
@@ -225,11 +257,10 @@ pub fn scenario(
     raw: &RawScenario,
     ctx: &Ctx<'_>,
     default_name: &str,
-    base_dir: &Path,
     profile: Option<String>,
 ) -> Result<Scenario, InputError> {
     let simulation = simulation(&raw.simulation, ctx, default_name)?;
-    let platform = platform(&raw.platform, ctx, base_dir, profile)?;
+    let platform = platform(&raw.platform, ctx, profile)?;
     let mut images = images(&raw.image, ctx)?;
     // functions that trace workloads copy need no `exec` of their own
     let only = match raw.function.as_slice() {
@@ -243,13 +274,8 @@ pub fn scenario(
         .filter_map(|w| w.function.as_ref().and_then(Value::as_str).or(only))
         .collect();
     let mut functions = functions(&raw.function, &images, &platform, ctx, &templates)?;
-    let mut x = super::trace::Expand {
-        functions: &mut functions,
-        images: &mut images,
-        sim: &simulation,
-        platform: &platform,
-        base_dir,
-    };
+    let mut x =
+        super::trace::Expand { functions: &mut functions, images: &mut images, sim: &simulation, platform: &platform };
     let workloads = workloads(&raw.workload, &mut x, ctx)?;
     Ok(Scenario { simulation, platform, images, functions, workloads })
 }
@@ -281,10 +307,10 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
     Ok(Simulation { name, horizon, seed, replications, bucket })
 }
 
-fn platform(r: &RawPlatform, ctx: &Ctx<'_>, base_dir: &Path, profile: Option<String>) -> Result<Platform, InputError> {
+fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Platform, InputError> {
     let pricing = match &r.pricing {
         None => "fc3".to_string(),
-        Some(v) => pricing(ctx.string(v, "platform.pricing", "a built-in price sheet or a file")?, ctx, base_dir)?,
+        Some(v) => pricing(ctx.string(v, "platform.pricing", "a built-in price sheet or a file")?, ctx)?,
     };
     let keep_alive = ctx.duration(r.keep_alive.as_ref(), "platform.keep_alive")?.unwrap_or(60 * MICROS_PER_SECOND);
     let pick = match r.pick.unwrap_or(RawPick::Mru) {
@@ -322,20 +348,21 @@ fn platform(r: &RawPlatform, ctx: &Ctx<'_>, base_dir: &Path, profile: Option<Str
     })
 }
 
-/// A built-in sheet name as is, or the path of an existing file resolved against `base_dir`.
-fn pricing(s: &str, ctx: &Ctx<'_>, base_dir: &Path) -> Result<String, InputError> {
+/// A built-in sheet name as is, or the path of an existing file ([`Ctx::file`]).
+fn pricing(s: &str, ctx: &Ctx<'_>) -> Result<String, InputError> {
+    const KEY: &str = "platform.pricing";
     if BUILTIN_PRICING.contains(&s) {
         return Ok(s.to_string());
     }
-    let file = base_dir.join(s);
+    let file = ctx.file(KEY, s);
     if !s.is_empty() && file.is_file() {
         return Ok(file.display().to_string());
     }
     Err(ctx.err(
-        "platform.pricing",
+        KEY,
         format!(
-            "pricing \"{s}\" is neither a built-in price sheet nor an existing file (looked for {}){}",
-            file.display(),
+            "pricing \"{s}\" is neither a built-in price sheet nor an existing file ({}){}",
+            ctx.looked_for(KEY, &file),
             choices(s, BUILTIN_PRICING.iter().copied(), "built-in sheets")
         ),
     ))

@@ -147,6 +147,41 @@ fn label(m: &Meta, p: &Point) -> String {
         .join(" ")
 }
 
+/// A setup's figures as sweep.md shows them, in its table rows and in the recommendation.
+struct Shown {
+    index: usize,
+    label: String,
+    /// With its currency.
+    cost: String,
+    p99_ms: String,
+    cold_p99_ms: String,
+    cold_percent: String,
+    instances: String,
+}
+
+impl Shown {
+    fn of(m: &Meta, p: &Point) -> Shown {
+        Shown {
+            index: p.index,
+            label: label(m, p),
+            cost: format!("{} {}", sig(p.get("cost")), p.currency),
+            p99_ms: float(p.get("latency_p99_ms"), 1),
+            cold_p99_ms: float(p.get("cold_latency_p99_ms"), 1),
+            cold_percent: float(p.get("cold_start_ratio") * 100.0, 4),
+            instances: float(p.get("instances_mean"), 2),
+        }
+    }
+
+    /// The setup's row of a table under [`SETUP_TABLE_HEAD`].
+    fn row(&self) -> String {
+        let Shown { index, label, cost, p99_ms, cold_p99_ms, cold_percent, instances } = self;
+        format!("| #{index} | {label} | {cost} | {p99_ms} | {cold_p99_ms} | {cold_percent} % | {instances} |")
+    }
+}
+
+const SETUP_TABLE_HEAD: &str =
+    "| setup | values | cost | p99 ms | cold p99 ms | cold starts | instances |\n|---|---|---|---|---|---|---|\n";
+
 /// Main effect of each value of axis `k`: the mean of `f` over the points that have it.
 fn effect(m: &Meta, points: &[Point], k: usize, f: impl Fn(&Point) -> f64) -> Vec<f64> {
     m.axes[k]
@@ -286,21 +321,7 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
     let mut currencies: Vec<&str> = points.iter().map(|p| p.currency.as_str()).collect();
     currencies.sort();
     currencies.dedup();
-    let row = |p: &Point| {
-        format!(
-            "| #{} | {} | {} {} | {} | {} | {} % | {} |",
-            p.index,
-            label(m, p),
-            sig(p.get("cost")),
-            p.currency,
-            float(p.get("latency_p99_ms"), 1),
-            float(p.get("cold_latency_p99_ms"), 1),
-            float(p.get("cold_start_ratio") * 100.0, 4),
-            float(p.get("instances_mean"), 2)
-        )
-    };
-    const HEAD: &str =
-        "| setup | values | cost | p99 ms | cold p99 ms | cold starts | instances |\n|---|---|---|---|---|---|---|\n";
+    let row = |p: &Point| Shown::of(m, p).row();
     s.push_str("## Recommendation\n\n");
     for cur in &currencies {
         let mut ok: Vec<&Point> =
@@ -311,18 +332,14 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
         }
         match ok.first() {
             Some(best) => {
+                let b = Shown::of(m, best);
                 let _ = writeln!(
                     s,
-                    "**Cheapest setup that meets every goal: #{} — {}**, {} {} over the horizon, p99 {} ms, cold starts {} % of requests.\n",
-                    best.index,
-                    label(m, best),
-                    sig(best.get("cost")),
-                    best.currency,
-                    float(best.get("latency_p99_ms"), 1),
-                    float(best.get("cold_start_ratio") * 100.0, 4)
+                    "**Cheapest setup that meets every goal: #{} — {}**, {} over the horizon, p99 {} ms, cold starts {} % of requests.\n",
+                    b.index, b.label, b.cost, b.p99_ms, b.cold_percent
                 );
                 s.push_str("The cheapest setups that meet every goal (the first is the recommendation):\n\n");
-                s.push_str(HEAD);
+                s.push_str(SETUP_TABLE_HEAD);
                 for p in ok.iter().take(4) {
                     let _ = writeln!(s, "{}", row(p));
                 }
@@ -336,7 +353,7 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
                 all.sort_by(|a, b| {
                     misses(a).cmp(&misses(b)).then(a.get("cost").total_cmp(&b.get("cost"))).then(a.index.cmp(&b.index))
                 });
-                s.push_str(HEAD);
+                s.push_str(SETUP_TABLE_HEAD);
                 for p in all.iter().take(3) {
                     let _ = writeln!(s, "{}", row(p));
                 }
@@ -369,7 +386,7 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
         );
     }
     s.push_str("## Pareto front (cost vs p99)\n\n![Pareto front](pareto.png)\n\n");
-    s.push_str(HEAD);
+    s.push_str(SETUP_TABLE_HEAD);
     for (p, _) in points.iter().zip(front).filter(|(_, f)| **f) {
         let _ = writeln!(s, "{}", row(p));
     }
