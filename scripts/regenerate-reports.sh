@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
-bin=target/release/coldcost
+bin=${CARGO_TARGET_DIR:-target}/release/coldcost
 for s in quickstart fc-python-api worked-bill; do
   "$bin" run "scenarios/$s.toml" --out "reports/$s" --quiet
 done

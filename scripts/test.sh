@@ -13,4 +13,5 @@ cargo build --release --locked
 if ! python3 -c 'import simfaas' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r benches/simfaas/requirements.txt
 fi
-python3 benches/simfaas/compare.py --reps 10 --horizon 1000000 --jobs 2
+COLDCOST_BIN=${CARGO_TARGET_DIR:-target}/release/coldcost \
+  python3 benches/simfaas/compare.py --reps 10 --horizon 1000000 --jobs 2
