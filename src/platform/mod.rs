@@ -15,13 +15,12 @@ pub mod pull;
 pub mod router;
 pub mod stats;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use rand::Rng as _;
 
 use crate::engine::rng::{stream, Rng};
-use crate::engine::{self, EventQueue, Handler, SimTime};
+use crate::engine::{self, EventQueue, Handler, QuadHeap, SimTime};
 use crate::scenario::{Arrivals, Micros, Reserved, ReservedStep, Scenario, MICROS_PER_SECOND};
 use crate::usage::{Meters, PeriodKind, Phase, Spec};
 use crate::workload::dist::Sampler;
@@ -221,7 +220,7 @@ pub struct Platform<'a> {
     transfer_gen: u32,
     streams: Vec<StreamRt>,
     /// The next arrival of each stream, earliest first (ties by stream index).
-    next_arrivals: BinaryHeap<Reverse<(Micros, u32)>>,
+    next_arrivals: QuadHeap<(Micros, u32)>,
     rng: Rng,
     create: Sampler,
     series: Series,
@@ -357,7 +356,7 @@ impl<'a> Platform<'a> {
             transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
             transfer_gen: 0,
             streams,
-            next_arrivals: BinaryHeap::new(),
+            next_arrivals: QuadHeap::default(),
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
             series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
@@ -377,7 +376,7 @@ impl<'a> Platform<'a> {
     pub fn start(&mut self, q: &mut EventQueue<Event>) {
         for s in 0..self.streams.len() {
             if let Some(t) = self.streams[s].advance() {
-                self.next_arrivals.push(Reverse((t, s as u32)));
+                self.next_arrivals.push((t, s as u32));
             }
         }
         for f in 0..self.funcs.len() {
@@ -1343,7 +1342,7 @@ impl Handler for Platform<'_> {
 
     #[inline]
     fn next_external(&self) -> Option<SimTime> {
-        self.next_arrivals.peek().map(|r| r.0 .0)
+        self.next_arrivals.peek().map(|r| r.0)
     }
 
     /// The next arrival: take its execution time from the trace or draw it, schedule the
@@ -1351,10 +1350,9 @@ impl Handler for Platform<'_> {
     #[inline]
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
         self.advance_clocks(now);
-        let Some(mut top) = self.next_arrivals.peek_mut() else {
+        let Some(&(_, stream)) = self.next_arrivals.peek() else {
             return;
         };
-        let stream = top.0 .1;
         let st = &mut self.streams[stream as usize];
         let f = st.func;
         let exec = match st.exec {
@@ -1363,11 +1361,10 @@ impl Handler for Platform<'_> {
         };
         match st.advance() {
             Some(t) => {
-                top.0 .0 = t;
-                drop(top);
+                self.next_arrivals.replace_top((t, stream));
             }
             None => {
-                std::collections::binary_heap::PeekMut::pop(top);
+                self.next_arrivals.pop();
             }
         }
         self.arrive(f, exec, now, q);
