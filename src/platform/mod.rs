@@ -103,38 +103,44 @@ struct LayerInfo {
     files: u64,
 }
 
-/// A function's run-time state.
+/// A function's run-time state. At fleet scale every request touches the state of a
+/// different, cold function, so the fields a request reads or writes come first, together,
+/// and `repr(C)` keeps that order: the hot part spans a few adjacent cache lines (and
+/// `FnStats` puts its per-request counters first) instead of lines scattered over 2.5 KB.
+#[repr(C)]
 struct FnRt {
-    name: String,
-    image: usize,
-    spec: Spec,
+    // -- read or written by every request
     concurrency: u32,
-    max_instances: u32,
-    queue_cap: usize,
-    queue_timeout: Micros,
+    live: u32,
     timeout: Micros,
     keep_alive: Micros,
-    startup: Sampler,
-    exec: Sampler,
-    cold_service: Option<Sampler>,
-    steps: Vec<ReservedStep>,
     avail_reserved: AvailList,
     avail_ondemand: AvailList,
-    /// Starting instances with a free pending slot.
-    starting: Vec<u32>,
-    queue: VecDeque<Pending>,
     queue_timer_armed: bool,
+    expiry_timer_armed: bool,
+    exec: Sampler,
     /// Keep-alive deadlines of idle on-demand instances, oldest first: (deadline, slot, gen).
     expiries: VecDeque<(Micros, u32, u32)>,
-    expiry_timer_armed: bool,
-    live: u32,
-    reserved_live: u32,
-    reserved_target: u32,
-    stats: FnStats,
-    /// This function's instance-time in the current time-series bucket.
-    clock: PhaseClock,
+    queue: VecDeque<Pending>,
     /// ... and in the current clock hour (only when the meters ask for it).
     hour_clock: Option<Box<PhaseClock>>,
+    /// Starting instances with a free pending slot.
+    starting: Vec<u32>,
+    /// This function's instance-time in the current time-series bucket.
+    clock: PhaseClock,
+    stats: FnStats,
+    // -- cold starts, scaling, reports
+    max_instances: u32,
+    reserved_live: u32,
+    reserved_target: u32,
+    queue_cap: usize,
+    queue_timeout: Micros,
+    cold_service: Option<Sampler>,
+    startup: Sampler,
+    spec: Spec,
+    steps: Vec<ReservedStep>,
+    image: usize,
+    name: String,
 }
 
 /// One workload's arrivals: a synthetic process for one function, or a trace whose
