@@ -11,6 +11,7 @@
 pub mod host;
 pub mod instance;
 pub mod latency;
+mod latlog;
 pub mod pull;
 pub mod router;
 pub mod stats;
@@ -29,6 +30,7 @@ use crate::workload::trace::TraceStream;
 
 use host::{Host, LayerState};
 use instance::{Pending, Slab, State};
+use latlog::LatencyLog;
 use pull::Transfers;
 use router::AvailList;
 pub use stats::{
@@ -38,6 +40,9 @@ pub use stats::{
 
 const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 const HOUR: Micros = 3_600 * MICROS_PER_SECOND;
+/// From this many functions on, latency records are deferred and applied in batches (see
+/// `latlog`): below it the histograms stay in cache and a record costs less applied at once.
+const DEFER_LATENCIES_FROM: usize = 256;
 
 /// Everything that can happen. Instance events carry the slot's generation: a stale one
 /// (the slot was reused) is dropped, which is how timers are cancelled.
@@ -238,6 +243,9 @@ pub struct Platform<'a> {
     next_hour: Micros,
     /// Arrival and start of each request in flight (slots reused): keeps events small.
     reqs: ReqTable,
+    /// Latency records waiting to be applied (large fleets only); histogram key =
+    /// function × 2 + cold.
+    latlog: Option<LatencyLog>,
     scratch_pulls: Vec<u32>,
     scratch_done: Vec<(u32, u32)>,
     scratch_pending: Vec<Pending>,
@@ -372,6 +380,7 @@ impl<'a> Platform<'a> {
             next_hour: if meters.hourly { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
             meters: meters.clone(),
             reqs: ReqTable::default(),
+            latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
             scratch_pending: Vec::new(),
@@ -1034,6 +1043,7 @@ impl<'a> Platform<'a> {
         let f = self.insts.get(i).func as usize;
         let (arrival, start) = self.reqs.close(req);
         self.bill_request(i, start, now);
+        let mut log_full = false;
         {
             let fr = &mut self.funcs[f];
             let st = &mut fr.stats;
@@ -1046,15 +1056,18 @@ impl<'a> Platform<'a> {
                 self.series.row.completed += 1;
                 st.latency_sum_us += lat as u128;
                 // the all-requests histogram is the merge of these two, made once at the end
-                if cold {
-                    st.cold_latency.record(lat);
-                } else {
-                    st.warm_latency.record(lat);
+                match &mut self.latlog {
+                    Some(log) => log_full = log.push((f as u32) << 1 | cold as u32, lat),
+                    None if cold => st.cold_latency.record(lat),
+                    None => st.warm_latency.record(lat),
                 }
             }
             let it = self.insts.get_mut(i);
             it.inflight -= 1;
             it.served += 1;
+        }
+        if log_full {
+            self.flush_latencies();
         }
         if self.wants_requests {
             let id = self.insts.get(i).id;
@@ -1084,6 +1097,21 @@ impl<'a> Platform<'a> {
         if self.insts.get(i).inflight == 0 {
             self.went_idle(i, now, q);
         }
+    }
+
+    /// Apply the deferred latency records to the functions' histograms.
+    #[inline(never)]
+    fn flush_latencies(&mut self) {
+        let Some(log) = &mut self.latlog else { return };
+        let funcs = &mut self.funcs;
+        log.flush(|key, lat| {
+            let st = &mut funcs[(key >> 1) as usize].stats;
+            if key & 1 == 1 {
+                st.cold_latency.record(lat);
+            } else {
+                st.warm_latency.record(lat);
+            }
+        });
     }
 
     /// An instance has no request left: release it if asked to; otherwise start (or keep)
@@ -1293,6 +1321,7 @@ impl<'a> Platform<'a> {
     /// still in flight, flush the last buckets.
     pub fn finish(mut self, mut q: EventQueue<Event>, replication: u32, events: u64) -> RunResult {
         let end = self.horizon;
+        self.flush_latencies();
         // close every bucket first: what follows happens at the horizon and adds no time
         self.close_buckets(end);
         self.close_hours(end);
