@@ -5,9 +5,11 @@
 //! Cancellation is the model's business: a timer carries a generation stamp and the handler
 //! drops it when the stamp is stale (O(1), no scan, no lookup table).
 
+pub mod heap;
 pub mod queue;
 pub mod rng;
 
+pub use heap::QuadHeap;
 pub use queue::EventQueue;
 
 /// Simulated time in microseconds since the start of the run.

@@ -1,10 +1,10 @@
-//! The event queue: a binary heap ordered by (time, sequence number). The sequence number
-//! makes simultaneous events run in the order they were scheduled, so a seed gives the same
-//! bytes every time.
+//! The event queue: a 4-ary heap ([`QuadHeap`]) ordered by (time, sequence number). The
+//! sequence number makes simultaneous events run in the order they were scheduled, so a seed
+//! gives the same bytes every time.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
+use super::heap::QuadHeap;
 use super::SimTime;
 
 struct Entry<E> {
@@ -26,14 +26,13 @@ impl<E> PartialOrd for Entry<E> {
 }
 impl<E> Ord for Entry<E> {
     fn cmp(&self, other: &Self) -> Ordering {
-        // BinaryHeap is a max-heap: reverse for earliest first.
-        other.key.cmp(&self.key)
+        self.key.cmp(&other.key)
     }
 }
 
 /// Pending events. Capacity is kept between pushes, so a steady state allocates nothing.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: QuadHeap<Entry<E>>,
     seq: u64,
 }
 
@@ -45,7 +44,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(1024), seq: 0 }
+        EventQueue { heap: QuadHeap::with_capacity(1024), seq: 0 }
     }
 
     /// Schedule `event` at `time`.

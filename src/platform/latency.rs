@@ -8,7 +8,9 @@
 //! it stores the first [`SMALL`] values as they are and then only the range of bins actually
 //! used. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
 //! which keeps a busy function's histogram to a few kilobytes; a merge takes the coarser
-//! precision of the two. Counts are 32-bit until one would overflow. At the end of a run
+//! precision of the two. Counts are 16-bit until one would overflow, then 32-bit, then 64: a
+//! fleet of 10,000 ordinary functions keeps 10,000 × 2 histograms of tens of kilobytes, and
+//! narrow counters halve that memory and the cache lines a record touches. At the end of a run
 //! [`Latency::freeze`] makes a histogram shared, so the copies reports take cost nothing,
 //! and [`Latency::sum`] makes the all-requests histogram a view of warm + cold.
 
@@ -28,7 +30,12 @@ pub struct Latency {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Store {
     Values(Vec<u64>),
-    /// Counts of bins `first..first + counts.len()`, while every count fits 32 bits.
+    /// Counts of bins `first..first + counts.len()`, while every count fits 16 bits.
+    Tiny {
+        first: usize,
+        counts: Vec<u16>,
+    },
+    /// The same while every count fits 32 bits.
     Narrow {
         first: usize,
         counts: Vec<u32>,
@@ -153,6 +160,16 @@ impl Latency {
         let layout = Layout::of(self.digits);
         match &mut self.store {
             Store::Values(vs) if vs.len() as u64 + n <= SMALL as u64 => vs.extend(std::iter::repeat_n(v, n as usize)),
+            Store::Tiny { first, counts } => {
+                let c = slot(first, counts, layout.index(v));
+                match u16::try_from(n).ok().and_then(|n| c.checked_add(n)) {
+                    Some(x) => *c = x,
+                    None => {
+                        self.widen();
+                        self.bin(layout.index(v), n);
+                    }
+                }
+            }
             Store::Narrow { first, counts } => {
                 let c = slot(first, counts, layout.index(v));
                 match u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
@@ -173,6 +190,14 @@ impl Latency {
 
     /// Add `n` to bin `i` of an owned, binned store.
     fn bin(&mut self, i: usize, n: u64) {
+        if let Store::Tiny { first, counts } = &mut self.store {
+            let c = slot(first, counts, i);
+            if let Some(x) = u16::try_from(n).ok().and_then(|n| c.checked_add(n)) {
+                *c = x;
+                return;
+            }
+            self.widen();
+        }
         if let Store::Narrow { first, counts } = &mut self.store {
             let c = slot(first, counts, i);
             if let Some(x) = u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
@@ -187,9 +212,16 @@ impl Latency {
         }
     }
 
+    /// Counters one size wider: 16 → 32, 32 → 64 bits.
     fn widen(&mut self) {
-        if let Store::Narrow { first, counts } = &self.store {
-            self.store = Store::Wide { first: *first, counts: counts.iter().map(|&c| c as u64).collect() };
+        match &self.store {
+            Store::Tiny { first, counts } => {
+                self.store = Store::Narrow { first: *first, counts: counts.iter().map(|&c| c as u32).collect() };
+            }
+            Store::Narrow { first, counts } => {
+                self.store = Store::Wide { first: *first, counts: counts.iter().map(|&c| c as u64).collect() };
+            }
+            _ => {}
         }
     }
 
@@ -197,7 +229,7 @@ impl Latency {
     fn own(&mut self) {
         let mut bins: Vec<(usize, u64)> = Vec::new();
         self.each_bin(&mut |i, c| bins.push((i, c)));
-        self.store = Store::Narrow { first: 0, counts: Vec::new() };
+        self.store = Store::Tiny { first: 0, counts: Vec::new() };
         for (i, c) in bins {
             self.bin(i, c);
         }
@@ -262,6 +294,7 @@ impl Latency {
             store => {
                 let mut owned = std::mem::replace(store, Store::Values(Vec::new()));
                 match &mut owned {
+                    Store::Tiny { counts, .. } => counts.shrink_to_fit(),
                     Store::Narrow { counts, .. } => counts.shrink_to_fit(),
                     Store::Wide { counts, .. } => counts.shrink_to_fit(),
                     _ => {}
@@ -288,6 +321,7 @@ impl Latency {
     pub fn heap_bytes(&self) -> usize {
         match &self.store {
             Store::Values(v) => v.capacity() * 8,
+            Store::Tiny { counts, .. } => counts.capacity() * 2,
             Store::Narrow { counts, .. } => counts.capacity() * 4,
             Store::Wide { counts, .. } => counts.capacity() * 8,
             Store::Shared(_) => 0,
@@ -298,6 +332,9 @@ impl Latency {
 fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
     match store {
         Store::Values(vs) => vs.iter().for_each(|&v| f(layout.index(v), 1)),
+        Store::Tiny { first, counts } => {
+            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
+        }
         Store::Narrow { first, counts } => {
             counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
         }
@@ -458,6 +495,22 @@ mod tests {
         assert!(thawed.value_at_quantile(1.0) > before);
         assert_eq!(warm.value_at_quantile(1.0), before);
         assert_eq!(sum.value_at_quantile(1.0), merged.value_at_quantile(1.0));
+    }
+
+    #[test]
+    fn a_bin_past_16_bits_widens_one_record_at_a_time() {
+        let mut l = Latency::new(3);
+        let mut h = hdr(3);
+        for k in 0..80_000u64 {
+            let v = if k % 7 == 0 { 12_345 } else { 500 };
+            l.record(v);
+            h.record(v).unwrap();
+        }
+        // 68,571 in one bin: past u16::MAX
+        assert!(matches!(l.store, Store::Narrow { .. }));
+        for q in [0.0, 0.5, 0.85, 0.9, 1.0] {
+            assert_eq!(l.value_at_quantile(q), h.value_at_quantile(q), "q {q}");
+        }
     }
 
     #[test]

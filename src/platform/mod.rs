@@ -11,17 +11,17 @@
 pub mod host;
 pub mod instance;
 pub mod latency;
+mod latlog;
 pub mod pull;
 pub mod router;
 pub mod stats;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use rand::Rng as _;
 
 use crate::engine::rng::{stream, Rng};
-use crate::engine::{self, EventQueue, Handler, SimTime};
+use crate::engine::{self, EventQueue, Handler, QuadHeap, SimTime};
 use crate::scenario::{Arrivals, Micros, Reserved, ReservedStep, Scenario, MICROS_PER_SECOND};
 use crate::usage::{Meters, PeriodKind, Phase, Spec};
 use crate::workload::dist::Sampler;
@@ -30,6 +30,7 @@ use crate::workload::trace::TraceStream;
 
 use host::{Host, LayerState};
 use instance::{Pending, Slab, State};
+use latlog::LatencyLog;
 use pull::Transfers;
 use router::AvailList;
 pub use stats::{
@@ -39,6 +40,9 @@ pub use stats::{
 
 const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 const HOUR: Micros = 3_600 * MICROS_PER_SECOND;
+/// From this many functions on, latency records are deferred and applied in batches (see
+/// `latlog`): below it the histograms stay in cache and a record costs less applied at once.
+const DEFER_LATENCIES_FROM: usize = 256;
 
 /// Everything that can happen. Instance events carry the slot's generation: a stale one
 /// (the slot was reused) is dropped, which is how timers are cancelled.
@@ -104,38 +108,44 @@ struct LayerInfo {
     files: u64,
 }
 
-/// A function's run-time state.
+/// A function's run-time state. At fleet scale every request touches the state of a
+/// different, cold function, so the fields a request reads or writes come first, together,
+/// and `repr(C)` keeps that order: the hot part spans a few adjacent cache lines (and
+/// `FnStats` puts its per-request counters first) instead of lines scattered over 2.5 KB.
+#[repr(C)]
 struct FnRt {
-    name: String,
-    image: usize,
-    spec: Spec,
+    // -- read or written by every request
     concurrency: u32,
-    max_instances: u32,
-    queue_cap: usize,
-    queue_timeout: Micros,
+    live: u32,
     timeout: Micros,
     keep_alive: Micros,
-    startup: Sampler,
-    exec: Sampler,
-    cold_service: Option<Sampler>,
-    steps: Vec<ReservedStep>,
     avail_reserved: AvailList,
     avail_ondemand: AvailList,
-    /// Starting instances with a free pending slot.
-    starting: Vec<u32>,
-    queue: VecDeque<Pending>,
     queue_timer_armed: bool,
+    expiry_timer_armed: bool,
+    exec: Sampler,
     /// Keep-alive deadlines of idle on-demand instances, oldest first: (deadline, slot, gen).
     expiries: VecDeque<(Micros, u32, u32)>,
-    expiry_timer_armed: bool,
-    live: u32,
-    reserved_live: u32,
-    reserved_target: u32,
-    stats: FnStats,
-    /// This function's instance-time in the current time-series bucket.
-    clock: PhaseClock,
+    queue: VecDeque<Pending>,
     /// ... and in the current clock hour (only when the meters ask for it).
     hour_clock: Option<Box<PhaseClock>>,
+    /// Starting instances with a free pending slot.
+    starting: Vec<u32>,
+    /// This function's instance-time in the current time-series bucket.
+    clock: PhaseClock,
+    stats: FnStats,
+    // -- cold starts, scaling, reports
+    max_instances: u32,
+    reserved_live: u32,
+    reserved_target: u32,
+    queue_cap: usize,
+    queue_timeout: Micros,
+    cold_service: Option<Sampler>,
+    startup: Sampler,
+    spec: Spec,
+    steps: Vec<ReservedStep>,
+    image: usize,
+    name: String,
 }
 
 /// One workload's arrivals: a synthetic process for one function, or a trace whose
@@ -221,7 +231,7 @@ pub struct Platform<'a> {
     transfer_gen: u32,
     streams: Vec<StreamRt>,
     /// The next arrival of each stream, earliest first (ties by stream index).
-    next_arrivals: BinaryHeap<Reverse<(Micros, u32)>>,
+    next_arrivals: QuadHeap<(Micros, u32)>,
     rng: Rng,
     create: Sampler,
     series: Series,
@@ -233,6 +243,9 @@ pub struct Platform<'a> {
     next_hour: Micros,
     /// Arrival and start of each request in flight (slots reused): keeps events small.
     reqs: ReqTable,
+    /// Latency records waiting to be applied (large fleets only); histogram key =
+    /// function × 2 + cold.
+    latlog: Option<LatencyLog>,
     scratch_pulls: Vec<u32>,
     scratch_done: Vec<(u32, u32)>,
     scratch_pending: Vec<Pending>,
@@ -357,7 +370,7 @@ impl<'a> Platform<'a> {
             transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
             transfer_gen: 0,
             streams,
-            next_arrivals: BinaryHeap::new(),
+            next_arrivals: QuadHeap::default(),
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
             series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
@@ -367,6 +380,7 @@ impl<'a> Platform<'a> {
             next_hour: if meters.hourly { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
             meters: meters.clone(),
             reqs: ReqTable::default(),
+            latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
             scratch_pending: Vec::new(),
@@ -377,7 +391,7 @@ impl<'a> Platform<'a> {
     pub fn start(&mut self, q: &mut EventQueue<Event>) {
         for s in 0..self.streams.len() {
             if let Some(t) = self.streams[s].advance() {
-                self.next_arrivals.push(Reverse((t, s as u32)));
+                self.next_arrivals.push((t, s as u32));
             }
         }
         for f in 0..self.funcs.len() {
@@ -1029,6 +1043,7 @@ impl<'a> Platform<'a> {
         let f = self.insts.get(i).func as usize;
         let (arrival, start) = self.reqs.close(req);
         self.bill_request(i, start, now);
+        let mut log_full = false;
         {
             let fr = &mut self.funcs[f];
             let st = &mut fr.stats;
@@ -1041,15 +1056,18 @@ impl<'a> Platform<'a> {
                 self.series.row.completed += 1;
                 st.latency_sum_us += lat as u128;
                 // the all-requests histogram is the merge of these two, made once at the end
-                if cold {
-                    st.cold_latency.record(lat);
-                } else {
-                    st.warm_latency.record(lat);
+                match &mut self.latlog {
+                    Some(log) => log_full = log.push((f as u32) << 1 | cold as u32, lat),
+                    None if cold => st.cold_latency.record(lat),
+                    None => st.warm_latency.record(lat),
                 }
             }
             let it = self.insts.get_mut(i);
             it.inflight -= 1;
             it.served += 1;
+        }
+        if log_full {
+            self.flush_latencies();
         }
         if self.wants_requests {
             let id = self.insts.get(i).id;
@@ -1079,6 +1097,21 @@ impl<'a> Platform<'a> {
         if self.insts.get(i).inflight == 0 {
             self.went_idle(i, now, q);
         }
+    }
+
+    /// Apply the deferred latency records to the functions' histograms.
+    #[inline(never)]
+    fn flush_latencies(&mut self) {
+        let Some(log) = &mut self.latlog else { return };
+        let funcs = &mut self.funcs;
+        log.flush(|key, lat| {
+            let st = &mut funcs[(key >> 1) as usize].stats;
+            if key & 1 == 1 {
+                st.cold_latency.record(lat);
+            } else {
+                st.warm_latency.record(lat);
+            }
+        });
     }
 
     /// An instance has no request left: release it if asked to; otherwise start (or keep)
@@ -1288,6 +1321,7 @@ impl<'a> Platform<'a> {
     /// still in flight, flush the last buckets.
     pub fn finish(mut self, mut q: EventQueue<Event>, replication: u32, events: u64) -> RunResult {
         let end = self.horizon;
+        self.flush_latencies();
         // close every bucket first: what follows happens at the horizon and adds no time
         self.close_buckets(end);
         self.close_hours(end);
@@ -1343,7 +1377,7 @@ impl Handler for Platform<'_> {
 
     #[inline]
     fn next_external(&self) -> Option<SimTime> {
-        self.next_arrivals.peek().map(|r| r.0 .0)
+        self.next_arrivals.peek().map(|r| r.0)
     }
 
     /// The next arrival: take its execution time from the trace or draw it, schedule the
@@ -1351,10 +1385,9 @@ impl Handler for Platform<'_> {
     #[inline]
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
         self.advance_clocks(now);
-        let Some(mut top) = self.next_arrivals.peek_mut() else {
+        let Some(&(_, stream)) = self.next_arrivals.peek() else {
             return;
         };
-        let stream = top.0 .1;
         let st = &mut self.streams[stream as usize];
         let f = st.func;
         let exec = match st.exec {
@@ -1363,11 +1396,10 @@ impl Handler for Platform<'_> {
         };
         match st.advance() {
             Some(t) => {
-                top.0 .0 = t;
-                drop(top);
+                self.next_arrivals.replace_top((t, stream));
             }
             None => {
-                std::collections::binary_heap::PeekMut::pop(top);
+                self.next_arrivals.pop();
             }
         }
         self.arrive(f, exec, now, q);

@@ -30,15 +30,27 @@ impl Outcome {
     }
 }
 
-/// Per-function counters of one replication.
+/// Per-function counters of one replication. `repr(C)`: the counters every request updates
+/// come first, together (see `FnRt`), the rest after.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct FnStats {
     pub requests: u64,
+    /// Requests whose execution started (wait is known).
+    pub started: u64,
+    /// Requests that started executing on on-demand / reserved instances.
+    pub started_kind: [u64; 2],
     pub completed: u64,
+    pub failed: u64,
+    pub latency_sum_us: u128,
+    pub wait_sum_us: u128,
+    pub warm_latency: Latency,
+    pub cold_latency: Latency,
+    /// Rounded billed time under each meter rule (same order as `Meters::rules`).
+    pub billed: Vec<Billed>,
     /// Requests that waited for an instance to start.
     pub cold_starts: u64,
     pub throttled: u64,
-    pub failed: u64,
     pub queue_timeouts: u64,
     /// Requests that entered the queue (waited for a busy instance).
     pub queued: u64,
@@ -50,13 +62,7 @@ pub struct FnStats {
     pub pulls: u64,
     pub cache_hits: u64,
     pub pull_us: u128,
-    pub latency_sum_us: u128,
-    pub wait_sum_us: u128,
-    /// Requests whose execution started (wait is known).
-    pub started: u64,
     pub latency: Latency,
-    pub cold_latency: Latency,
-    pub warm_latency: Latency,
     /// Instance·µs of live instances (for the time-average count).
     pub live_area: u128,
     pub live: u64,
@@ -64,10 +70,6 @@ pub struct FnStats {
     pub usage: Usage,
     /// Usage of on-demand (0) and reserved (1) instances.
     pub usage_kind: [Usage; 2],
-    /// Requests that started executing on on-demand / reserved instances.
-    pub started_kind: [u64; 2],
-    /// Rounded billed time under each meter rule (same order as `Meters::rules`).
-    pub billed: Vec<Billed>,
 }
 
 impl Default for FnStats {

@@ -5,7 +5,7 @@
 //! says what was found and what is allowed, and comes from the place the value came from:
 //! the scenario file (with its line), a calibration profile, or `--set`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use toml::Value;
@@ -578,10 +578,12 @@ fn functions(
         ));
     }
     let mut out: Vec<Function> = Vec::with_capacity(raw.len());
+    // a set, not a scan of `out`: a generated fleet has 10,000 functions
+    let mut seen: HashSet<String> = HashSet::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
         let name = element_name(&r.name, "function", i, ctx)?;
         let here = elem_path("function", i, Some(&name));
-        if out.iter().any(|f| f.name == name) {
+        if !seen.insert(name.clone()) {
             return Err(
                 ctx.err(join(&here, "name"), format!("function name \"{name}\" is used twice; names must be unique"))
             );
@@ -1032,6 +1034,11 @@ fn workloads(
     // the file's functions (trace workloads add theirs as they load)
     let file_names: Vec<String> = x.functions.iter().map(|f| f.name.clone()).collect();
     let names: Vec<&str> = file_names.iter().map(String::as_str).collect();
+    // a map, not a scan per workload: a fleet has 10,000 functions (first of a name wins)
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+    for (i, n) in names.iter().enumerate() {
+        index.entry(n).or_insert(i);
+    }
     let mut templates = Vec::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
@@ -1047,7 +1054,7 @@ fn workloads(
             }
             Some(v) => {
                 let s = ctx.string(v, &p("function"), "the name of a [[function]]")?;
-                names.iter().position(|n| *n == s).ok_or_else(|| {
+                index.get(s).copied().ok_or_else(|| {
                     ctx.err(
                         p("function"),
                         format!("there is no function named \"{s}\"{}", choices(s, names.iter().copied(), "functions")),

@@ -21,8 +21,7 @@
 //! copy. (An external transpose to a temporary file would also be flat, but costs a second
 //! write and read of the whole matrix and a scratch file to clean up.)
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 
@@ -31,6 +30,7 @@ use rand::Rng as _;
 use super::timestamp::Kind;
 use super::trace::{row_error, Arrival, BadRows, Files, FxMap, Layout, Scan, Spread, TraceData, TraceFile, TraceFn};
 use crate::engine::rng::Rng;
+use crate::engine::QuadHeap;
 use crate::error::InputError;
 use crate::scenario::model::{Dist, Micros};
 
@@ -500,7 +500,7 @@ pub struct Az19Stream {
     cursors: Vec<Cursor>,
     emits: Vec<Emit>,
     /// The current minute's next arrival of each function with arrivals left: (time, local).
-    heap: BinaryHeap<Reverse<(i64, u32)>>,
+    heap: QuadHeap<(i64, u32)>,
     /// The next minute column to load.
     minute: u32,
     from: i64,
@@ -516,7 +516,7 @@ impl Az19Stream {
             l.rows.iter().map(|&(pos, end)| Cursor { pos, end, counts: [0; CHUNK], n: 0, at: 0 }).collect::<Vec<_>>();
         Az19Stream {
             emits: vec![Emit::default(); cursors.len()],
-            heap: BinaryHeap::with_capacity(cursors.len()),
+            heap: QuadHeap::with_capacity(cursors.len()),
             cursors,
             functions,
             data: Arc::clone(data),
@@ -539,14 +539,13 @@ impl Az19Stream {
         }
         let spread = self.data.spread;
         loop {
-            if let Some(mut top) = self.heap.peek_mut() {
-                let Reverse((t, i)) = *top;
+            if let Some(&(t, i)) = self.heap.peek() {
                 let e = &mut self.emits[i as usize];
                 e.k += 1;
                 if e.k < e.count {
-                    *top = Reverse((e.time(spread, rng), i));
+                    self.heap.replace_top((e.time(spread, rng), i));
                 } else {
-                    std::collections::binary_heap::PeekMut::pop(top);
+                    self.heap.pop();
                 }
                 if t < self.from {
                     continue;
@@ -588,7 +587,7 @@ impl Az19Stream {
                 e.phase = rng.random::<f64>();
             }
             let t = e.time(spread, rng);
-            self.heap.push(Reverse((t, i as u32)));
+            self.heap.push((t, i as u32));
         }
         true
     }
