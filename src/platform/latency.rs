@@ -148,7 +148,19 @@ impl Latency {
 
     #[inline]
     pub fn record(&mut self, v: u64) {
-        self.record_n(v, 1);
+        // the common case, kept small enough to inline: a bin already held, with room in its count
+        let i = Layout::of(self.digits).index(v);
+        let done = match &mut self.store {
+            Store::Tiny { first, counts } => bump(counts, i.wrapping_sub(*first)),
+            Store::Narrow { first, counts } => bump(counts, i.wrapping_sub(*first)),
+            Store::Wide { first, counts } => bump(counts, i.wrapping_sub(*first)),
+            _ => false,
+        };
+        if done {
+            self.total += 1;
+        } else {
+            self.record_n(v, 1);
+        }
     }
 
     #[inline]
@@ -385,6 +397,37 @@ fn sorted_bins(store: &Store, layout: Layout) -> Vec<(usize, u64)> {
         }
     }
 }
+
+/// Adds one to `counts[k]` if it is there and not at its type's maximum.
+#[inline]
+fn bump<C: Copy + Default + PartialOrd + Bounded>(counts: &mut [C], k: usize) -> bool {
+    match counts.get_mut(k) {
+        Some(c) if *c < C::MAX => {
+            *c = c.plus_one();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The counter types of the binned stores.
+trait Bounded: Sized {
+    const MAX: Self;
+    fn plus_one(self) -> Self;
+}
+
+macro_rules! bounded {
+    ($($t:ty),*) => {$(
+        impl Bounded for $t {
+            const MAX: Self = <$t>::MAX;
+            #[inline]
+            fn plus_one(self) -> Self {
+                self + 1
+            }
+        }
+    )*};
+}
+bounded!(u16, u32, u64);
 
 /// The counter of bin `i`, growing the range `first..first + counts.len()` to hold it (by a
 /// quarter more at the back, so a rising maximum does not copy on every new bin).

@@ -855,7 +855,7 @@ impl<'a> Platform<'a> {
         let it = self.insts.get(i);
         let fr = &mut self.funcs[it.func as usize];
         let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
-        list.push_front(&mut self.insts.items, i);
+        list.push(&mut self.insts.items, i, self.sc.platform.pick);
     }
 
     fn leave_available(&mut self, i: u32) {
@@ -986,7 +986,7 @@ impl<'a> Platform<'a> {
             if full {
                 list.remove(&mut self.insts.items, i);
             } else {
-                list.touch(&mut self.insts.items, i);
+                list.touch(&mut self.insts.items, i, self.sc.platform.pick);
             }
         }
     }
@@ -1090,7 +1090,7 @@ impl<'a> Platform<'a> {
         if it.in_avail {
             let fr = &mut self.funcs[f];
             let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
-            list.touch(&mut self.insts.items, i);
+            list.touch(&mut self.insts.items, i, self.sc.platform.pick);
         } else if it.inflight < self.funcs[f].concurrency {
             self.make_available(i);
         }

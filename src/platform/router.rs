@@ -1,6 +1,7 @@
 //! Which ready instance gets a request: the `pick` policies over a function's list of
 //! instances with a free slot. The list is intrusive (links live in the instances) and kept
-//! in most-recently-touched order, so the default `mru` is O(1); the others scan it.
+//! in most-recently-touched order, so the default `mru` is O(1); under `newest` it is kept in
+//! creation order instead (newest first), so that pick is O(1) too; the others scan it.
 
 use rand::Rng;
 
@@ -69,9 +70,42 @@ impl AvailList {
         self.len -= 1;
     }
 
-    /// Move `i` to the front (most recently touched).
-    pub fn touch(&mut self, insts: &mut [Instance], i: u32) {
-        if self.head != i {
+    /// Add `i` where `pick` wants it: first, or under `newest` before the first older
+    /// instance (the walk is short: a new instance goes first, and the list is the idle few).
+    pub fn push(&mut self, insts: &mut [Instance], i: u32, pick: Pick) {
+        if pick != Pick::Newest || self.head == NIL || insts[self.head as usize].id < insts[i as usize].id {
+            return self.push_front(insts, i);
+        }
+        let id = insts[i as usize].id;
+        let mut before = self.head;
+        loop {
+            let next = insts[before as usize].next;
+            if next == NIL || insts[next as usize].id < id {
+                break;
+            }
+            before = next;
+        }
+        let after = insts[before as usize].next;
+        {
+            let it = &mut insts[i as usize];
+            debug_assert!(!it.in_avail);
+            it.prev = before;
+            it.next = after;
+            it.in_avail = true;
+        }
+        insts[before as usize].next = i;
+        if after != NIL {
+            insts[after as usize].prev = i;
+        } else {
+            self.tail = i;
+        }
+        self.len += 1;
+    }
+
+    /// Move `i` to the front (most recently touched); under `newest` the order is by creation
+    /// and does not change.
+    pub fn touch(&mut self, insts: &mut [Instance], i: u32, pick: Pick) {
+        if pick != Pick::Newest && self.head != i {
             self.remove(insts, i);
             self.push_front(insts, i);
         }
@@ -84,7 +118,7 @@ impl AvailList {
         }
         match pick {
             Pick::Mru => Some(self.head),
-            Pick::Newest => self.scan_best(insts, |it| it.id),
+            Pick::Newest => Some(self.head),
             // fewest in flight; among equals the most recently touched
             Pick::LeastLoaded => self.scan_best(insts, |it| u64::MAX - it.inflight as u64),
             Pick::Random => {
@@ -152,7 +186,7 @@ mod tests {
         }
         let mut rng = stream(1, 0, "t", 0);
         assert_eq!(l.choose(&s.items, Pick::Mru, &mut rng), Some(2));
-        l.touch(&mut s.items, 0);
+        l.touch(&mut s.items, 0, Pick::Mru);
         assert_eq!(l.iter(&s.items).collect::<Vec<_>>(), vec![0, 2, 1]);
         l.remove(&mut s.items, 2);
         assert_eq!(l.iter(&s.items).collect::<Vec<_>>(), vec![0, 1]);
@@ -165,16 +199,54 @@ mod tests {
     #[test]
     fn newest_takes_the_latest_created_and_least_loaded_the_emptiest() {
         let mut s = slab(3);
-        let mut l = AvailList::default();
+        let (mut newest, mut mru) = (AvailList::default(), AvailList::default());
         for i in [1, 2, 0] {
-            l.push_front(&mut s.items, i);
+            newest.push(&mut s.items, i, Pick::Newest);
+        }
+        // kept newest first whatever the order they came in
+        assert_eq!(newest.iter(&s.items).collect::<Vec<_>>(), vec![2, 1, 0]);
+        let mut rng = stream(1, 0, "t", 0);
+        assert_eq!(newest.choose(&s.items, Pick::Newest, &mut rng), Some(2));
+        let mut s = slab(3);
+        for i in [1, 2, 0] {
+            mru.push(&mut s.items, i, Pick::LeastLoaded);
         }
         s.items[0].inflight = 3;
         s.items[1].inflight = 1;
         s.items[2].inflight = 2;
-        let mut rng = stream(1, 0, "t", 0);
-        assert_eq!(l.choose(&s.items, Pick::Newest, &mut rng), Some(2));
-        assert_eq!(l.choose(&s.items, Pick::LeastLoaded, &mut rng), Some(1));
+        assert_eq!(mru.choose(&s.items, Pick::LeastLoaded, &mut rng), Some(1));
+    }
+
+    #[test]
+    fn under_newest_the_head_is_always_the_newest_member() {
+        use rand::Rng as _;
+        let mut rng = stream(9, 0, "t", 0);
+        for _ in 0..200 {
+            let n = rng.random_range(1..12u32);
+            let mut s = slab(n);
+            let mut l = AvailList::default();
+            let mut members: Vec<u32> = Vec::new();
+            for _ in 0..60 {
+                let i = rng.random_range(0..n);
+                if members.contains(&i) {
+                    if rng.random_bool(0.5) {
+                        l.remove(&mut s.items, i);
+                        members.retain(|&m| m != i);
+                    } else {
+                        l.touch(&mut s.items, i, Pick::Newest);
+                    }
+                } else {
+                    l.push(&mut s.items, i, Pick::Newest);
+                    members.push(i);
+                }
+                let newest = members.iter().copied().max_by_key(|&m| s.items[m as usize].id);
+                assert_eq!(l.choose(&s.items, Pick::Newest, &mut rng), newest);
+                let mut order: Vec<u32> = l.iter(&s.items).collect();
+                assert_eq!(order.len() as u32, l.len());
+                order.sort_by_key(|&m| std::cmp::Reverse(s.items[m as usize].id));
+                assert_eq!(l.iter(&s.items).collect::<Vec<_>>(), order, "newest first");
+            }
+        }
     }
 
     #[test]
