@@ -79,56 +79,51 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     let ph = &a.phases;
     let _ = writeln!(s, "| parameter | fitted | read off the pull events | scenario default |");
     let _ = writeln!(s, "|---|---|---|---|");
-    let _ = writeln!(
-        s,
-        "| `manifest` | {} | {} (median time to the first layer event) | {} |",
-        dur(p.manifest),
-        dur(ph.manifest),
-        dur(d0.manifest)
-    );
-    let _ = writeln!(
-        s,
-        "| `layer_overhead` | {} | {} per download round | {} |",
-        dur(p.layer_overhead),
-        dur(ph.download_overhead),
-        dur(d0.layer_overhead)
-    );
-    let _ = writeln!(
-        s,
-        "| `host_bandwidth` | {} ({}) | {} | {} |",
-        bandwidth(p.bandwidth),
-        byte_rate(p.bandwidth),
-        byte_rate(ph.download_rate),
-        bandwidth(d0.bandwidth)
-    );
-    let _ = writeln!(
-        s,
-        "| `extract_rate` | {} | {} | {} |",
-        byte_rate(p.extract_rate),
-        byte_rate(ph.extract_rate),
-        byte_rate(d0.extract_rate)
-    );
-    let _ = writeln!(
-        s,
-        "| `extract_overhead` | {} | {} per layer | {} |",
-        dur(p.extract_overhead),
-        dur(ph.extract_fixed),
-        dur(d0.extract_overhead)
-    );
     let chosen = format!(
         "{}: held-out error {:.1}%, against {}",
         if a.chosen { "chosen" } else { "given" },
         a.held_out_mean_abs() * 100.0,
         a.other_candidates()
     );
-    let _ = writeln!(
-        s,
-        "| `parallel_layers` | {} ({chosen}) | {} (Docker downloads {} layers at once) | {} |\n",
-        p.parallel_layers,
-        super::fit::DOCKER_PARALLEL_DOWNLOADS,
-        super::fit::DOCKER_PARALLEL_DOWNLOADS,
-        d0.parallel_layers
-    );
+    let docker = super::fit::DOCKER_PARALLEL_DOWNLOADS;
+    // parameter, fitted, read off the pull events, scenario default
+    let rows = [
+        (
+            "manifest",
+            dur(p.manifest),
+            format!("{} (median time to the first layer event)", dur(ph.manifest)),
+            dur(d0.manifest),
+        ),
+        (
+            "layer_overhead",
+            dur(p.layer_overhead),
+            format!("{} per download round", dur(ph.download_overhead)),
+            dur(d0.layer_overhead),
+        ),
+        (
+            "host_bandwidth",
+            format!("{} ({})", bandwidth(p.bandwidth), byte_rate(p.bandwidth)),
+            byte_rate(ph.download_rate),
+            bandwidth(d0.bandwidth),
+        ),
+        ("extract_rate", byte_rate(p.extract_rate), byte_rate(ph.extract_rate), byte_rate(d0.extract_rate)),
+        (
+            "extract_overhead",
+            dur(p.extract_overhead),
+            format!("{} per layer", dur(ph.extract_fixed)),
+            dur(d0.extract_overhead),
+        ),
+        (
+            "parallel_layers",
+            format!("{} ({chosen})", p.parallel_layers),
+            format!("{docker} (Docker downloads {docker} layers at once)"),
+            d0.parallel_layers.to_string(),
+        ),
+    ];
+    for (key, fitted, events, default) in rows {
+        let _ = writeln!(s, "| `{key}` | {fitted} | {events} | {default} |");
+    }
+    let _ = writeln!(s);
     let worst = a.held_out_worst();
     let _ = writeln!(
         s,
