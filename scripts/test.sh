@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 # the calibration tests need a Docker engine and a registry on loopback (installed if missing)
 scripts/calibration-env.sh up
-cargo test --locked
+cargo test --locked -- --skip calibration::
+# the calibration tests time real pulls and starts: they run on their own, after the others,
+# so that the CPU load of the rest of the suite does not skew what they measure
+cargo test --locked --test integration calibration:: -- --test-threads=1
 
 cargo build --release --locked
 if ! python3 -c 'import simfaas' 2>/dev/null; then

@@ -60,7 +60,7 @@ pub struct Args {
     pub refit: Option<PathBuf>,
     /// `parallel_layers` of the fitted model: the engine's max-concurrent-downloads (Docker's
     /// default is 3), or `auto` for the one of 1..=4 whose fit predicts left-out images best.
-    #[arg(long, value_name = "N|auto", default_value = "3", value_parser = parse_parallel_layers)]
+    #[arg(long, value_name = "N|auto", default_value_t = ParallelLayers(Some(fit::DOCKER_PARALLEL_DOWNLOADS)), value_parser = parse_parallel_layers)]
     pub parallel_layers: ParallelLayers,
 }
 
@@ -173,6 +173,15 @@ fn shown(dir: &Path, files: &[&str]) -> String {
 /// `--parallel-layers`: a number of layers, or `None` for `auto`.
 #[derive(Debug, Clone, Copy)]
 pub struct ParallelLayers(pub Option<u32>);
+
+impl std::fmt::Display for ParallelLayers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("auto"),
+        }
+    }
+}
 
 fn parse_parallel_layers(s: &str) -> Result<ParallelLayers, String> {
     if s == "auto" {

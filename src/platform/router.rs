@@ -12,13 +12,12 @@ use crate::scenario::Pick;
 #[derive(Debug, Clone)]
 pub struct AvailList {
     head: u32,
-    tail: u32,
     len: u32,
 }
 
 impl Default for AvailList {
     fn default() -> Self {
-        AvailList { head: NIL, tail: NIL, len: 0 }
+        AvailList { head: NIL, len: 0 }
     }
 }
 
@@ -33,20 +32,42 @@ impl AvailList {
 
     /// Put `i` first (it was just used). It must not be in a list.
     pub fn push_front(&mut self, insts: &mut [Instance], i: u32) {
-        debug_assert!(!insts[i as usize].in_avail);
-        let old = self.head;
+        self.insert_after(insts, i, NIL);
+    }
+
+    /// Add `i` where `pick` wants it: first, or under `newest` before the first older
+    /// instance (the walk is short: a new instance goes first, and the list is the idle few).
+    pub fn push(&mut self, insts: &mut [Instance], i: u32, pick: Pick) {
+        let id = insts[i as usize].id;
+        let mut before = NIL;
+        if pick == Pick::Newest {
+            let mut next = self.head;
+            while next != NIL && insts[next as usize].id > id {
+                before = next;
+                next = insts[next as usize].next;
+            }
+        }
+        self.insert_after(insts, i, before);
+    }
+
+    /// Link `i` in after `prev` (`NIL`: at the front). It must not be in a list.
+    fn insert_after(&mut self, insts: &mut [Instance], i: u32, prev: u32) {
+        let next = if prev == NIL { self.head } else { insts[prev as usize].next };
         {
             let it = &mut insts[i as usize];
-            it.prev = NIL;
-            it.next = old;
+            debug_assert!(!it.in_avail);
+            it.prev = prev;
+            it.next = next;
             it.in_avail = true;
         }
-        if old != NIL {
-            insts[old as usize].prev = i;
+        if prev == NIL {
+            self.head = i;
         } else {
-            self.tail = i;
+            insts[prev as usize].next = i;
         }
-        self.head = i;
+        if next != NIL {
+            insts[next as usize].prev = i;
+        }
         self.len += 1;
     }
 
@@ -64,42 +85,8 @@ impl AvailList {
         }
         if n != NIL {
             insts[n as usize].prev = p;
-        } else {
-            self.tail = p;
         }
         self.len -= 1;
-    }
-
-    /// Add `i` where `pick` wants it: first, or under `newest` before the first older
-    /// instance (the walk is short: a new instance goes first, and the list is the idle few).
-    pub fn push(&mut self, insts: &mut [Instance], i: u32, pick: Pick) {
-        if pick != Pick::Newest || self.head == NIL || insts[self.head as usize].id < insts[i as usize].id {
-            return self.push_front(insts, i);
-        }
-        let id = insts[i as usize].id;
-        let mut before = self.head;
-        loop {
-            let next = insts[before as usize].next;
-            if next == NIL || insts[next as usize].id < id {
-                break;
-            }
-            before = next;
-        }
-        let after = insts[before as usize].next;
-        {
-            let it = &mut insts[i as usize];
-            debug_assert!(!it.in_avail);
-            it.prev = before;
-            it.next = after;
-            it.in_avail = true;
-        }
-        insts[before as usize].next = i;
-        if after != NIL {
-            insts[after as usize].prev = i;
-        } else {
-            self.tail = i;
-        }
-        self.len += 1;
     }
 
     /// Move `i` to the front (most recently touched); under `newest` the order is by creation
