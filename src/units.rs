@@ -6,13 +6,21 @@
 //! nearest microsecond or byte. The `format_*` functions give the short forms used in messages
 //! and reports.
 
-use crate::scenario::model::Micros;
+/// Simulated time and durations, in integer microseconds.
+pub type Micros = u64;
 
-const US_PER_MS: u128 = 1_000;
-const US_PER_S: u128 = 1_000_000;
-const US_PER_MIN: u128 = 60 * US_PER_S;
-const US_PER_H: u128 = 60 * US_PER_MIN;
-const US_PER_D: u128 = 24 * US_PER_H;
+/// One microsecond-based constant per unit, so code reads `5 * MICROS_PER_SECOND`.
+pub const MICROS_PER_MS: Micros = 1_000;
+pub const MICROS_PER_SECOND: Micros = 1_000_000;
+pub const MICROS_PER_MINUTE: Micros = 60 * MICROS_PER_SECOND;
+pub const MICROS_PER_HOUR: Micros = 3_600 * MICROS_PER_SECOND;
+pub const MICROS_PER_DAY: Micros = 86_400 * MICROS_PER_SECOND;
+
+const US_PER_MS: u128 = MICROS_PER_MS as u128;
+const US_PER_S: u128 = MICROS_PER_SECOND as u128;
+const US_PER_MIN: u128 = MICROS_PER_MINUTE as u128;
+const US_PER_H: u128 = MICROS_PER_HOUR as u128;
+const US_PER_D: u128 = MICROS_PER_DAY as u128;
 
 /// Longest duration accepted anywhere: 100 years (keeps every sum of times far from `u64::MAX`).
 pub const MAX_DURATION: Micros = 36_500 * US_PER_D as u64;
@@ -318,6 +326,16 @@ pub fn format_size(bytes: u64) -> String {
         }
     }
     format!("{bytes}B")
+}
+
+/// µs as seconds with six decimals, exactly (integer arithmetic): 10 000 000 → "10.000000".
+pub fn format_secs(us: Micros) -> String {
+    format!("{}.{:06}", us / MICROS_PER_SECOND, us % MICROS_PER_SECOND)
+}
+
+/// µs as milliseconds with three decimals, exactly: 1 234 567 → "1234.567".
+pub fn format_millis(us: Micros) -> String {
+    format!("{}.{:03}", us / MICROS_PER_MS, us % MICROS_PER_MS)
 }
 
 fn format_2(v: f64) -> String {

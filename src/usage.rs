@@ -3,7 +3,7 @@
 //! u128, so a month of 10,000 instances at 32 GB cannot overflow or drift. Conversion to
 //! GB·s and vCPU·s happens once, when a report is written.
 
-use crate::scenario::Micros;
+use crate::units::Micros;
 
 /// The phases of an instance's life that a price sheet can bill separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -3,7 +3,7 @@
 //! currency and provenance. Sheets are data (TOML under `scenarios/pricing/` or a user's
 //! file); this is what they become after validation. See `sheet.rs` for the file format.
 
-use crate::scenario::Micros;
+use crate::units::Micros;
 use crate::usage::Phase;
 
 #[derive(Debug, Clone, PartialEq)]

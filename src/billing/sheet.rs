@@ -83,7 +83,7 @@ use crate::error::InputError;
 use crate::scenario::lines::LineMap;
 use crate::scenario::schema::{choices, describe, join, list, section_name};
 use crate::scenario::validate::{Ctx, Origins};
-use crate::scenario::Micros;
+use crate::units::Micros;
 use crate::usage::Phase;
 
 /// The built-in sheets, by name, in the order `coldcost pricing list` shows them.

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::platform::tests::{base, once};
 use crate::platform::{simulate, NullSink, RunResult};
-use crate::scenario::{Arrivals, Dist, Scenario, Workload, MICROS_PER_SECOND as S};
+use crate::scenario::{Arrivals, Dist, Scenario, Workload};
+use crate::units::MICROS_PER_SECOND as S;
 
 fn run(sc: &Scenario, sheet: &Sheet) -> (RunResult, Bill) {
     let r = simulate(sc, 0, &mut NullSink, &meters(sheet), |_| {});

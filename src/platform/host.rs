@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::scenario::Micros;
+use crate::units::Micros;
 
 /// Where a layer stands on one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

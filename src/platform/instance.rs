@@ -2,7 +2,7 @@
 //! changes on every reuse, so an event aimed at an instance that is gone is recognised and
 //! dropped.
 
-use crate::scenario::Micros;
+use crate::units::Micros;
 use crate::usage::{Phase, PhaseTimes};
 
 /// "No instance" in the intrusive lists.

@@ -22,7 +22,8 @@ use rand::Rng as _;
 
 use crate::engine::rng::{stream, Rng};
 use crate::engine::{self, EventQueue, Handler, QuadHeap, SimTime};
-use crate::scenario::{Arrivals, Micros, Reserved, ReservedStep, Scenario, MICROS_PER_SECOND};
+use crate::scenario::{Arrivals, Reserved, ReservedStep, Scenario};
+use crate::units::{Micros, MICROS_PER_DAY as DAY, MICROS_PER_HOUR as HOUR};
 use crate::usage::{Meters, PeriodKind, Phase, Spec};
 use crate::workload::dist::Sampler;
 use crate::workload::synthetic::ArrivalGen;
@@ -38,8 +39,6 @@ pub use stats::{
     VecSink,
 };
 
-const DAY: Micros = 86_400 * MICROS_PER_SECOND;
-const HOUR: Micros = 3_600 * MICROS_PER_SECOND;
 /// From this many functions on, latency records are deferred and applied in batches (see
 /// `latlog`): below it the histograms stay in cache and a record costs less applied at once.
 const DEFER_LATENCIES_FROM: usize = 256;

@@ -3,7 +3,7 @@
 //! transfer starts or ends, the bytes moved so far are booked and every rate recomputed, so
 //! finish times follow the share. Only the next finish time needs an event.
 
-use crate::scenario::Micros;
+use crate::units::Micros;
 
 #[derive(Debug, Clone)]
 struct Transfer {

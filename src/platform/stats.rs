@@ -3,7 +3,7 @@
 //! [`Sink`] receives, so the model never does file I/O itself.
 
 use super::latency::Latency;
-use crate::scenario::Micros;
+use crate::units::Micros;
 use crate::usage::{Billed, Phase, PhaseTimes, Spec, Usage};
 
 /// How a request ended.

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::scenario::{self as sc_model, *};
+use crate::units::MICROS_PER_SECOND;
 use crate::usage::Meters;
 
 const S: Micros = MICROS_PER_SECOND;

@@ -1,18 +1,8 @@
 //! Number formats for reports: exact where the value is exact (µs → seconds with six
-//! decimals by integer arithmetic), fixed decimals elsewhere, so files are byte-identical
+//! decimals by integer arithmetic, in [`crate::units`]), fixed decimals elsewhere, so files are byte-identical
 //! across runs and readable by any CSV tool.
 
-use crate::scenario::Micros;
-
-/// µs as seconds with six decimals, exactly.
-pub fn secs(us: Micros) -> String {
-    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
-}
-
-/// µs as milliseconds with three decimals, exactly.
-pub fn ms(us: u64) -> String {
-    format!("{}.{:03}", us / 1_000, us % 1_000)
-}
+pub use crate::units::{format_millis as ms, format_secs as secs};
 
 /// A float with `d` decimals; NaN (no data) as an empty field.
 pub fn float(x: f64, d: usize) -> String {

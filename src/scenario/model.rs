@@ -2,12 +2,7 @@
 //! every default applied, every cross-reference (function → image, workload → function)
 //! turned into an index. The simulator reads only these types, never the raw TOML.
 
-/// Simulated time and durations, in integer microseconds.
-pub type Micros = u64;
-
-/// One microsecond-based constant per unit, so code reads `5 * SECOND`.
-pub const MICROS_PER_MS: u64 = 1_000;
-pub const MICROS_PER_SECOND: u64 = 1_000_000;
+use crate::units::Micros;
 
 /// A whole scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]

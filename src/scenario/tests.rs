@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::error::InputError;
+use crate::units::MICROS_PER_SECOND;
 
 const MIN: &str = r#"
 [[image]]

@@ -39,7 +39,7 @@ use super::schema::{choices, did_you_mean, join};
 use super::validate::Ctx;
 use crate::engine::rng::stream;
 use crate::error::InputError;
-use crate::units::{format_duration as fd, format_size as fs};
+use crate::units::{format_duration as fd, format_size as fs, Micros, MICROS_PER_SECOND};
 use crate::workload::timestamp::{self, Kind};
 use crate::workload::trace::{
     self, round_memory_mb, row_error, BadRows, Files, Format, Spread, TraceArrivals, TraceData, TraceFn, TraceSummary,

@@ -16,11 +16,12 @@ use super::raw::*;
 use super::schema::{choices, describe, elem_path, join, list, usable_name};
 use super::BUILTIN_PRICING;
 use crate::error::InputError;
-use crate::units::{self, format_duration as fd, format_size as fs};
+use crate::units::{
+    self, format_duration as fd, format_size as fs, Micros, MICROS_PER_DAY as DAY, MICROS_PER_MS, MICROS_PER_SECOND,
+};
 
 const MB: u64 = 1 << 20;
 const GB: u64 = 1 << 30;
-const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 /// Upper bounds that keep counts sane for the engine (each far above any real setup).
 const MAX_HOSTS: i64 = 1_000_000;
 const MAX_INSTANCES: i64 = 1_000_000;

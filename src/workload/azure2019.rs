@@ -32,7 +32,8 @@ use super::trace::{row_error, Arrival, BadRows, Files, FxMap, Layout, Scan, Spre
 use crate::engine::rng::Rng;
 use crate::engine::QuadHeap;
 use crate::error::InputError;
-use crate::scenario::model::{Dist, Micros};
+use crate::scenario::model::Dist;
+use crate::units::Micros;
 
 /// µs in a minute.
 pub const MINUTE: i64 = 60_000_000;

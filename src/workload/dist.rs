@@ -1,12 +1,13 @@
 //! Duration distributions: fast samplers in whole microseconds for a validated [`Dist`], plus
 //! its exact mean and closed-form quantiles (for reports and tests).
 
-use crate::scenario::model::{Dist, Micros};
+use crate::scenario::model::Dist;
+use crate::units::Micros;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Pareto, Weibull};
 
 /// Microseconds per second, as a float (LogNormal parameters are in ln-seconds).
-const US_PER_S: f64 = 1_000_000.0;
+const US_PER_S: f64 = crate::units::MICROS_PER_SECOND as f64;
 
 /// Samples saturate here, so a sum of a few of them never overflows a `Micros`.
 const SAMPLE_CAP: Micros = u64::MAX / 4;

@@ -20,8 +20,8 @@ use super::timestamp::{self, Kind};
 use super::trace::{row_error, Arrival, BadRows, Format, Layout, PosReader, Scan, TraceData, TraceFile, TraceFn};
 use super::{azure2021, csv_trace};
 use crate::error::InputError;
-use crate::scenario::model::Micros;
 use crate::units::format_duration;
+use crate::units::Micros;
 
 /// Where each column of a row format is, from its header.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,12 +1,13 @@
 //! Synthetic arrival processes: a stateful generator of arrival times for one workload's
 //! [`Arrivals`] (Poisson, diurnal by thinning, two-state MMPP, constant) within `[from, until)`.
 
-use crate::scenario::model::{Arrivals, Micros};
+use crate::scenario::model::Arrivals;
+use crate::units::Micros;
 use rand::Rng;
 use rand_distr::Exp1;
 
 /// Microseconds per second, as a float (rates are given per second).
-const US_PER_S: f64 = 1_000_000.0;
+const US_PER_S: f64 = crate::units::MICROS_PER_SECOND as f64;
 
 /// Stateful generator of arrival times for one workload, in `[from, until)`.
 ///
@@ -231,13 +232,10 @@ impl ArrivalGen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::MICROS_PER_SECOND as S;
+    use crate::units::{MICROS_PER_DAY as DAY, MICROS_PER_HOUR as HOUR, MICROS_PER_SECOND as S};
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use std::f64::consts::TAU;
-
-    const HOUR: Micros = 3_600 * S;
-    const DAY: Micros = 24 * HOUR;
 
     fn rng(seed: u64) -> Xoshiro256PlusPlus {
         Xoshiro256PlusPlus::seed_from_u64(seed)

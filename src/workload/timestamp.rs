@@ -4,7 +4,7 @@
 //! panics: the caller turns an `Err` into a message with the file and line.
 
 /// Microseconds per second.
-const US: i64 = 1_000_000;
+const US: i64 = crate::units::MICROS_PER_SECOND as i64;
 /// Magnitudes beyond this many seconds (about 3 million years) are refused, so every
 /// conversion to µs fits an `i64` with room to add and subtract.
 const MAX_SECONDS: f64 = 1e14;

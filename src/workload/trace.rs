@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use crate::engine::rng::Rng;
 use crate::error::InputError;
-use crate::scenario::model::{Dist, Micros};
+use crate::scenario::model::Dist;
+use crate::units::Micros;
 
 use super::azure2019::{self, Az19Layout, Az19Stream};
 use super::rows::{self, RowLayout, RowStream};

@@ -12,7 +12,7 @@ use super::trace::{scan, Arrival, Files, Format, Spread, TraceArrivals, TraceDat
 use crate::engine::rng::stream;
 use crate::error::InputError;
 
-const S: u64 = 1_000_000;
+const S: u64 = crate::units::MICROS_PER_SECOND;
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let p = dir.join(name);
