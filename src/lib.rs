@@ -11,6 +11,7 @@ pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod input;
 pub mod platform;
 pub mod report;
 pub mod run;

@@ -80,9 +80,7 @@ use toml::{Table, Value};
 
 use super::model::{Instances, Item, Period, PhaseBilling, Resource, Rounding, Sheet, State, Tiers};
 use crate::error::InputError;
-use crate::scenario::lines::LineMap;
-use crate::scenario::schema::{choices, describe, join, list, section_name};
-use crate::scenario::validate::{Ctx, Origins};
+use crate::input::{choices, describe, join, list, section_name, toml_error, Ctx, LineMap, Origins};
 use crate::units::Micros;
 use crate::usage::Phase;
 
@@ -152,14 +150,14 @@ const INSTANCES: &[(&str, Instances)] =
 /// Parse and validate sheet text; `source` names it in messages; `default_name` when the file
 /// has no `name`.
 pub fn parse_str(text: &str, source: &str, default_name: &str) -> Result<Sheet, InputError> {
-    let table: Table = text.parse().map_err(|e| crate::scenario::toml_error(source, text, &e))?;
+    let table: Table = text.parse().map_err(|e| toml_error(source, text, &e))?;
     let lines = LineMap::build(text);
     let ctx = Ctx { source, lines: &lines, origins: Origins::default(), base_dir: Path::new("") };
     sheet(&table, &ctx, default_name, &rule_offsets(text))
 }
 
 /// A built-in name, or a path (relative paths as given: the scenario validator already
-/// resolved them, [`crate::scenario::validate::Ctx::file`]).
+/// resolved them, [`Ctx::file`]).
 pub fn load(name_or_path: &str) -> Result<Sheet, InputError> {
     if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
         return parse_str(text, &format!("built-in sheet {name}"), name);

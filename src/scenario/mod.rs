@@ -2,7 +2,7 @@
 //!
 //! The pipeline, each step in its own file:
 //! 1. parse the text into a [`toml::Table`] (a syntax error gives its line) and, with spans,
-//!    into a [`lines::LineMap`] so later errors can point at a line;
+//!    into a [`LineMap`] so later errors can point at a line;
 //! 2. apply `--set` overrides to the table ([`overrides`]);
 //! 3. check every key and table shape against the known keys ([`schema`]): unknown keys get a
 //!    did-you-mean;
@@ -17,7 +17,6 @@
 pub mod model;
 pub use model::*;
 
-pub(crate) mod lines;
 pub mod overrides;
 pub mod raw;
 pub(crate) mod schema;
@@ -29,9 +28,8 @@ use std::path::Path;
 use toml::{Table, Value};
 
 use crate::error::InputError;
-use lines::{line_of, LineMap};
+use crate::input::{self, toml_error, Ctx, LineMap, Origins};
 use raw::RawScenario;
-use validate::{Ctx, Origins};
 
 /// The quickstart scenario, built into the binary (`coldcost init` writes it out).
 pub const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
@@ -44,7 +42,7 @@ pub const BUILTIN_PRICING: &[&str] = &crate::billing::sheet::BUILTIN_NAMES;
 /// `simulation.name`, `quickstart` for the built-in text); `overrides` are `--set` strings
 /// `"key.path=value"`. Relative paths in the text (pricing sheet, pull profile, trace files)
 /// are resolved against `base_dir`, the scenario file's folder; those in `overrides`
-/// against the current folder ([`validate::Ctx::file`]).
+/// against the current folder ([`Ctx::file`]).
 pub fn parse_str(text: &str, source: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
     let mut table: Table = text.parse().map_err(|e| toml_error(source, text, &e))?;
     let lines = LineMap::build(text);
@@ -73,12 +71,6 @@ pub fn quickstart(overrides: &[String]) -> Result<Scenario, InputError> {
     parse_str(QUICKSTART, "quickstart.toml", Path::new("."), overrides)
 }
 
-/// A TOML syntax error: the parser's first message line, at its line.
-pub(crate) fn toml_error(source: &str, text: &str, e: &toml::de::Error) -> InputError {
-    let message = e.message().lines().next().unwrap_or("invalid TOML").trim();
-    InputError::new(source, "", message).with_line(e.span().map(|s| line_of(text, s.start)))
-}
-
 /// The file stem of `source`, or `scenario` when it has none worth using.
 fn default_name(source: &str) -> String {
     Path::new(source)
@@ -102,7 +94,7 @@ fn merge_profile(table: &mut Table, ctx: &mut Ctx<'_>) -> Result<Option<String>,
             KEY,
             format!(
                 "found {}; profile is the path of a calibration profile, e.g. \"profiles/local.toml\"",
-                schema::describe(v)
+                input::describe(v)
             ),
         ));
     };
@@ -124,7 +116,7 @@ fn merge_profile(table: &mut Table, ctx: &mut Ctx<'_>) -> Result<Option<String>,
 
     let mut supplied = Vec::new();
     let mut take = |key: &str, canon: String, v: &Value, into: &mut Table| {
-        if !ctx.origins.set.iter().any(|o| validate::covers(o, &canon)) {
+        if !ctx.origins.set.iter().any(|o| input::covers(o, &canon)) {
             into.insert(key.to_string(), v.clone());
             supplied.push(canon);
         }

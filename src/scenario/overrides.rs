@@ -11,8 +11,9 @@
 
 use toml::{Table, Value};
 
-use super::schema::{choices, describe, elem_path, find_key, join, unknown_key, Key, Node, Problem, ROOT};
+use super::schema::{find_key, unknown_key, Key, Node, Problem, ROOT};
 use crate::error::InputError;
+use crate::input::{choices, describe, elem_path, join};
 
 const SOURCE: &str = "--set";
 

@@ -35,10 +35,9 @@ use toml::Value;
 
 use super::model::*;
 use super::raw::{RawTrace, Scalar};
-use super::schema::{choices, did_you_mean, join};
-use super::validate::Ctx;
 use crate::engine::rng::stream;
 use crate::error::InputError;
+use crate::input::{choices, describe, did_you_mean, join, Ctx};
 use crate::units::{format_duration as fd, format_size as fs, Micros, MICROS_PER_SECOND};
 use crate::workload::timestamp::{self, Kind};
 use crate::workload::trace::{
@@ -328,7 +327,7 @@ fn origin(v: &Value, path: &str, start: i64, kind: Kind, ctx: &Ctx<'_>) -> Resul
         Value::String(s) if s == "first" => return Ok(start),
         Value::String(s) => s.clone(),
         Value::Datetime(d) => d.to_string(),
-        other => return Err(ctx.err(path, format!("found {}; {allowed}", super::schema::describe(other)))),
+        other => return Err(ctx.err(path, format!("found {}; {allowed}", describe(other)))),
     };
     let us = timestamp::rfc3339(text.as_bytes()).map_err(|m| ctx.err(path, format!("{m}; {allowed}")))?;
     if kind != Kind::Rfc3339 {

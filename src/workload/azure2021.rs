@@ -23,7 +23,7 @@ pub fn columns(header: &ByteRecord, file: &str) -> Result<Columns, InputError> {
         if !["app", "func", "end_timestamp", "duration"].contains(&n.as_str()) {
             return Err(err(format!(
                 "unknown column \"{n}\" in the header{}; an Azure 2021 trace has the columns {HEADER}",
-                crate::scenario::schema::did_you_mean(n, ["app", "func", "end_timestamp", "duration"])
+                crate::input::did_you_mean(n, ["app", "func", "end_timestamp", "duration"])
             )));
         }
     }

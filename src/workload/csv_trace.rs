@@ -19,7 +19,7 @@ pub fn columns(header: &ByteRecord, file: &str) -> Result<Columns, InputError> {
         if !NAMES.contains(&n.as_str()) {
             return Err(err(format!(
                 "unknown column \"{n}\" in the header{}; a CSV trace has the columns {HEADER}",
-                crate::scenario::schema::did_you_mean(n, NAMES)
+                crate::input::did_you_mean(n, NAMES)
             )));
         }
         if names[..i].contains(n) {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::schema::{elem_path, join};
+use super::names::{elem_path, join};
 
 /// 1-based line of each key path in one TOML text.
 #[derive(Debug, Clone, Default)]
@@ -16,7 +16,8 @@ pub struct LineMap {
     lines: HashMap<String, usize>,
 }
 
-/// Top-level arrays whose elements are named by their `name` key.
+/// Top-level arrays whose elements are named by their `name` key (a scenario's images and
+/// functions; other files have none of these keys at the top).
 const NAMED_ARRAYS: &[&str] = &["image", "function"];
 
 impl LineMap {

@@ -1,0 +1,21 @@
+//! The TOML-reading toolkit that scenarios, price sheets and calibration profiles share:
+//! line numbers for key paths ([`LineMap`]), the words of messages (key paths, did-you-mean,
+//! allowed lists, [`describe`]), typed readers that turn a bad value into one clear
+//! [`InputError`] from the right source ([`Ctx`]), and the one form of a TOML syntax error
+//! ([`toml_error`]). It knows units ([`crate::units`]) and nothing else of the crate.
+
+mod ctx;
+mod lines;
+mod names;
+
+pub use ctx::{covers, key_of, Ctx, Origins};
+pub use lines::{line_of, LineMap};
+pub use names::{choices, describe, did_you_mean, elem_path, join, list, section_name, suggest, usable_name};
+
+use crate::error::InputError;
+
+/// A TOML syntax error: the parser's first message line, at its line.
+pub fn toml_error(source: &str, text: &str, e: &toml::de::Error) -> InputError {
+    let message = e.message().lines().next().unwrap_or("invalid TOML").trim();
+    InputError::new(source, "", message).with_line(e.span().map(|s| line_of(text, s.start)))
+}
