@@ -1,8 +1,17 @@
-//! Bandwidth sharing among layer downloads (a fluid model). Every transfer in flight gets
+//! Image pulls, in the order the platform runs them: a cache hit or a `manifest` round trip,
+//! then each missing layer requested once per host (at most `parallel_layers` downloads per
+//! host at a time, the rest queued), its bytes moved under bandwidth sharing, and the layers
+//! extracted one after another in image order.
+//!
+//! Bandwidth sharing among layer downloads is a fluid model. Every transfer in flight gets
 //! `min(host_bandwidth / transfers on its host, registry_bandwidth / all transfers)`; when a
 //! transfer starts or ends, the bytes moved so far are booked and every rate recomputed, so
 //! finish times follow the share. Only the next finish time needs an event.
 
+use super::host::LayerState;
+use super::instance::State;
+use super::{Event, Platform};
+use crate::engine::EventQueue;
 use crate::units::Micros;
 
 #[derive(Debug, Clone)]
@@ -106,6 +115,181 @@ impl Transfers {
                 self.last + left as Micros
             })
             .min()
+    }
+}
+
+impl Platform<'_> {
+    pub(super) fn begin_pull(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let (h, img) = {
+            let it = self.insts.get(i);
+            (it.host as usize, self.funcs[it.func as usize].image)
+        };
+        let ttl = self.sc.platform.cache_ttl;
+        // pin the cached prefix; a fully cached image is a cache hit: no pull at all
+        let n = self.image_layers[img].len() as u32;
+        let mut cursor = 0;
+        while cursor < n {
+            let l = self.image_layers[img][cursor as usize];
+            if self.hosts[h].state(l, now, ttl) != Some(LayerState::Cached) {
+                break;
+            }
+            self.hosts[h].pin(l, now);
+            cursor += 1;
+        }
+        let f = self.insts.get(i).func as usize;
+        self.insts.get_mut(i).cursor = cursor;
+        if cursor == n {
+            self.funcs[f].stats.cache_hits += 1;
+            self.start_create(i, now, q);
+        } else {
+            self.funcs[f].stats.pulls += 1;
+            let it = self.insts.get_mut(i);
+            it.state = State::Pulling;
+            it.pull_start = Some(now);
+            let gen = it.gen;
+            q.push(now + self.sc.platform.pull.manifest, Event::ManifestDone { inst: i, gen });
+        }
+    }
+
+    pub(super) fn on_manifest(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let (h, img, cursor) = {
+            let it = self.insts.get(i);
+            (it.host, self.funcs[it.func as usize].image, it.cursor)
+        };
+        let ttl = self.sc.platform.cache_ttl;
+        for k in cursor as usize..self.image_layers[img].len() {
+            let l = self.image_layers[img][k];
+            if self.hosts[h as usize].state(l, now, ttl).is_none() {
+                self.request_download(h, l, now, q);
+            }
+        }
+        self.hosts[h as usize].pulls.push(i);
+        self.advance_pull(i, now, q);
+    }
+
+    /// One download per layer per host, at most `parallel_layers` at a time per host.
+    fn request_download(&mut self, h: u32, l: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let host = &mut self.hosts[h as usize];
+        if host.downloads_active < self.sc.platform.pull.parallel_layers {
+            host.add_wanted(l, LayerState::Downloading, now);
+            host.downloads_active += 1;
+            q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: l });
+        } else {
+            host.add_wanted(l, LayerState::Queued, now);
+            host.download_queue.push_back(l);
+        }
+    }
+
+    fn fetch_fraction(&self) -> f64 {
+        self.sc.platform.pull.fetch_fraction.unwrap_or(1.0)
+    }
+
+    pub(super) fn on_overhead_done(&mut self, h: u32, l: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let bytes = self.layers[l as usize].compressed as f64 * self.fetch_fraction();
+        self.transfers.start(now, h, l, bytes);
+        self.reschedule_transfers(q);
+    }
+
+    fn reschedule_transfers(&mut self, q: &mut EventQueue<Event>) {
+        self.transfer_gen = self.transfer_gen.wrapping_add(1);
+        if let Some(t) = self.transfers.next_finish() {
+            q.push(t, Event::TransferDone { gen: self.transfer_gen });
+        }
+    }
+
+    pub(super) fn on_transfer_done(&mut self, now: Micros, q: &mut EventQueue<Event>) {
+        let mut done = std::mem::take(&mut self.scratch_done);
+        done.clear();
+        self.transfers.finish(now, &mut done);
+        for &(h, l) in &done {
+            let host = &mut self.hosts[h as usize];
+            host.set_state(l, LayerState::Downloaded);
+            host.downloads_active -= 1;
+            // the next queued layer still wanted takes the slot
+            while let Some(next) = host.download_queue.pop_front() {
+                if host.layers.get(&next).map(|e| e.state) == Some(LayerState::Queued) {
+                    host.set_state(next, LayerState::Downloading);
+                    host.downloads_active += 1;
+                    q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: next });
+                    break;
+                }
+            }
+        }
+        for &(h, _) in &done {
+            self.advance_pulls_on(h, now, q);
+        }
+        self.scratch_done = done;
+        self.reschedule_transfers(q);
+    }
+
+    pub(super) fn on_extract_done(&mut self, h: u32, l: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let size = self.layers[l as usize].uncompressed;
+        let pl = &self.sc.platform;
+        self.hosts[h as usize].cache(l, size, now, pl.cache_capacity, pl.cache_ttl);
+        self.advance_pulls_on(h, now, q);
+    }
+
+    fn advance_pulls_on(&mut self, h: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let mut pulls = std::mem::take(&mut self.scratch_pulls);
+        pulls.clear();
+        pulls.extend_from_slice(&self.hosts[h as usize].pulls);
+        for &i in &pulls {
+            if self.insts.get(i).state == State::Pulling {
+                self.advance_pull(i, now, q);
+            }
+        }
+        self.scratch_pulls = pulls;
+    }
+
+    /// Move an instance's pull along its layers, in order: pin what is cached, extract the
+    /// next layer once downloaded (one extraction after another), fetch what went missing.
+    fn advance_pull(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let (h, img, mut cursor) = {
+            let it = self.insts.get(i);
+            (it.host, self.funcs[it.func as usize].image, it.cursor)
+        };
+        let ttl = self.sc.platform.cache_ttl;
+        let n = self.image_layers[img].len() as u32;
+        while cursor < n {
+            let l = self.image_layers[img][cursor as usize];
+            match self.hosts[h as usize].state(l, now, ttl) {
+                Some(LayerState::Cached) => {
+                    self.hosts[h as usize].pin(l, now);
+                    cursor += 1;
+                }
+                Some(LayerState::Downloaded) => {
+                    self.hosts[h as usize].set_state(l, LayerState::Extracting);
+                    let info = &self.layers[l as usize];
+                    let pl = &self.sc.platform.pull;
+                    let frac = self.fetch_fraction();
+                    let secs = info.uncompressed as f64 * frac / pl.extract_rate;
+                    let files = (info.files as f64 * frac).round() as u64;
+                    let dur = (secs * 1e6).ceil() as Micros + files * pl.extract_per_file + pl.extract_overhead;
+                    q.push(now + dur, Event::ExtractDone { host: h, layer: l });
+                    break;
+                }
+                Some(_) => break,
+                None => {
+                    self.request_download(h, l, now, q);
+                    break;
+                }
+            }
+        }
+        self.insts.get_mut(i).cursor = cursor;
+        if cursor == n {
+            let host = &mut self.hosts[h as usize];
+            if let Some(k) = host.pulls.iter().position(|&x| x == i) {
+                host.pulls.swap_remove(k);
+            }
+            if !self.image_holders[img].contains(&h) {
+                self.image_holders[img].push(h);
+            }
+            let it = self.insts.get_mut(i);
+            it.pull_end = Some(now);
+            let took = now - it.pull_start.unwrap_or(now);
+            self.funcs[it.func as usize].stats.pull_us += took as u128;
+            self.start_create(i, now, q);
+        }
     }
 }
 

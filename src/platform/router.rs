@@ -1,12 +1,21 @@
-//! Which ready instance gets a request: the `pick` policies over a function's list of
-//! instances with a free slot. The list is intrusive (links live in the instances) and kept
-//! in most-recently-touched order, so the default `mru` is O(1); under `newest` it is kept in
-//! creation order instead (newest first), so that pick is O(1) too; the others scan it.
+//! Routing: which instance takes a request. A ready instance with a free slot (reserved
+//! first, chosen by the `pick` policy), else a free pending slot on a starting instance, else
+//! a new instance, else the queue, else a throttle; then dispatch and completion.
+//!
+//! The `pick` policies work over a function's list of instances with a free slot. The list is
+//! intrusive (links live in the instances) and kept in most-recently-touched order, so the
+//! default `mru` is O(1); under `newest` it is kept in creation order instead (newest first),
+//! so that pick is O(1) too; the others scan it.
 
 use rand::Rng;
 
-use super::instance::{Instance, NIL};
+use super::instance::{Instance, Pending, State, NIL};
+use super::stats::Outcome;
+use super::{Event, Platform};
+use crate::engine::EventQueue;
 use crate::scenario::Pick;
+use crate::units::Micros;
+use crate::usage::Phase;
 
 /// Instances of one function (reserved or on-demand) that are ready with a free slot.
 #[derive(Debug, Clone)]
@@ -146,6 +155,202 @@ impl AvailList {
             cur = insts[cur as usize].next;
             Some(here)
         })
+    }
+}
+
+impl Platform<'_> {
+    /// Route a new request: a ready instance with a free slot (reserved first, chosen by
+    /// `pick`), else a free pending slot on a starting instance, else a new instance (under
+    /// `max_instances`), else the queue, else throttle.
+    pub(super) fn arrive(&mut self, f: u32, exec: Micros, now: Micros, q: &mut EventQueue<Event>) {
+        self.funcs[f as usize].stats.requests += 1;
+        self.series.row.arrivals += 1;
+        let p = Pending { arrival: now, exec };
+        let pick = self.sc.platform.pick;
+        let fr = &self.funcs[f as usize];
+        let chosen = match fr.avail_reserved.choose(&self.insts.items, pick, &mut self.rng) {
+            Some(i) => Some(i),
+            None => fr.avail_ondemand.choose(&self.insts.items, pick, &mut self.rng),
+        };
+        if let Some(i) = chosen {
+            self.dispatch(i, p, false, now, q);
+            return;
+        }
+        if let Some(&i) = self.funcs[f as usize].starting.last() {
+            self.attach(i, p);
+            return;
+        }
+        if self.funcs[f as usize].live < self.funcs[f as usize].max_instances {
+            if let Some(i) = self.create_instance(f, false, now, q) {
+                if self.insts.get(i).state == State::ColdServing {
+                    self.cold_serve(i, p, now, q);
+                } else {
+                    self.attach(i, p);
+                }
+                return;
+            }
+        }
+        let fr = &mut self.funcs[f as usize];
+        if fr.queue.len() < fr.queue_cap {
+            fr.queue.push_back(p);
+            fr.stats.queued += 1;
+            if !fr.queue_timer_armed {
+                fr.queue_timer_armed = true;
+                q.push(now + fr.queue_timeout, Event::QueueTimeout { func: f });
+            }
+            return;
+        }
+        fr.stats.throttled += 1;
+        self.series.row.throttled += 1;
+        self.emit_request(f, p.arrival, None, None, false, None, Outcome::Throttled);
+    }
+
+    /// A request waits for a starting instance: it is a cold start.
+    pub(super) fn attach(&mut self, i: u32, p: Pending) {
+        let f = self.insts.get(i).func as usize;
+        let conc = self.funcs[f].concurrency as usize;
+        self.funcs[f].stats.cold_starts += 1;
+        self.series.row.cold_starts += 1;
+        let it = self.insts.get_mut(i);
+        it.pending.push(p);
+        let free = it.pending.len() < conc;
+        if free && !it.in_starting {
+            it.in_starting = true;
+            self.funcs[f].starting.push(i);
+        } else if !free && it.in_starting {
+            self.leave_starting(i);
+        }
+    }
+
+    /// SimFaaS semantics: the request that started the instance is served in the cold
+    /// service time, then the instance is idle.
+    pub(super) fn cold_serve(&mut self, i: u32, p: Pending, now: Micros, q: &mut EventQueue<Event>) {
+        let f = self.insts.get(i).func as usize;
+        self.funcs[f].stats.cold_starts += 1;
+        self.series.row.cold_starts += 1;
+        let d = self.funcs[f].cold_service.as_ref().expect("cold-serving needs cold_service").sample(&mut self.rng);
+        let it = self.insts.get_mut(i);
+        it.inflight = 1;
+        self.count_start(f, false);
+        let req = self.reqs.open(p.arrival, now);
+        q.push(now + d, Event::Done { inst: i, req, cold: true, failed: false });
+    }
+
+    /// Start executing `p` on ready instance `i` now.
+    pub(super) fn dispatch(&mut self, i: u32, p: Pending, cold: bool, now: Micros, q: &mut EventQueue<Event>) {
+        let f = self.insts.get(i).func as usize;
+        if self.insts.get(i).inflight == 0 {
+            self.set_phase(i, Some(Phase::Busy), now);
+        }
+        let fr = &mut self.funcs[f];
+        let it = self.insts.get_mut(i);
+        it.inflight += 1;
+        let failed = p.exec > fr.timeout;
+        let run = p.exec.min(fr.timeout);
+        let k = it.reserved as usize;
+        fr.stats.started += 1;
+        fr.stats.started_kind[k] += 1;
+        self.series.row.started[k] += 1;
+        if let Some(h) = &mut fr.hour_clock {
+            h.started[k] += 1;
+        }
+        fr.stats.wait_sum_us += (now - p.arrival) as u128;
+        let req = self.reqs.open(p.arrival, now);
+        q.push(now + run, Event::Done { inst: i, req, cold, failed });
+        let full = it.inflight >= fr.concurrency;
+        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+        if it.in_avail {
+            if full {
+                list.remove(&mut self.insts.items, i);
+            } else {
+                list.touch(&mut self.insts.items, i, self.sc.platform.pick);
+            }
+        }
+    }
+
+    pub(super) fn on_done(
+        &mut self,
+        i: u32,
+        req: u32,
+        cold: bool,
+        failed: bool,
+        now: Micros,
+        q: &mut EventQueue<Event>,
+    ) {
+        let f = self.insts.get(i).func as usize;
+        let (arrival, start) = self.reqs.close(req);
+        self.bill_request(i, start, now);
+        let mut log_full = false;
+        {
+            let fr = &mut self.funcs[f];
+            let st = &mut fr.stats;
+            let lat = now - arrival;
+            if failed {
+                st.failed += 1;
+                self.series.row.failed += 1;
+            } else {
+                st.completed += 1;
+                self.series.row.completed += 1;
+                st.latency_sum_us += lat as u128;
+                // the all-requests histogram is the merge of these two, made once at the end
+                match &mut self.latlog {
+                    Some(log) => log_full = log.push((f as u32) << 1 | cold as u32, lat),
+                    None if cold => st.cold_latency.record(lat),
+                    None => st.warm_latency.record(lat),
+                }
+            }
+            let it = self.insts.get_mut(i);
+            it.inflight -= 1;
+            it.served += 1;
+        }
+        if log_full {
+            self.flush_latencies();
+        }
+        if self.wants_requests {
+            let id = self.insts.get(i).id;
+            let outcome = if failed { Outcome::Failed } else { Outcome::Ok };
+            self.emit_request(f as u32, arrival, Some(start), Some(now), cold, Some(id), outcome);
+        }
+        if self.insts.get(i).state == State::ColdServing {
+            // the cold-served request is over: the instance is ready and idle
+            self.insts.get_mut(i).state = State::Ready;
+            self.insts.get_mut(i).ready_at = Some(now);
+        }
+        self.fill_from_queue(i, now, q);
+        let it = self.insts.get(i);
+        if it.inflight == 0 {
+            let idle = self.idle_phase(i);
+            self.set_phase(i, Some(idle), now);
+            self.insts.get_mut(i).idle_since = now;
+        }
+        let it = self.insts.get(i);
+        if it.in_avail {
+            let fr = &mut self.funcs[f];
+            let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+            list.touch(&mut self.insts.items, i, self.sc.platform.pick);
+        } else if it.inflight < self.funcs[f].concurrency {
+            self.make_available(i);
+        }
+        if self.insts.get(i).inflight == 0 {
+            self.went_idle(i, now, q);
+        }
+    }
+
+    pub(super) fn make_available(&mut self, i: u32) {
+        let it = self.insts.get(i);
+        let fr = &mut self.funcs[it.func as usize];
+        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+        list.push(&mut self.insts.items, i, self.sc.platform.pick);
+    }
+
+    pub(super) fn leave_available(&mut self, i: u32) {
+        let it = self.insts.get(i);
+        if !it.in_avail {
+            return;
+        }
+        let fr = &mut self.funcs[it.func as usize];
+        let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
+        list.remove(&mut self.insts.items, i);
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::scenario::{self as sc_model, *};
-use crate::units::MICROS_PER_SECOND;
-use crate::usage::Meters;
+use crate::units::{MICROS_PER_DAY as DAY, MICROS_PER_SECOND};
+use crate::usage::{Meters, Phase};
 
 const S: Micros = MICROS_PER_SECOND;
 const MB: u64 = 1 << 20;

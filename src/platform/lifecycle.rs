@@ -1,0 +1,192 @@
+//! An instance's life: placement on a host, create, start, ready, the `ready_timeout`,
+//! and release (memory, layers and meters freed; the room it leaves used at once).
+
+use rand::Rng as _;
+
+use crate::engine::EventQueue;
+use crate::units::Micros;
+use crate::usage::Phase;
+
+use super::host::LayerState;
+use super::instance::State;
+use super::stats::Outcome;
+use super::{Event, Platform};
+
+impl Platform<'_> {
+    /// A host for a new instance of `f`: one already holding the image with room for it
+    /// (image locality), else a random host with room, else none.
+    fn place(&mut self, f: u32, now: Micros) -> Option<u32> {
+        let fr = &self.funcs[f as usize];
+        let (img, mem) = (fr.image, fr.spec.memory_mb);
+        let ttl = self.sc.platform.cache_ttl;
+        let mut k = 0;
+        while k < self.image_holders[img].len() {
+            let h = self.image_holders[img][k];
+            let host = &mut self.hosts[h as usize];
+            let holds = self.image_layers[img].iter().all(|&l| host.state(l, now, ttl) == Some(LayerState::Cached));
+            if !holds {
+                self.image_holders[img].remove(k);
+                continue;
+            }
+            if host.mem_free_mb >= mem {
+                return Some(h);
+            }
+            k += 1;
+        }
+        let n = self.hosts.len() as u32;
+        for _ in 0..8 {
+            let h = self.rng.random_range(0..n);
+            if self.hosts[h as usize].mem_free_mb >= mem {
+                return Some(h);
+            }
+        }
+        let start = self.rng.random_range(0..n);
+        (0..n).map(|d| (start + d) % n).find(|&h| self.hosts[h as usize].mem_free_mb >= mem)
+    }
+
+    /// Start a new instance of `f` (on-demand or reserved). None when no host has room.
+    pub(super) fn create_instance(
+        &mut self,
+        f: u32,
+        reserved: bool,
+        now: Micros,
+        q: &mut EventQueue<Event>,
+    ) -> Option<u32> {
+        let h = self.place(f, now)?;
+        let cold_service = self.funcs[f as usize].cold_service.is_some() && !reserved;
+        let first_phase = if cold_service { Phase::Busy } else { Phase::Pull };
+        let i = self.insts.alloc(f, h, reserved, now, first_phase);
+        let fr = &mut self.funcs[f as usize];
+        self.hosts[h as usize].mem_free_mb -= fr.spec.memory_mb;
+        fr.live += 1;
+        if reserved {
+            fr.reserved_live += 1;
+        }
+        fr.stats.instances_created += 1;
+        fr.stats.live_change(now, 1);
+        self.series.row.instances_created += 1;
+        let k = reserved as usize;
+        fr.clock.shift(now - self.series.row.start, None, Some(first_phase), k);
+        if let Some(h) = &mut fr.hour_clock {
+            h.shift(now - self.hour_start, None, Some(first_phase), k);
+        }
+        if cold_service {
+            self.insts.get_mut(i).state = State::ColdServing;
+            return Some(i);
+        }
+        // requests may wait on it while it starts
+        self.insts.get_mut(i).in_starting = true;
+        self.funcs[f as usize].starting.push(i);
+        let gen = self.insts.get(i).gen;
+        q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
+        self.begin_pull(i, now, q);
+        Some(i)
+    }
+
+    pub(super) fn start_create(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        self.set_phase(i, Some(Phase::Create), now);
+        let it = self.insts.get_mut(i);
+        it.state = State::Creating;
+        let gen = it.gen;
+        let d = self.create.sample(&mut self.rng);
+        q.push(now + d, Event::CreateDone { inst: i, gen });
+    }
+
+    pub(super) fn on_create_done(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        self.set_phase(i, Some(Phase::Startup), now);
+        let it = self.insts.get_mut(i);
+        it.state = State::Starting;
+        let gen = it.gen;
+        let d = self.funcs[it.func as usize].startup.sample(&mut self.rng);
+        q.push(now + d, Event::StartupDone { inst: i, gen });
+    }
+
+    pub(super) fn become_ready(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let idle = self.idle_phase(i);
+        self.set_phase(i, Some(idle), now);
+        let f = {
+            let it = self.insts.get_mut(i);
+            it.state = State::Ready;
+            it.ready_at = Some(now);
+            it.idle_since = now;
+            it.func
+        };
+        self.leave_starting(i);
+        let mut pending = std::mem::take(&mut self.scratch_pending);
+        pending.clear();
+        std::mem::swap(&mut pending, &mut self.insts.get_mut(i).pending);
+        for p in pending.drain(..) {
+            self.dispatch(i, p, true, now, q);
+        }
+        self.scratch_pending = pending;
+        self.fill_from_queue(i, now, q);
+        let it = self.insts.get(i);
+        if it.inflight < self.funcs[f as usize].concurrency && !it.in_avail {
+            self.make_available(i);
+        }
+        if self.insts.get(i).inflight == 0 {
+            self.went_idle(i, now, q);
+        }
+    }
+
+    pub(super) fn leave_starting(&mut self, i: u32) {
+        let it = self.insts.get_mut(i);
+        if it.in_starting {
+            it.in_starting = false;
+            let st = &mut self.funcs[it.func as usize].starting;
+            if let Some(k) = st.iter().position(|&x| x == i) {
+                st.remove(k);
+            }
+        }
+    }
+
+    pub(super) fn on_ready_timeout(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        if !matches!(self.insts.get(i).state, State::Pulling | State::Creating | State::Starting) {
+            return;
+        }
+        // FunctionNotStarted: every request waiting on it fails
+        let f = self.insts.get(i).func;
+        let mut pending = std::mem::take(&mut self.insts.get_mut(i).pending);
+        for p in pending.drain(..) {
+            self.funcs[f as usize].stats.failed += 1;
+            self.series.row.failed += 1;
+            self.emit_request(f, p.arrival, None, None, true, None, Outcome::Failed);
+        }
+        self.insts.get_mut(i).pending = pending;
+        self.funcs[f as usize].stats.not_started += 1;
+        self.release(i, now, "not_started", q);
+    }
+
+    /// The instance is gone: close its meters, free its memory and layers, report it, and
+    /// let queued requests or the reserved target use the room it leaves.
+    pub(super) fn release(&mut self, i: u32, now: Micros, reason: &'static str, q: &mut EventQueue<Event>) {
+        self.set_phase(i, None, now);
+        self.leave_available(i);
+        self.leave_starting(i);
+        let (f, h, cursor, reserved, marked) = {
+            let it = self.insts.get(i);
+            (it.func, it.host, it.cursor, it.reserved, it.release_when_idle)
+        };
+        let img = self.funcs[f as usize].image;
+        let host = &mut self.hosts[h as usize];
+        for k in 0..cursor as usize {
+            host.unpin(self.image_layers[img][k], now);
+        }
+        if let Some(k) = host.pulls.iter().position(|&x| x == i) {
+            host.pulls.swap_remove(k);
+        }
+        let fr = &mut self.funcs[f as usize];
+        host.mem_free_mb += fr.spec.memory_mb;
+        fr.live -= 1;
+        if reserved && !marked {
+            fr.reserved_live -= 1;
+        }
+        fr.stats.live_change(now, -1);
+        self.emit_instance(i, Some(now), reason);
+        self.insts.free(i);
+        if reserved {
+            self.adjust_reserved(f, now, q);
+        }
+        self.serve_queue_with_new_instance(f, now, q);
+    }
+}

@@ -1,0 +1,172 @@
+//! Meter and statistics hooks: every instance phase change closes a metered stretch
+//! ([`Platform::set_phase`]), requests are rounded per billing rule ([`Platform::bill_request`]),
+//! and the time-series buckets and clock hours close as time passes.
+
+use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
+use crate::usage::{PeriodKind, Phase};
+
+use super::stats::{add_instance_time, BucketRow};
+use super::Platform;
+
+impl Platform<'_> {
+    /// Close the instance's current phase at `now` and enter `to` (`None` = it ends). A phase
+    /// that continues (busy → busy) is one stretch, not two: billed periods stay whole.
+    pub(super) fn set_phase(&mut self, i: u32, to: Option<Phase>, now: Micros) {
+        let it = self.insts.get_mut(i);
+        let from = it.phase;
+        if to == Some(from) {
+            return;
+        }
+        let dt = now - it.phase_since;
+        it.times[from.index()] += dt;
+        it.phase_since = now;
+        if let Some(p) = to {
+            it.phase = p;
+        }
+        let (reserved, k) = (it.reserved, it.reserved as usize);
+        let f = &mut self.funcs[it.func as usize];
+        for (r, rule) in self.meters.rules.iter().enumerate() {
+            if dt > 0 && rule.rounds_intervals_of(from) {
+                f.stats.billed[r][k][from.index()] += rule.round(dt) as u128;
+            }
+        }
+        f.clock.shift(now - self.series.row.start, Some(from), to, k);
+        if let Some(h) = &mut f.hour_clock {
+            h.shift(now - self.hour_start, Some(from), to, k);
+        }
+        if to.is_none() {
+            // usage is added from `times` once, when the instance ends
+            f.stats.usage.add_times(&f.spec, &it.times);
+            f.stats.usage_kind[k].add_times(&f.spec, &it.times);
+            for (r, rule) in self.meters.rules.iter().enumerate() {
+                let b = &mut f.stats.billed[r][k];
+                match rule.period {
+                    PeriodKind::Instance => {
+                        // the whole life rounded once; the remainder is idle time
+                        let total: u64 = it.times.iter().sum();
+                        for p in Phase::ALL {
+                            b[p.index()] += it.times[p.index()] as u128;
+                        }
+                        let idle = if reserved { Phase::IdleReserved } else { Phase::IdleKeepalive };
+                        b[idle.index()] += (rule.round(total) - total) as u128;
+                    }
+                    PeriodKind::Request if rule.init_into_first_request && !it.first_request_done => {
+                        // never served: its start-up is billed on its own
+                        b[Phase::Startup.index()] += rule.round(it.times[Phase::Startup.index()]) as u128;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Per-request rounding: a request that ran from `start` to `end` on instance `i`.
+    pub(super) fn bill_request(&mut self, i: u32, start: Micros, end: Micros) {
+        if self.meters.rules.is_empty() {
+            return;
+        }
+        let it = self.insts.get_mut(i);
+        let first = !it.first_request_done;
+        it.first_request_done = true;
+        let (k, init) = (it.reserved as usize, it.times[Phase::Startup.index()]);
+        let f = &mut self.funcs[it.func as usize];
+        for (r, rule) in self.meters.rules.iter().enumerate() {
+            if rule.period == PeriodKind::Request {
+                let extra = if rule.init_into_first_request && first { init } else { 0 };
+                f.stats.billed[r][k][Phase::Busy.index()] += rule.round(end - start + extra) as u128;
+            }
+        }
+    }
+
+    /// Close time-series buckets and clock hours that ended by `now`.
+    #[inline(always)]
+    pub(super) fn advance_clocks(&mut self, now: Micros) {
+        if self.series.due(now) {
+            self.close_buckets(now);
+        }
+        if now >= self.next_hour {
+            self.close_hours(now);
+        }
+    }
+
+    /// Close every bucket that ended by `now`: each function's instance-time, times its
+    /// spec, makes the bucket's usage.
+    #[inline(never)]
+    pub(super) fn close_buckets(&mut self, now: Micros) {
+        while self.series.due(now) {
+            let len = self.series.row.end - self.series.row.start;
+            for f in &mut self.funcs {
+                if !f.clock.is_quiet() {
+                    let inst = f.clock.close(len);
+                    add_instance_time(&mut self.series.row.usage, &inst, &f.spec);
+                }
+            }
+            self.sink.bucket(&self.series.row);
+            self.series.next();
+        }
+    }
+
+    /// Hand every function's finished clock hours with activity to the sink.
+    #[inline(never)]
+    pub(super) fn close_hours(&mut self, now: Micros) {
+        while now >= self.next_hour {
+            let start = self.hour_start;
+            let len = self.next_hour - start;
+            for (fi, f) in self.funcs.iter_mut().enumerate() {
+                let Some(h) = &mut f.hour_clock else { continue };
+                if h.is_quiet() {
+                    continue;
+                }
+                let started = h.started;
+                let inst = h.close(len);
+                let mut row = BucketRow { start, end: self.next_hour, started, ..Default::default() };
+                add_instance_time(&mut row.usage, &inst, &f.spec);
+                let active = started.iter().any(|&n| n > 0) || inst.iter().flatten().any(|&x| x > 0);
+                if active {
+                    self.sink.function_hour(fi, &row);
+                }
+            }
+            if self.next_hour >= self.horizon {
+                self.next_hour = Micros::MAX;
+                break;
+            }
+            self.hour_start = self.next_hour;
+            self.next_hour = (self.next_hour + HOUR).min(self.horizon);
+        }
+    }
+
+    pub(super) fn idle_phase(&self, i: u32) -> Phase {
+        if self.insts.get(i).reserved {
+            Phase::IdleReserved
+        } else {
+            Phase::IdleKeepalive
+        }
+    }
+
+    /// Count a request that starts executing on an on-demand or reserved instance.
+    pub(super) fn count_start(&mut self, f: usize, reserved: bool) {
+        let k = reserved as usize;
+        let fr = &mut self.funcs[f];
+        fr.stats.started += 1;
+        fr.stats.started_kind[k] += 1;
+        self.series.row.started[k] += 1;
+        if let Some(h) = &mut fr.hour_clock {
+            h.started[k] += 1;
+        }
+    }
+
+    /// Apply the deferred latency records to the functions' histograms.
+    #[inline(never)]
+    pub(super) fn flush_latencies(&mut self) {
+        let Some(log) = &mut self.latlog else { return };
+        let funcs = &mut self.funcs;
+        log.flush(|key, lat| {
+            let st = &mut funcs[(key >> 1) as usize].stats;
+            if key & 1 == 1 {
+                st.cold_latency.record(lat);
+            } else {
+                st.warm_latency.record(lat);
+            }
+        });
+    }
+}

@@ -1,0 +1,105 @@
+//! Rows to the sink (requests, instances) and the close of a run at its horizon.
+
+use crate::engine::EventQueue;
+use crate::units::Micros;
+
+use super::instance::Pending;
+use super::latency;
+use super::stats::{InstanceRow, Outcome, RequestRow};
+use super::{Event, Platform, RunResult};
+
+impl Platform<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn emit_request(
+        &mut self,
+        f: u32,
+        arrival: Micros,
+        start: Option<Micros>,
+        end: Option<Micros>,
+        cold: bool,
+        instance: Option<u64>,
+        outcome: Outcome,
+    ) {
+        if self.wants_requests {
+            let row =
+                RequestRow { function: &self.funcs[f as usize].name, arrival, start, end, cold, instance, outcome };
+            self.sink.request(&row);
+        }
+    }
+
+    pub(super) fn emit_instance(&mut self, i: u32, ended: Option<Micros>, reason: &'static str) {
+        let it = self.insts.get(i);
+        let fr = &self.funcs[it.func as usize];
+        let row = InstanceRow {
+            id: it.id,
+            function: &fr.name,
+            function_index: it.func as usize,
+            host: it.host,
+            reserved: it.reserved,
+            created: it.created,
+            pull_start: it.pull_start,
+            pull_end: it.pull_end,
+            ready: it.ready_at,
+            ended,
+            end_reason: reason,
+            served: it.served,
+            times: it.times,
+            spec: fr.spec,
+        };
+        self.sink.instance(&row);
+    }
+
+    /// Close the run at the horizon: meter live instances to the horizon, count what is
+    /// still in flight, flush the last buckets.
+    pub fn finish(mut self, mut q: EventQueue<Event>, replication: u32, events: u64) -> RunResult {
+        let end = self.horizon;
+        self.flush_latencies();
+        // close every bucket first: what follows happens at the horizon and adds no time
+        self.close_buckets(end);
+        self.close_hours(end);
+        // requests running at the horizon are the Done events still queued
+        while let Some((_, ev)) = q.pop() {
+            if let Event::Done { inst, req, cold, .. } = ev {
+                let (arrival, start) = self.reqs.close(req);
+                // the part run by the horizon is billed like a request cut there
+                self.bill_request(inst, start, end);
+                let it = self.insts.get(inst);
+                let (f, id) = (it.func, it.id);
+                self.funcs[f as usize].stats.in_flight += 1;
+                self.emit_request(f, arrival, Some(start), None, cold, Some(id), Outcome::InFlight);
+            }
+        }
+        let live: Vec<u32> = self.insts.live().collect();
+        for &i in &live {
+            let f = self.insts.get(i).func;
+            let pending = std::mem::take(&mut self.insts.get_mut(i).pending);
+            for p in &pending {
+                self.funcs[f as usize].stats.in_flight += 1;
+                self.emit_request(f, p.arrival, None, None, true, None, Outcome::InFlight);
+            }
+            self.set_phase(i, None, end);
+            self.emit_instance(i, None, "horizon");
+        }
+        for f in 0..self.funcs.len() {
+            let queued: Vec<Pending> = self.funcs[f].queue.drain(..).collect();
+            for p in queued {
+                self.funcs[f].stats.in_flight += 1;
+                self.emit_request(f as u32, p.arrival, None, None, false, None, Outcome::InFlight);
+            }
+            let st = &mut self.funcs[f].stats;
+            st.live_change(end, 0);
+            // frozen: the reports' copies share the bins, and all = warm + cold is a view
+            st.warm_latency.freeze();
+            st.cold_latency.freeze();
+            st.latency = latency::Latency::sum(&st.warm_latency, &st.cold_latency);
+        }
+        let specs = self.funcs.iter().map(|f| f.spec).collect();
+        RunResult {
+            replication,
+            specs,
+            functions: self.funcs.into_iter().map(|f| (f.name, f.stats)).collect(),
+            events,
+            horizon: end,
+        }
+    }
+}

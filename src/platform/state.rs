@@ -1,0 +1,276 @@
+//! The run-time state, laid out for the hot path: per-function state with the fields a
+//! request touches first, arrival streams, the table of requests in flight; and how a
+//! [`Platform`] is built from a scenario and started.
+
+use std::collections::VecDeque;
+
+use crate::engine::rng::{stream, Rng};
+use crate::engine::{EventQueue, QuadHeap};
+use crate::scenario::{Arrivals, Reserved, ReservedStep, Scenario};
+use crate::units::{Micros, MICROS_PER_DAY as DAY, MICROS_PER_HOUR as HOUR};
+use crate::usage::{Meters, Spec};
+use crate::workload::dist::Sampler;
+use crate::workload::synthetic::ArrivalGen;
+use crate::workload::trace::TraceStream;
+
+use super::host::Host;
+use super::instance::{Pending, Slab};
+use super::latlog::LatencyLog;
+use super::pull::Transfers;
+use super::router::AvailList;
+use super::stats::{FnStats, PhaseClock, Series, Sink};
+use super::{Event, Platform, DEFER_LATENCIES_FROM};
+
+/// A distinct layer blob (layers with the same id in several images are one).
+#[derive(Debug, Clone)]
+pub(super) struct LayerInfo {
+    pub(super) compressed: u64,
+    pub(super) uncompressed: u64,
+    pub(super) files: u64,
+}
+
+/// A function's run-time state. At fleet scale every request touches the state of a
+/// different, cold function, so the fields a request reads or writes come first, together,
+/// and `repr(C)` keeps that order: the hot part spans a few adjacent cache lines (and
+/// `FnStats` puts its per-request counters first) instead of lines scattered over 2.5 KB.
+#[repr(C)]
+pub(super) struct FnRt {
+    // -- read or written by every request
+    pub(super) concurrency: u32,
+    pub(super) live: u32,
+    pub(super) timeout: Micros,
+    pub(super) keep_alive: Micros,
+    pub(super) avail_reserved: AvailList,
+    pub(super) avail_ondemand: AvailList,
+    pub(super) queue_timer_armed: bool,
+    pub(super) expiry_timer_armed: bool,
+    pub(super) exec: Sampler,
+    /// Keep-alive deadlines of idle on-demand instances, oldest first: (deadline, slot, gen).
+    pub(super) expiries: VecDeque<(Micros, u32, u32)>,
+    pub(super) queue: VecDeque<Pending>,
+    /// ... and in the current clock hour (only when the meters ask for it).
+    pub(super) hour_clock: Option<Box<PhaseClock>>,
+    /// Starting instances with a free pending slot.
+    pub(super) starting: Vec<u32>,
+    /// This function's instance-time in the current time-series bucket.
+    pub(super) clock: PhaseClock,
+    pub(super) stats: FnStats,
+    // -- cold starts, scaling, reports
+    pub(super) max_instances: u32,
+    pub(super) reserved_live: u32,
+    pub(super) reserved_target: u32,
+    pub(super) queue_cap: usize,
+    pub(super) queue_timeout: Micros,
+    pub(super) cold_service: Option<Sampler>,
+    pub(super) startup: Sampler,
+    pub(super) spec: Spec,
+    pub(super) steps: Vec<ReservedStep>,
+    pub(super) image: usize,
+    pub(super) name: String,
+}
+
+/// One workload's arrivals: a synthetic process for one function, or a trace whose
+/// arrivals name their function (and may bring their execution time).
+pub(super) struct StreamRt {
+    /// Function of the announced (next) arrival.
+    pub(super) func: u32,
+    /// Its execution time when the trace gives one; else drawn from the function's `exec`.
+    pub(super) exec: Option<Micros>,
+    pub(super) gen: ArrivalGen,
+    pub(super) trace: Option<Box<TraceStream>>,
+    pub(super) arrivals_rng: Rng,
+    pub(super) exec_rng: Rng,
+}
+
+impl StreamRt {
+    /// Announce the next arrival: its time (its function and execution time are set).
+    #[inline]
+    pub(super) fn advance(&mut self) -> Option<Micros> {
+        match &mut self.trace {
+            None => self.gen.next(&mut self.arrivals_rng),
+            Some(t) => t.next(&mut self.arrivals_rng).map(|a| {
+                self.func = a.func;
+                self.exec = a.exec;
+                a.time
+            }),
+        }
+    }
+}
+
+/// Requests in flight: (arrival, start) by slot, slots reused.
+#[derive(Default)]
+pub(super) struct ReqTable {
+    pub(super) slots: Vec<(Micros, Micros)>,
+    pub(super) free: Vec<u32>,
+}
+
+impl ReqTable {
+    #[inline]
+    pub(super) fn open(&mut self, arrival: Micros, start: Micros) -> u32 {
+        match self.free.pop() {
+            Some(k) => {
+                self.slots[k as usize] = (arrival, start);
+                k
+            }
+            None => {
+                self.slots.push((arrival, start));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn close(&mut self, k: u32) -> (Micros, Micros) {
+        self.free.push(k);
+        self.slots[k as usize]
+    }
+}
+
+impl<'a> Platform<'a> {
+    pub fn new(sc: &'a Scenario, replication: u32, sink: &'a mut dyn Sink, meters: &Meters) -> Self {
+        let seed = sc.simulation.seed;
+        // distinct layers by id, in order of first appearance (a trace may bring an image
+        // per function: find ids by hash)
+        let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut layers = Vec::new();
+        let mut image_layers = Vec::new();
+        for img in &sc.images {
+            let mut idx = Vec::new();
+            for l in &img.layers {
+                let i = *ids.entry(&l.id).or_insert_with(|| {
+                    layers.push(LayerInfo { compressed: l.compressed, uncompressed: l.uncompressed, files: l.files });
+                    (layers.len() - 1) as u32
+                });
+                idx.push(i);
+            }
+            image_layers.push(idx);
+        }
+        // functions replayed from a trace keep coarser latency histograms (see `latency`)
+        let mut from_trace = vec![false; sc.functions.len()];
+        for w in &sc.workloads {
+            if let Arrivals::Trace(t) = &w.arrivals {
+                for &f in &t.functions {
+                    from_trace[f as usize] = true;
+                }
+            }
+        }
+        let funcs = sc
+            .functions
+            .iter()
+            .zip(from_trace)
+            .map(|(f, from_trace)| {
+                let steps = match &f.reserved {
+                    Reserved::Fixed(_) => Vec::new(),
+                    Reserved::Daily(s) => s.clone(),
+                };
+                FnRt {
+                    name: f.name.clone(),
+                    image: f.image,
+                    spec: Spec::of(f),
+                    concurrency: f.concurrency,
+                    max_instances: f.max_instances,
+                    queue_cap: f.queue as usize,
+                    queue_timeout: f.queue_timeout,
+                    timeout: f.timeout,
+                    keep_alive: f.keep_alive,
+                    startup: f.startup.sampler(),
+                    exec: f.exec.sampler(),
+                    cold_service: f.cold_service.as_ref().map(|d| d.sampler()),
+                    steps,
+                    avail_reserved: AvailList::default(),
+                    avail_ondemand: AvailList::default(),
+                    starting: Vec::new(),
+                    queue: VecDeque::with_capacity((f.queue as usize).min(1 << 16)),
+                    queue_timer_armed: false,
+                    expiries: VecDeque::new(),
+                    expiry_timer_armed: false,
+                    live: 0,
+                    reserved_live: 0,
+                    reserved_target: 0,
+                    stats: FnStats {
+                        billed: vec![Default::default(); meters.rules.len()],
+                        ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })
+                    },
+                    clock: PhaseClock::default(),
+                    hour_clock: meters.hourly.then(Box::default),
+                }
+            })
+            .collect();
+        let streams = sc
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let until = w.until.min(sc.simulation.horizon);
+                StreamRt {
+                    func: w.function as u32,
+                    exec: None,
+                    gen: ArrivalGen::new(&w.arrivals, w.from, until),
+                    trace: match &w.arrivals {
+                        Arrivals::Trace(t) => Some(Box::new(TraceStream::open(t, w.from, until))),
+                        _ => None,
+                    },
+                    arrivals_rng: stream(seed, replication, "arrivals", i as u64),
+                    exec_rng: stream(seed, replication, "exec", i as u64),
+                }
+            })
+            .collect();
+        let pl = &sc.platform;
+        let wants_requests = sink.wants_requests();
+        Platform {
+            sc,
+            horizon: sc.simulation.horizon,
+            funcs,
+            layers,
+            image_holders: vec![Vec::new(); image_layers.len()],
+            image_layers,
+            hosts: (0..pl.hosts).map(|_| Host::new(pl.host_memory_mb)).collect(),
+            insts: Slab::default(),
+            transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
+            transfer_gen: 0,
+            streams,
+            next_arrivals: QuadHeap::default(),
+            rng: stream(seed, replication, "platform", 0),
+            create: pl.container_create.sampler(),
+            series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
+            sink,
+            wants_requests,
+            hour_start: 0,
+            next_hour: if meters.hourly { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
+            meters: meters.clone(),
+            reqs: ReqTable::default(),
+            latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),
+            scratch_pulls: Vec::new(),
+            scratch_done: Vec::new(),
+            scratch_pending: Vec::new(),
+        }
+    }
+
+    /// First arrivals, reserved instances, schedule steps.
+    pub fn start(&mut self, q: &mut EventQueue<Event>) {
+        for s in 0..self.streams.len() {
+            if let Some(t) = self.streams[s].advance() {
+                self.next_arrivals.push((t, s as u32));
+            }
+        }
+        for f in 0..self.funcs.len() {
+            let target = match &self.sc.functions[f].reserved {
+                Reserved::Fixed(n) => *n,
+                Reserved::Daily(steps) => {
+                    // the step in force at midnight: the last one of the day (steps are cyclic)
+                    let first = steps.iter().find(|s| s.at == 0);
+                    first.or(steps.last()).map_or(0, |s| s.count)
+                }
+            };
+            self.funcs[f].reserved_target = target;
+            self.adjust_reserved(f as u32, 0, q);
+            for (k, s) in self.funcs[f].steps.clone().iter().enumerate() {
+                // a step at midnight is in force already; its next turn is tomorrow
+                let first = if s.at == 0 { DAY } else { s.at };
+                if first < self.horizon {
+                    q.push(first, Event::ReservedStep { func: f as u32, step: k as u32 });
+                }
+            }
+        }
+    }
+}
