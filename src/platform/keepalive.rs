@@ -1,60 +1,146 @@
 //! Keep-alive: an idle on-demand instance stays warm for `keep_alive`, then is reclaimed.
-//! One function shares one keep-alive, so its deadlines form a FIFO with one timer.
+//! One function shares one keep-alive, so its deadlines form a FIFO with one timer. The rules
+//! decide ([`on_idle`], [`on_deadline`]); the platform applies them.
 
 use crate::engine::EventQueue;
 use crate::units::Micros;
 
-use super::instance::State;
+use super::instance::{Instance, State};
 use super::{Event, Platform};
 
+/// What becomes of an instance that has just run out of requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeepAlive {
+    /// Release it now, for this reason (`scale_down`: surplus reserved; `keep_alive`: 0 s).
+    ReleaseNow(&'static str),
+    /// A reserved instance: it stays, with no timer.
+    Stay,
+    /// Keep it warm until this deadline.
+    Until(Micros),
+}
+
+/// The keep-alive rule: release an instance marked to go when idle; keep a reserved one;
+/// keep an on-demand one for `keep_alive` (0 releases at once).
+pub(super) fn on_idle(it: &Instance, keep_alive: Micros, now: Micros) -> KeepAlive {
+    if it.release_when_idle {
+        KeepAlive::ReleaseNow("scale_down")
+    } else if it.reserved {
+        KeepAlive::Stay
+    } else if keep_alive == 0 {
+        KeepAlive::ReleaseNow("keep_alive")
+    } else {
+        KeepAlive::Until(now + keep_alive)
+    }
+}
+
+/// What a due keep-alive entry `(deadline, gen)` means for its instance slot at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Deadline {
+    /// The instance has been idle since this entry was made, and its time is up.
+    Reclaim,
+    /// Still in force, but not due yet: time it.
+    Wait(Micros),
+    /// Stale (the instance was used since, or is gone): drop it without an event.
+    Stale,
+}
+
+/// An entry is in force while its instance is idle since that very idle transition.
+pub(super) fn on_deadline(it: &Instance, gen: u32, deadline: Micros, keep_alive: Micros, now: Micros) -> Deadline {
+    let in_force =
+        it.gen == gen && it.state == State::Ready && it.inflight == 0 && it.idle_since + keep_alive == deadline;
+    if !in_force {
+        Deadline::Stale
+    } else if deadline > now {
+        Deadline::Wait(deadline)
+    } else {
+        Deadline::Reclaim
+    }
+}
+
 impl Platform<'_> {
-    /// An instance has no request left: release it if asked to; otherwise start (or keep)
-    /// its keep-alive clock if it is on-demand. Keep-alive 0 releases at once.
+    /// An instance has no request left: apply [`on_idle`].
     pub(super) fn went_idle(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
         let it = self.insts.get(i);
-        if it.release_when_idle {
-            self.release(i, now, "scale_down", q);
-            return;
-        }
-        if it.reserved {
-            return;
-        }
         let (f, gen) = (it.func, it.gen);
-        let fr = &mut self.funcs[f as usize];
-        let ka = fr.keep_alive;
-        if ka == 0 {
-            self.release(i, now, "keep_alive", q);
-            return;
-        }
-        // one function shares one keep-alive, so deadlines arrive in order: a FIFO, and one
-        // timer per function for its oldest entry, keep the event queue small
-        fr.expiries.push_back((now + ka, i, gen));
-        if !fr.expiry_timer_armed {
-            fr.expiry_timer_armed = true;
-            q.push(now + ka, Event::KeepAlive { func: f });
+        match on_idle(it, self.funcs[f as usize].keep_alive, now) {
+            KeepAlive::ReleaseNow(reason) => self.release(i, now, reason, q),
+            KeepAlive::Stay => {}
+            KeepAlive::Until(deadline) => {
+                // one function shares one keep-alive, so deadlines arrive in order: a FIFO, and
+                // one timer per function for its oldest entry, keep the event queue small
+                let fr = &mut self.funcs[f as usize];
+                fr.expiries.push_back((deadline, i, gen));
+                if !fr.expiry_timer_armed {
+                    fr.expiry_timer_armed = true;
+                    q.push(deadline, Event::KeepAlive { func: f });
+                }
+            }
         }
     }
 
     /// Release every instance whose keep-alive ran out by `now`, then time the oldest entry
-    /// still in force. An entry is in force while its instance is idle since that very idle
-    /// transition; others (used since, or gone) are dropped here without an event of their own.
+    /// still in force; stale entries are dropped here without an event of their own.
     pub(super) fn on_keepalive(&mut self, f: u32, now: Micros, q: &mut EventQueue<Event>) {
         let fu = f as usize;
         self.funcs[fu].expiry_timer_armed = false;
         let ka = self.funcs[fu].keep_alive;
         while let Some(&(deadline, i, gen)) = self.funcs[fu].expiries.front() {
-            let it = self.insts.get(i);
-            let in_force =
-                it.gen == gen && it.state == State::Ready && it.inflight == 0 && it.idle_since + ka == deadline;
-            if in_force && deadline > now {
-                self.funcs[fu].expiry_timer_armed = true;
-                q.push(deadline, Event::KeepAlive { func: f });
-                return;
-            }
-            self.funcs[fu].expiries.pop_front();
-            if in_force {
-                self.release(i, now, "keep_alive", q);
+            match on_deadline(self.insts.get(i), gen, deadline, ka, now) {
+                Deadline::Wait(t) => {
+                    self.funcs[fu].expiry_timer_armed = true;
+                    q.push(t, Event::KeepAlive { func: f });
+                    return;
+                }
+                Deadline::Reclaim => {
+                    self.funcs[fu].expiries.pop_front();
+                    self.release(i, now, "keep_alive", q);
+                }
+                Deadline::Stale => {
+                    self.funcs[fu].expiries.pop_front();
+                }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::instance::Slab;
+    use crate::usage::Phase;
+
+    fn idle_instance(reserved: bool, at: Micros) -> (Slab, u32) {
+        let mut slab = Slab::default();
+        let i = slab.alloc(0, 0, reserved, at, Phase::IdleKeepalive);
+        slab.get_mut(i).state = State::Ready;
+        (slab, i)
+    }
+
+    #[test]
+    fn an_idle_on_demand_instance_stays_for_keep_alive_and_zero_releases_it() {
+        let (slab, i) = idle_instance(false, 5);
+        assert_eq!(on_idle(slab.get(i), 600, 5), KeepAlive::Until(605));
+        assert_eq!(on_idle(slab.get(i), 0, 5), KeepAlive::ReleaseNow("keep_alive"));
+    }
+
+    #[test]
+    fn reserved_instances_stay_unless_marked_to_go() {
+        let (mut slab, i) = idle_instance(true, 0);
+        assert_eq!(on_idle(slab.get(i), 600, 9), KeepAlive::Stay);
+        slab.get_mut(i).release_when_idle = true;
+        assert_eq!(on_idle(slab.get(i), 600, 9), KeepAlive::ReleaseNow("scale_down"));
+    }
+
+    #[test]
+    fn a_deadline_reclaims_only_an_instance_idle_since_its_entry() {
+        let (mut slab, i) = idle_instance(false, 100);
+        let gen = slab.get(i).gen;
+        assert_eq!(on_deadline(slab.get(i), gen, 700, 600, 700), Deadline::Reclaim);
+        assert_eq!(on_deadline(slab.get(i), gen, 700, 600, 650), Deadline::Wait(700));
+        // used since: idle from a later time, so this entry is stale
+        slab.get_mut(i).idle_since = 200;
+        assert_eq!(on_deadline(slab.get(i), gen, 700, 600, 700), Deadline::Stale);
+        // the slot went to another instance
+        assert_eq!(on_deadline(slab.get(i), gen.wrapping_add(1), 800, 600, 800), Deadline::Stale);
     }
 }

@@ -1,5 +1,6 @@
 //! An instance's life: placement on a host, create, start, ready, the `ready_timeout`,
-//! and release (memory, layers and meters freed; the room it leaves used at once).
+//! and release (memory, layers and meters freed; the room it leaves used at once). The rules
+//! decide ([`start_of`], [`misses_ready`]); the platform applies them.
 
 use rand::Rng as _;
 
@@ -11,6 +12,41 @@ use super::host::LayerState;
 use super::instance::State;
 use super::stats::Outcome;
 use super::{Event, Platform};
+
+/// How a new instance starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Start {
+    /// Pull, create, start up, then serve.
+    Pull,
+    /// SimFaaS semantics: serve the request that started it in one `cold_service` draw.
+    ColdServe,
+}
+
+impl Start {
+    /// The phase its meters open with.
+    pub(super) fn first_phase(self) -> Phase {
+        match self {
+            Start::Pull => Phase::Pull,
+            Start::ColdServe => Phase::Busy,
+        }
+    }
+}
+
+/// A function with a `cold_service` time cold-serves its on-demand instances; reserved
+/// instances always go through the full start.
+pub(super) fn start_of(has_cold_service: bool, reserved: bool) -> Start {
+    if has_cold_service && !reserved {
+        Start::ColdServe
+    } else {
+        Start::Pull
+    }
+}
+
+/// The `ready_timeout` rule: an instance still pulling, creating or starting up when its
+/// time is up did not start (FunctionNotStarted).
+pub(super) fn misses_ready(state: State) -> bool {
+    matches!(state, State::Pulling | State::Creating | State::Starting)
+}
 
 impl Platform<'_> {
     /// A host for a new instance of `f`: one already holding the image with room for it
@@ -53,8 +89,8 @@ impl Platform<'_> {
         q: &mut EventQueue<Event>,
     ) -> Option<u32> {
         let h = self.place(f, now)?;
-        let cold_service = self.funcs[f as usize].cold_service.is_some() && !reserved;
-        let first_phase = if cold_service { Phase::Busy } else { Phase::Pull };
+        let start = start_of(self.funcs[f as usize].cold_service.is_some(), reserved);
+        let first_phase = start.first_phase();
         let i = self.insts.alloc(f, h, reserved, now, first_phase);
         let fr = &mut self.funcs[f as usize];
         self.hosts[h as usize].mem_free_mb -= fr.spec.memory_mb;
@@ -70,7 +106,7 @@ impl Platform<'_> {
         if let Some(h) = &mut fr.hour_clock {
             h.shift(now - self.hour_start, None, Some(first_phase), k);
         }
-        if cold_service {
+        if start == Start::ColdServe {
             self.insts.get_mut(i).state = State::ColdServing;
             return Some(i);
         }
@@ -141,7 +177,7 @@ impl Platform<'_> {
     }
 
     pub(super) fn on_ready_timeout(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        if !matches!(self.insts.get(i).state, State::Pulling | State::Creating | State::Starting) {
+        if !misses_ready(self.insts.get(i).state) {
             return;
         }
         // FunctionNotStarted: every request waiting on it fails
@@ -188,5 +224,29 @@ impl Platform<'_> {
             self.adjust_reserved(f, now, q);
         }
         self.serve_queue_with_new_instance(f, now, q);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cold_service_replaces_the_start_of_on_demand_instances_only() {
+        assert_eq!(start_of(true, false), Start::ColdServe);
+        assert_eq!(start_of(true, true), Start::Pull);
+        assert_eq!(start_of(false, false), Start::Pull);
+        assert_eq!(Start::ColdServe.first_phase(), Phase::Busy);
+        assert_eq!(Start::Pull.first_phase(), Phase::Pull);
+    }
+
+    #[test]
+    fn only_an_instance_still_starting_misses_its_ready_timeout() {
+        for s in [State::Pulling, State::Creating, State::Starting] {
+            assert!(misses_ready(s));
+        }
+        for s in [State::ColdServing, State::Ready, State::Dead] {
+            assert!(!misses_ready(s));
+        }
     }
 }

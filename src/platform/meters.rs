@@ -8,6 +8,15 @@ use crate::usage::{PeriodKind, Phase};
 use super::stats::{add_instance_time, BucketRow};
 use super::Platform;
 
+/// Which meter an idle instance's time goes to: reserved idle time is billed on its own.
+pub(super) fn idle_phase(reserved: bool) -> Phase {
+    if reserved {
+        Phase::IdleReserved
+    } else {
+        Phase::IdleKeepalive
+    }
+}
+
 impl Platform<'_> {
     /// Close the instance's current phase at `now` and enter `to` (`None` = it ends). A phase
     /// that continues (busy → busy) is one stretch, not two: billed periods stay whole.
@@ -136,11 +145,7 @@ impl Platform<'_> {
     }
 
     pub(super) fn idle_phase(&self, i: u32) -> Phase {
-        if self.insts.get(i).reserved {
-            Phase::IdleReserved
-        } else {
-            Phase::IdleKeepalive
-        }
+        idle_phase(self.insts.get(i).reserved)
     }
 
     /// Count a request that starts executing on an on-demand or reserved instance.
@@ -168,5 +173,16 @@ impl Platform<'_> {
                 st.warm_latency.record(lat);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_time_of_reserved_and_on_demand_instances_goes_to_separate_meters() {
+        assert_eq!(idle_phase(true), Phase::IdleReserved);
+        assert_eq!(idle_phase(false), Phase::IdleKeepalive);
     }
 }

@@ -12,6 +12,7 @@ use super::host::LayerState;
 use super::instance::State;
 use super::{Event, Platform};
 use crate::engine::EventQueue;
+use crate::scenario::Pull;
 use crate::units::Micros;
 
 #[derive(Debug, Clone)]
@@ -116,6 +117,37 @@ impl Transfers {
             })
             .min()
     }
+}
+
+/// The next move of a pull whose cursor is at a layer in this state on its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Cached: pin it and go on to the next layer.
+    Pin,
+    /// Downloaded: extract it now (layers extract one after another, in image order).
+    Extract,
+    /// Queued, downloading or extracting: wait for it.
+    Wait,
+    /// Not on the host (evicted since the manifest): download it again.
+    Fetch,
+}
+
+/// The ordered-extraction rule, one layer at a time.
+pub(super) fn next_step(state: Option<LayerState>) -> Step {
+    match state {
+        Some(LayerState::Cached) => Step::Pin,
+        Some(LayerState::Downloaded) => Step::Extract,
+        Some(_) => Step::Wait,
+        None => Step::Fetch,
+    }
+}
+
+/// How long extracting a layer takes: its uncompressed bytes at `extract_rate`, plus a cost
+/// per file and a fixed cost per layer; `fraction` is the part of the image fetched.
+pub(super) fn extract_time(uncompressed: u64, files: u64, fraction: f64, pl: &Pull) -> Micros {
+    let secs = uncompressed as f64 * fraction / pl.extract_rate;
+    let files = (files as f64 * fraction).round() as u64;
+    (secs * 1e6).ceil() as Micros + files * pl.extract_per_file + pl.extract_overhead
 }
 
 impl Platform<'_> {
@@ -252,24 +284,21 @@ impl Platform<'_> {
         let n = self.image_layers[img].len() as u32;
         while cursor < n {
             let l = self.image_layers[img][cursor as usize];
-            match self.hosts[h as usize].state(l, now, ttl) {
-                Some(LayerState::Cached) => {
+            match next_step(self.hosts[h as usize].state(l, now, ttl)) {
+                Step::Pin => {
                     self.hosts[h as usize].pin(l, now);
                     cursor += 1;
                 }
-                Some(LayerState::Downloaded) => {
+                Step::Extract => {
                     self.hosts[h as usize].set_state(l, LayerState::Extracting);
                     let info = &self.layers[l as usize];
-                    let pl = &self.sc.platform.pull;
-                    let frac = self.fetch_fraction();
-                    let secs = info.uncompressed as f64 * frac / pl.extract_rate;
-                    let files = (info.files as f64 * frac).round() as u64;
-                    let dur = (secs * 1e6).ceil() as Micros + files * pl.extract_per_file + pl.extract_overhead;
+                    let dur =
+                        extract_time(info.uncompressed, info.files, self.fetch_fraction(), &self.sc.platform.pull);
                     q.push(now + dur, Event::ExtractDone { host: h, layer: l });
                     break;
                 }
-                Some(_) => break,
-                None => {
+                Step::Wait => break,
+                Step::Fetch => {
                     self.request_download(h, l, now, q);
                     break;
                 }
@@ -295,6 +324,31 @@ impl Platform<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::{extract_time, next_step, Step};
+    use crate::platform::host::LayerState;
+
+    #[test]
+    fn a_pull_pins_cached_layers_extracts_downloaded_ones_and_refetches_missing_ones() {
+        assert_eq!(next_step(Some(LayerState::Cached)), Step::Pin);
+        assert_eq!(next_step(Some(LayerState::Downloaded)), Step::Extract);
+        for waiting in [LayerState::Queued, LayerState::Downloading, LayerState::Extracting] {
+            assert_eq!(next_step(Some(waiting)), Step::Wait);
+        }
+        assert_eq!(next_step(None), Step::Fetch);
+    }
+
+    #[test]
+    fn extraction_takes_bytes_over_rate_plus_per_file_and_per_layer_costs() {
+        let mut pl = crate::platform::tests::base().platform.pull;
+        pl.extract_rate = 100e6;
+        pl.extract_per_file = 10;
+        pl.extract_overhead = 85_000;
+        // 150 MB at 100 MB/s = 1.5 s; 1000 files × 10 µs; one overhead
+        assert_eq!(extract_time(150_000_000, 1000, 1.0, &pl), 1_500_000 + 10_000 + 85_000);
+        // half of the image fetched: half the bytes and files
+        assert_eq!(extract_time(150_000_000, 1000, 0.5, &pl), 750_000 + 5_000 + 85_000);
+    }
+
     use super::*;
 
     fn drain(tr: &mut Transfers) -> Vec<(Micros, u32)> {

@@ -4,9 +4,14 @@
 use crate::engine::EventQueue;
 use crate::units::Micros;
 
-use super::instance::State;
+use super::instance::{Pending, State};
 use super::stats::Outcome;
 use super::{Event, Platform};
+
+/// The queue-timeout rule: a request that has waited `queue_timeout` or more leaves the queue.
+pub(super) fn timed_out(p: &Pending, queue_timeout: Micros, now: Micros) -> bool {
+    p.arrival + queue_timeout <= now
+}
 
 impl Platform<'_> {
     /// Give a freed slot to the oldest queued request that has not timed out.
@@ -35,7 +40,7 @@ impl Platform<'_> {
         loop {
             let fr = &mut self.funcs[f as usize];
             match fr.queue.front() {
-                Some(p) if p.arrival + fr.queue_timeout <= now => {
+                Some(p) if timed_out(p, fr.queue_timeout, now) => {
                     let p = *p;
                     fr.queue.pop_front();
                     fr.stats.queue_timeouts += 1;
@@ -80,5 +85,18 @@ impl Platform<'_> {
                 self.attach(i, p);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_request_times_out_once_it_has_waited_queue_timeout() {
+        let p = Pending { arrival: 100, exec: 5 };
+        assert!(!timed_out(&p, 50, 149));
+        assert!(timed_out(&p, 50, 150));
+        assert!(timed_out(&p, 0, 100));
     }
 }

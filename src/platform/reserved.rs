@@ -1,36 +1,102 @@
 //! Reserved (provisioned) instances: the target in force (fixed, or daily schedule steps)
-//! and the adjustment of live reserved instances towards it.
+//! and the adjustment of live reserved instances towards it. The rules decide ([`adjust`],
+//! [`target_at_midnight`], [`first_turn`]); the platform applies them.
 
 use crate::engine::EventQueue;
+use crate::scenario::Reserved;
 use crate::units::{Micros, MICROS_PER_DAY as DAY};
 
 use super::instance::State;
 use super::{Event, Platform};
 
+/// How the live reserved instances of a function move towards their target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Adjust {
+    Hold,
+    /// Create this many (fewer if the hosts run out of room).
+    Add(u32),
+    /// Retire this many: idle ones go at once, busy or starting ones when idle.
+    Remove(u32),
+}
+
+/// The change that brings `live` reserved instances to `target`.
+pub(super) fn adjust(live: u32, target: u32) -> Adjust {
+    match live.cmp(&target) {
+        std::cmp::Ordering::Less => Adjust::Add(target - live),
+        std::cmp::Ordering::Greater => Adjust::Remove(live - target),
+        std::cmp::Ordering::Equal => Adjust::Hold,
+    }
+}
+
+/// The target in force at time 0: a fixed count, or the daily step in force at midnight
+/// (steps are cyclic: the one at midnight, else the last one of the day).
+pub(super) fn target_at_midnight(reserved: &Reserved) -> u32 {
+    match reserved {
+        Reserved::Fixed(n) => *n,
+        Reserved::Daily(steps) => {
+            let first = steps.iter().find(|s| s.at == 0);
+            first.or(steps.last()).map_or(0, |s| s.count)
+        }
+    }
+}
+
+/// When a daily step at time of day `at` first takes effect: a step at midnight is in force
+/// already, so its next turn is tomorrow.
+pub(super) fn first_turn(at: Micros) -> Micros {
+    if at == 0 {
+        DAY
+    } else {
+        at
+    }
+}
+
 impl Platform<'_> {
-    /// Bring the live reserved instances to the target: create the missing ones; release
-    /// idle surplus at once and mark busy or starting surplus to go when idle.
-    pub(super) fn adjust_reserved(&mut self, f: u32, now: Micros, q: &mut EventQueue<Event>) {
+    /// Function `f`'s reserved instances at time 0 and the first turn of each daily step.
+    pub(super) fn start_reserved(&mut self, f: u32, q: &mut EventQueue<Event>) {
         let fu = f as usize;
-        while self.funcs[fu].reserved_live < self.funcs[fu].reserved_target {
-            if self.create_instance(f, true, now, q).is_none() {
-                break;
+        self.funcs[fu].reserved_target = target_at_midnight(&self.sc.functions[fu].reserved);
+        self.adjust_reserved(f, 0, q);
+        for k in 0..self.funcs[fu].steps.len() {
+            let first = first_turn(self.funcs[fu].steps[k].at);
+            if first < self.horizon {
+                q.push(first, Event::ReservedStep { func: f, step: k as u32 });
             }
         }
-        while self.funcs[fu].reserved_live > self.funcs[fu].reserved_target {
-            let idle = self.funcs[fu].avail_reserved.iter(&self.insts.items).find(|&i| self.insts.get(i).inflight == 0);
-            let victim = match idle {
-                Some(i) => Some(i),
-                None => self.insts.live().find(|&i| {
-                    let it = self.insts.get(i);
-                    it.func == f && it.reserved && !it.release_when_idle
-                }),
-            };
-            let Some(i) = victim else { break };
-            self.funcs[fu].reserved_live -= 1;
-            self.insts.get_mut(i).release_when_idle = true;
-            if self.insts.get(i).state == State::Ready && self.insts.get(i).inflight == 0 {
-                self.release(i, now, "scale_down", q);
+    }
+
+    /// Apply [`adjust`]: create the missing instances; release idle surplus at once and mark
+    /// busy or starting surplus to go when idle.
+    pub(super) fn adjust_reserved(&mut self, f: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let fu = f as usize;
+        // one instance at a time, deciding again after each: a release re-enters this
+        // function (the room it leaves may go to the reserved target)
+        loop {
+            match adjust(self.funcs[fu].reserved_live, self.funcs[fu].reserved_target) {
+                Adjust::Hold => break,
+                Adjust::Add(_) => {
+                    if self.create_instance(f, true, now, q).is_none() {
+                        break;
+                    }
+                }
+                Adjust::Remove(_) => {
+                    let idle = self.funcs[fu]
+                        .avail_reserved
+                        .iter(&self.insts.items)
+                        .find(|&i| self.insts.get(i).inflight == 0);
+                    let victim = match idle {
+                        Some(i) => Some(i),
+                        None => self.insts.live().find(|&i| {
+                            let it = self.insts.get(i);
+                            it.func == f && it.reserved && !it.release_when_idle
+                        }),
+                    };
+                    let Some(i) = victim else { break };
+                    self.funcs[fu].reserved_live -= 1;
+                    self.insts.get_mut(i).release_when_idle = true;
+                    if self.insts.get(i).state == State::Ready && self.insts.get(i).inflight == 0 {
+                        self.release(i, now, "scale_down", q);
+                    }
+                }
             }
         }
     }
@@ -42,5 +108,30 @@ impl Platform<'_> {
         if now + DAY < self.horizon {
             q.push(now + DAY, Event::ReservedStep { func: f, step });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ReservedStep;
+
+    #[test]
+    fn adjust_adds_the_missing_and_removes_the_surplus() {
+        assert_eq!(adjust(0, 3), Adjust::Add(3));
+        assert_eq!(adjust(5, 2), Adjust::Remove(3));
+        assert_eq!(adjust(4, 4), Adjust::Hold);
+    }
+
+    #[test]
+    fn the_target_at_midnight_is_the_midnight_step_else_the_last_of_the_day() {
+        let h = crate::units::MICROS_PER_HOUR;
+        let step = |at, count| ReservedStep { at, count };
+        assert_eq!(target_at_midnight(&Reserved::Fixed(2)), 2);
+        assert_eq!(target_at_midnight(&Reserved::Daily(vec![step(0, 4), step(8 * h, 9)])), 4);
+        assert_eq!(target_at_midnight(&Reserved::Daily(vec![step(8 * h, 9), step(20 * h, 1)])), 1);
+        assert_eq!(target_at_midnight(&Reserved::Daily(vec![])), 0);
+        assert_eq!(first_turn(0), DAY);
+        assert_eq!(first_turn(8 * h), 8 * h);
     }
 }

@@ -158,51 +158,116 @@ impl AvailList {
     }
 }
 
+/// Where a new request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Route {
+    /// Run it now on this ready instance.
+    Warm(u32),
+    /// Wait on this starting instance's free pending slot (a cold start).
+    Join(u32),
+    /// Start a new instance for it (a cold start); if no host has room, [`overflow`] decides.
+    Cold,
+    /// No instance can take it.
+    Full(Overflow),
+}
+
+/// Where a request goes that no instance can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Overflow {
+    /// Wait in the function's queue.
+    Queue,
+    /// Turn it away, with this outcome.
+    Reject(Outcome),
+}
+
+/// What routing looks at for one request of one function.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Candidates {
+    /// The ready instance with a free slot the `pick` policy chose (reserved first).
+    pub warm: Option<u32>,
+    /// The latest starting instance with a free pending slot.
+    pub starting: Option<u32>,
+    pub live: u32,
+    pub max_instances: u32,
+    pub queued: usize,
+    pub queue_cap: usize,
+}
+
+/// The routing rule: a warm instance, else a starting one, else a new one (under
+/// `max_instances`), else the queue, else throttle.
+#[inline(always)]
+pub(super) fn route(c: &Candidates) -> Route {
+    if let Some(i) = c.warm {
+        Route::Warm(i)
+    } else if let Some(i) = c.starting {
+        Route::Join(i)
+    } else if c.live < c.max_instances {
+        Route::Cold
+    } else {
+        Route::Full(overflow(c.queued, c.queue_cap))
+    }
+}
+
+/// No instance can take the request: the queue while it has room, else throttle.
+pub(super) fn overflow(queued: usize, queue_cap: usize) -> Overflow {
+    if queued < queue_cap {
+        Overflow::Queue
+    } else {
+        Overflow::Reject(Outcome::Throttled)
+    }
+}
+
 impl Platform<'_> {
-    /// Route a new request: a ready instance with a free slot (reserved first, chosen by
-    /// `pick`), else a free pending slot on a starting instance, else a new instance (under
-    /// `max_instances`), else the queue, else throttle.
+    /// Route a new request: gather the [`Candidates`], let [`route`] decide, apply it.
     pub(super) fn arrive(&mut self, f: u32, exec: Micros, now: Micros, q: &mut EventQueue<Event>) {
         self.funcs[f as usize].stats.requests += 1;
         self.series.row.arrivals += 1;
         let p = Pending { arrival: now, exec };
         let pick = self.sc.platform.pick;
         let fr = &self.funcs[f as usize];
-        let chosen = match fr.avail_reserved.choose(&self.insts.items, pick, &mut self.rng) {
+        let warm = match fr.avail_reserved.choose(&self.insts.items, pick, &mut self.rng) {
             Some(i) => Some(i),
             None => fr.avail_ondemand.choose(&self.insts.items, pick, &mut self.rng),
         };
-        if let Some(i) = chosen {
-            self.dispatch(i, p, false, now, q);
-            return;
+        let c = Candidates {
+            warm,
+            starting: fr.starting.last().copied(),
+            live: fr.live,
+            max_instances: fr.max_instances,
+            queued: fr.queue.len(),
+            queue_cap: fr.queue_cap,
+        };
+        match route(&c) {
+            Route::Warm(i) => self.dispatch(i, p, false, now, q),
+            Route::Join(i) => self.attach(i, p),
+            Route::Cold => match self.create_instance(f, false, now, q) {
+                Some(i) if self.insts.get(i).state == State::ColdServing => self.cold_serve(i, p, now, q),
+                Some(i) => self.attach(i, p),
+                // no host has room: the queue and the hosts are as they were
+                None => self.overflow(f, p, overflow(c.queued, c.queue_cap), now, q),
+            },
+            Route::Full(o) => self.overflow(f, p, o, now, q),
         }
-        if let Some(&i) = self.funcs[f as usize].starting.last() {
-            self.attach(i, p);
-            return;
-        }
-        if self.funcs[f as usize].live < self.funcs[f as usize].max_instances {
-            if let Some(i) = self.create_instance(f, false, now, q) {
-                if self.insts.get(i).state == State::ColdServing {
-                    self.cold_serve(i, p, now, q);
-                } else {
-                    self.attach(i, p);
-                }
-                return;
-            }
-        }
+    }
+
+    /// Apply an [`Overflow`] decision.
+    fn overflow(&mut self, f: u32, p: Pending, o: Overflow, now: Micros, q: &mut EventQueue<Event>) {
         let fr = &mut self.funcs[f as usize];
-        if fr.queue.len() < fr.queue_cap {
-            fr.queue.push_back(p);
-            fr.stats.queued += 1;
-            if !fr.queue_timer_armed {
-                fr.queue_timer_armed = true;
-                q.push(now + fr.queue_timeout, Event::QueueTimeout { func: f });
+        match o {
+            Overflow::Queue => {
+                fr.queue.push_back(p);
+                fr.stats.queued += 1;
+                if !fr.queue_timer_armed {
+                    fr.queue_timer_armed = true;
+                    q.push(now + fr.queue_timeout, Event::QueueTimeout { func: f });
+                }
             }
-            return;
+            Overflow::Reject(outcome) => {
+                fr.stats.throttled += 1;
+                self.series.row.throttled += 1;
+                self.emit_request(f, p.arrival, None, None, false, None, outcome);
+            }
         }
-        fr.stats.throttled += 1;
-        self.series.row.throttled += 1;
-        self.emit_request(f, p.arrival, None, None, false, None, Outcome::Throttled);
     }
 
     /// A request waits for a starting instance: it is a cold start.
@@ -356,6 +421,24 @@ impl Platform<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::{overflow, route, Candidates, Overflow, Route};
+    use crate::platform::stats::Outcome;
+
+    fn none() -> Candidates {
+        Candidates { warm: None, starting: None, live: 2, max_instances: 2, queued: 0, queue_cap: 1 }
+    }
+
+    #[test]
+    fn routing_prefers_warm_then_starting_then_new_then_queue_then_throttle() {
+        let all = Candidates { warm: Some(7), starting: Some(3), live: 0, ..none() };
+        assert_eq!(route(&all), Route::Warm(7));
+        assert_eq!(route(&Candidates { warm: None, ..all }), Route::Join(3));
+        assert_eq!(route(&Candidates { live: 1, ..none() }), Route::Cold);
+        assert_eq!(route(&none()), Route::Full(Overflow::Queue));
+        assert_eq!(route(&Candidates { queued: 1, ..none() }), Route::Full(Overflow::Reject(Outcome::Throttled)));
+        assert_eq!(overflow(0, 0), Overflow::Reject(Outcome::Throttled));
+    }
+
     use super::super::instance::Slab;
     use super::*;
     use crate::engine::rng::stream;

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use crate::engine::rng::{stream, Rng};
 use crate::engine::{EventQueue, QuadHeap};
 use crate::scenario::{Arrivals, Reserved, ReservedStep, Scenario};
-use crate::units::{Micros, MICROS_PER_DAY as DAY, MICROS_PER_HOUR as HOUR};
+use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::{Meters, Spec};
 use crate::workload::dist::Sampler;
 use crate::workload::synthetic::ArrivalGen;
@@ -254,23 +254,7 @@ impl<'a> Platform<'a> {
             }
         }
         for f in 0..self.funcs.len() {
-            let target = match &self.sc.functions[f].reserved {
-                Reserved::Fixed(n) => *n,
-                Reserved::Daily(steps) => {
-                    // the step in force at midnight: the last one of the day (steps are cyclic)
-                    let first = steps.iter().find(|s| s.at == 0);
-                    first.or(steps.last()).map_or(0, |s| s.count)
-                }
-            };
-            self.funcs[f].reserved_target = target;
-            self.adjust_reserved(f as u32, 0, q);
-            for (k, s) in self.funcs[f].steps.clone().iter().enumerate() {
-                // a step at midnight is in force already; its next turn is tomorrow
-                let first = if s.at == 0 { DAY } else { s.at };
-                if first < self.horizon {
-                    q.push(first, Event::ReservedStep { func: f as u32, step: k as u32 });
-                }
-            }
+            self.start_reserved(f as u32, q);
         }
     }
 }
