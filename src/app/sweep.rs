@@ -73,7 +73,8 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
         replications: base.simulation.replications,
         seed: base.simulation.seed,
     };
-    let out = r.out.cloned().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", base.simulation.name)));
+    let out =
+        r.out.cloned().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", base.simulation.name)));
 
     let bar = if r.quiet {
         ProgressBar::hidden()

@@ -26,7 +26,13 @@ const HOUR: u64 = 3_600_000_000;
 pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
     let d = PullParams::defaults();
     Scenario {
-        simulation: Simulation { name: "calibration-fit".into(), horizon: 2 * HOUR, seed: 1, replications: 1, bucket: 2 * HOUR },
+        simulation: Simulation {
+            name: "calibration-fit".into(),
+            horizon: 2 * HOUR,
+            seed: 1,
+            replications: 1,
+            bucket: 2 * HOUR,
+        },
         platform: Platform {
             pricing: "fc3".into(),
             keep_alive: 60_000_000,
@@ -81,7 +87,12 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
             keep_alive: 60_000_000,
             cold_service: None,
         }],
-        workloads: vec![Workload { function: 0, arrivals: Arrivals::Constant { interval: 3 * HOUR }, from: 0, until: 2 * HOUR }],
+        workloads: vec![Workload {
+            function: 0,
+            arrivals: Arrivals::Constant { interval: 3 * HOUR },
+            from: 0,
+            until: 2 * HOUR,
+        }],
     }
 }
 
@@ -105,7 +116,6 @@ pub fn pull_time(sc: &mut Scenario, p: &PullParams) -> f64 {
 pub fn predict(p: &PullParams, layers: &[LayerSize]) -> f64 {
     pull_time(&mut scenario_for(layers), p)
 }
-
 
 #[cfg(test)]
 mod tests {

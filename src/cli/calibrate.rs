@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::app::stdout;
-use crate::calibrate::measure::{from_csv, to_csv, write_atomic, Trial};
 use crate::calibrate::estimates::DOCKER_PARALLEL_DOWNLOADS;
+use crate::calibrate::measure::{from_csv, to_csv, write_atomic, Trial};
 use crate::calibrate::meta::{today, Meta};
 use crate::calibrate::report;
 use crate::calibrate::suite::Suite;

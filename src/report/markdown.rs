@@ -79,12 +79,18 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
         num(v(Metric::QueueTimeouts), 1)
     );
     let _ = writeln!(s, "| instances (time average) | {} |", num(v(Metric::InstancesMean), 2));
-    let _ = writeln!(s, "| image pulls / cache hits | {} / {} |", num(v(Metric::Pulls), 1), num(v(Metric::CacheHits), 1));
+    let _ =
+        writeln!(s, "| image pulls / cache hits | {} / {} |", num(v(Metric::Pulls), 1), num(v(Metric::CacheHits), 1));
     let _ = writeln!(s, "| cost over the horizon | {} {cur} |", num(v(Metric::Cost), 4));
     let _ = writeln!(s, "| cost per month ({MONTH_DAYS:.0} days, extrapolated) | {} {cur} |", num(month, 2));
     let _ = writeln!(s, "| cost per million requests | {} {cur} |", num(per_million, 4));
     let _ = writeln!(s, "| share of cost that is image pull | {} % |", num(pull_share * 100.0, 2));
-    let _ = writeln!(s, "| GB·s total / of which pull | {} / {} |", num(v(Metric::GbsTotal), 1), num(v(Metric::GbsPull), 1));
+    let _ = writeln!(
+        s,
+        "| GB·s total / of which pull | {} / {} |",
+        num(v(Metric::GbsTotal), 1),
+        num(v(Metric::GbsPull), 1)
+    );
 
     s.push_str("\n## Charts\n\n");
     for (file, title, _) in charts {

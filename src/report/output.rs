@@ -51,7 +51,9 @@ impl OutputDir {
     /// Write `bytes` as `name` (on commit).
     pub fn write_all(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let mut w = self.file(name)?;
-        w.write_all(bytes).and_then(|()| w.flush()).map_err(|e| WriteError::new(self.dir.join(name).display().to_string(), e))?;
+        w.write_all(bytes)
+            .and_then(|()| w.flush())
+            .map_err(|e| WriteError::new(self.dir.join(name).display().to_string(), e))?;
         Ok(())
     }
 

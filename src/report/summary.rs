@@ -271,11 +271,8 @@ impl Summary {
                 line(&mut out, scenario, &rep.to_string(), &row.name, &row.replications[i], None, currency);
             }
         }
-        let stats: Vec<Vec<(f64, f64)>> = self
-            .rows
-            .iter()
-            .map(|row| COLUMNS.iter().map(|c| row.mean_ci(c.metric)).collect())
-            .collect();
+        let stats: Vec<Vec<(f64, f64)>> =
+            self.rows.iter().map(|row| COLUMNS.iter().map(|c| row.mean_ci(c.metric)).collect()).collect();
         for (label, pick) in [("mean", 0), ("ci95_lo", -1), ("ci95_hi", 1)] {
             for (k, row) in self.rows.iter().enumerate() {
                 let vals: Vec<f64> = stats[k]

@@ -62,7 +62,8 @@ impl Point {
 
     /// Throttled, failed and queue-timed-out requests as a share of all requests.
     pub fn error_ratio(&self) -> f64 {
-        (self.get(Metric::Throttled) + self.get(Metric::Failed) + self.get(Metric::QueueTimeouts)) / self.get(Metric::Requests)
+        (self.get(Metric::Throttled) + self.get(Metric::Failed) + self.get(Metric::QueueTimeouts))
+            / self.get(Metric::Requests)
     }
 
     pub fn cost_per_million(&self) -> f64 {

@@ -160,7 +160,12 @@ pub fn headline(m: &Meta, points: &[Point], out: &std::path::Path, shard: Option
         ),
         None => "no setup meets every goal".to_string(),
     };
-    format!("{}: {} setups; {best}\nwrote {}/ sweep.csv, sweep.md, pareto.png, curves\n", m.scenario, points.len(), out.display())
+    format!(
+        "{}: {} setups; {best}\nwrote {}/ sweep.csv, sweep.md, pareto.png, curves\n",
+        m.scenario,
+        points.len(),
+        out.display()
+    )
 }
 
 /// What `coldcost sweep-merge` prints when it is done.
@@ -382,7 +387,10 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
                 let mut all: Vec<&Point> = points.iter().filter(|p| p.currency == *cur).collect();
                 let misses = |p: &Point| m.slos.iter().filter(|x| !x.holds(p)).count();
                 all.sort_by(|a, b| {
-                    misses(a).cmp(&misses(b)).then(a.get(Metric::Cost).total_cmp(&b.get(Metric::Cost))).then(a.index.cmp(&b.index))
+                    misses(a)
+                        .cmp(&misses(b))
+                        .then(a.get(Metric::Cost).total_cmp(&b.get(Metric::Cost)))
+                        .then(a.index.cmp(&b.index))
                 });
                 s.push_str(SETUP_TABLE_HEAD);
                 for p in all.iter().take(3) {

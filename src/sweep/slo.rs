@@ -3,8 +3,8 @@
 //! mean over replications is at most the target.
 
 use super::Point;
-use crate::report::summary::Metric;
 use crate::error::InputError;
+use crate::report::summary::Metric;
 use crate::units::parse_duration;
 
 #[derive(Debug, Clone, PartialEq)]
