@@ -8,6 +8,7 @@ use crate::platform::{simulate, NullSink};
 use crate::scenario::{
     Arrivals, Dist, Function, Image, Layer, Pick, Platform, Pull, Reserved, Scenario, Simulation, Workload,
 };
+use crate::units::{MICROS_PER_HOUR as HOUR, MICROS_PER_MS, MICROS_PER_SECOND as SECOND};
 use crate::usage::Meters;
 
 /// A layer as the model sees it.
@@ -17,8 +18,6 @@ pub struct LayerSize {
     pub uncompressed: u64,
     pub files: u64,
 }
-
-const HOUR: u64 = 3_600_000_000;
 
 /// The one-image scenario (the pull parameters are the defaults until [`pull_time`] sets
 /// them): one host with room for everything, a registry that is never the bottleneck,
@@ -35,12 +34,12 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
         },
         platform: Platform {
             pricing: "fc3".into(),
-            keep_alive: 60_000_000,
+            keep_alive: 60 * SECOND,
             pick: Pick::Mru,
             hosts: 1,
             host_memory_mb: 128 << 10,
             cache_capacity: 200 << 30,
-            cache_ttl: 30 * 60_000_000,
+            cache_ttl: 30 * 60 * SECOND,
             ready_timeout: HOUR,
             container_create: Dist::Fixed(0),
             pull: Pull {
@@ -80,11 +79,11 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
             max_instances: 100,
             reserved: Reserved::Fixed(0),
             queue: 0,
-            queue_timeout: 60_000_000,
-            timeout: 60_000_000,
+            queue_timeout: 60 * SECOND,
+            timeout: 60 * SECOND,
             startup: Dist::Fixed(0),
-            exec: Dist::Fixed(1_000),
-            keep_alive: 60_000_000,
+            exec: Dist::Fixed(MICROS_PER_MS),
+            keep_alive: 60 * SECOND,
             cold_service: None,
         }],
         workloads: vec![Workload {
