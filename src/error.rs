@@ -1,6 +1,6 @@
 //! Errors written for the user. An [`InputError`] means the user gave us something we cannot
 //! use (a scenario, a trace, a flag); `main` turns it into exit code 2. Everything else is
-//! exit code 1.
+//! exit code 1; a [`WriteError`] names what could not be written.
 
 use std::fmt;
 
@@ -43,3 +43,36 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+/// A write that failed: what could not be written (`stdout`, or a file's path) and why.
+/// `main` turns a closed pipe into a quiet exit 0 and anything else into exit 1 with this
+/// one line.
+#[derive(Debug)]
+pub struct WriteError {
+    /// `stdout`, or the path of the file.
+    pub what: String,
+    pub error: std::io::Error,
+}
+
+impl WriteError {
+    pub fn new(what: impl Into<String>, error: std::io::Error) -> Self {
+        WriteError { what: what.into(), error }
+    }
+
+    /// The reader went away (`coldcost pricing list | head -1`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.error.kind() == std::io::ErrorKind::BrokenPipe
+    }
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write {}: {}", self.what, self.error)
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}

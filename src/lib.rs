@@ -4,8 +4,11 @@
 //! Layers, from the bottom: [`engine`] (a generic discrete-event core that knows nothing of
 //! functions or money), [`scenario`] (the validated input), [`workload`] (arrivals and
 //! execution times), [`platform`] (the model of hosts, caches, pulls, instances and routing,
-//! with its usage meters), [`report`] (CSV outputs) and [`cli`] (one file per subcommand).
+//! with its usage meters), [`report`] (typed results and the files and text they become),
+//! [`app`] (orchestration: runs, sweeps, shards, merge) and [`cli`] (one file per subcommand:
+//! arguments, one call into [`app`], printing).
 
+pub mod app;
 pub mod billing;
 pub mod calibrate;
 pub mod cli;
@@ -14,7 +17,6 @@ pub mod error;
 pub mod input;
 pub mod platform;
 pub mod report;
-pub mod run;
 pub mod scenario;
 pub mod sweep;
 pub mod units;

@@ -1,11 +1,13 @@
 //! Thin entry point: parse the command line, run the subcommand, map errors to exit codes
-//! (2 for bad input, 1 for anything else) and print them for the user.
+//! (2 for bad input, 1 for anything else) and print them for the user. A closed pipe
+//! (`coldcost pricing list | head -1`) ends the command quietly with 0; any other failed
+//! write is one line naming what could not be written, and exit 1.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use coldcost::cli::{dispatch, Cli};
-use coldcost::error::InputError;
+use coldcost::error::{InputError, WriteError};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,6 +17,12 @@ fn main() -> ExitCode {
             if let Some(ie) = e.downcast_ref::<InputError>() {
                 eprintln!("error: {ie}");
                 ExitCode::from(2)
+            } else if let Some(we) = e.chain().find_map(|c| c.downcast_ref::<WriteError>()) {
+                if we.is_broken_pipe() {
+                    return ExitCode::SUCCESS;
+                }
+                eprintln!("error: {we}");
+                ExitCode::from(1)
             } else {
                 eprintln!("error: {e:#}");
                 ExitCode::from(1)

@@ -365,3 +365,40 @@ fn a_refit_of_saved_measurements_writes_a_profile_that_a_scenario_uses_from_the_
         "{default} vs {calibrated}"
     );
 }
+
+#[test]
+fn a_refit_of_an_image_with_a_layer_over_10_gb_fits_it_rather_than_panicking() {
+    // a scenario file may not declare a layer over 10 GB; a measured image may hold one, and
+    // the fit builds its one-image scenarios as values, so the refit goes through
+    let d = Dir::new();
+    let src = crate::util::repo().join("tests/data/calibration-quick.csv");
+    let mut r = csv::Reader::from_path(&src).unwrap();
+    let head = r.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (image, layer) = (col("image"), col("layer"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&head).unwrap();
+    let factor = 120u64; // the 96 MB layer of 1x96m becomes about 11.5 GB
+    for rec in r.records() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        if rec[image] == "1x96m" {
+            let grown = |v: &str| (v.parse::<u64>().unwrap() * factor).to_string();
+            if rec[layer] == "1" {
+                for c in ["layer_compressed", "layer_uncompressed"] {
+                    rec[col(c)] = grown(&rec[col(c)]);
+                }
+                assert!(rec[col("layer_compressed")].parse::<u64>().unwrap() > 10 << 30);
+            }
+            for c in ["compressed_bytes", "uncompressed_bytes"] {
+                rec[col(c)] = grown(&rec[col(c)]);
+            }
+        }
+        w.write_record(&rec).unwrap();
+    }
+    let csv_path = d.path().join("big.csv");
+    std::fs::write(&csv_path, w.into_inner().unwrap()).unwrap();
+    let o = d.ok(&["calibrate", "--refit", &csv_path.display().to_string()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("fit over 8 images"), "{out}");
+    assert!(d.path().join("profiles/local.toml").is_file());
+}

@@ -11,3 +11,4 @@ mod outputs;
 mod steady_state;
 mod sweep;
 mod traces;
+mod writes;

@@ -10,7 +10,8 @@ use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::fit::{median, Analysis};
+use super::analysis::Analysis;
+use super::estimates::median;
 
 const FONT: &str = "sans-serif";
 static REGISTER: Once = Once::new();

@@ -5,15 +5,23 @@
 //! The pieces, each in its own file: [`runtime`] (the engine behind a trait, bollard for
 //! real), [`registry`] and [`http`] (the registry's API, loopback only), [`suite`] (the
 //! probe images and how they are built), [`measure`] (one trial, and `measurements.csv`),
-//! [`fit`] (least squares through the simulator itself; distributions), [`profile`],
-//! [`report`] and [`chart`] (the outputs), [`shape`] (`tc` on loopback). This file runs them
+//! [`model`] (an image as a one-host scenario, built as a value), [`estimates`] (what the
+//! pull events say phase by phase; distributions), [`fit`] (least squares through the
+//! simulator itself, cross-validation), [`analysis`] (all of it for a set of trials),
+//! [`meta`] and [`numbers`] (provenance and number formats), [`profile`], [`report`] and
+//! [`chart`] (the outputs), [`shape`] (`tc` on loopback). This file runs them
 //! in order and owns the cleanup: every container and image calibration makes carries the
 //! label [`LABEL`] and is removed at the end, on error, on Ctrl-C and on SIGTERM.
 
+pub mod analysis;
 pub mod chart;
+pub mod estimates;
 pub mod fit;
 pub mod http;
 pub mod measure;
+pub mod meta;
+pub mod model;
+pub mod numbers;
 pub mod profile;
 pub mod registry;
 pub mod report;
@@ -296,6 +304,30 @@ pub fn run_image(opts: &Options, image: &str) -> Result<Measured> {
             seconds: started.elapsed().as_secs_f64(),
         })
     })
+}
+
+/// Fit `trials` and write the profile (`profile`) and `calibration.md` and `fit.png` (into
+/// `report_dir`); the analysis, for the caller's headline. `parallel_layers`: as
+/// [`analysis::analyse`] takes it.
+pub fn fit_and_write(
+    trials: &[Trial],
+    meta: &meta::Meta,
+    parallel_layers: Option<u32>,
+    profile: &std::path::Path,
+    report_dir: &std::path::Path,
+) -> Result<analysis::Analysis> {
+    let Some(analysis) = analysis::analyse(trials, parallel_layers) else {
+        anyhow::bail!("a fit needs complete pulls of at least two images; these measurements have fewer");
+    };
+    let profile_path = profile.display().to_string();
+    measure::write_atomic(profile, profile::render(&analysis, meta, &profile_path).as_bytes())?;
+    measure::write_atomic(
+        &report_dir.join("calibration.md"),
+        report::markdown(&analysis, meta, &profile_path).as_bytes(),
+    )?;
+    let title = format!("coldcost calibrate: {} · {} · {}", meta.engine, meta.date, meta.what);
+    chart::render(&analysis, &title, &report_dir.join("fit.png"))?;
+    Ok(analysis)
 }
 
 /// The folder of the calibration outputs, for messages.

@@ -3,30 +3,15 @@
 //! comment that says what it is and where it came from (the format is checked by
 //! `scenario::schema::PROFILE_ROOT`).
 
-use super::fit::{sig4, Analysis};
-use super::report::Meta;
-
-/// A bandwidth in bits per second as the scenario writes it: `1.85Gbps`, `740Mbps`.
-pub fn bandwidth(bytes_per_s: f64) -> String {
-    let bits = bytes_per_s * 8.0;
-    if bits >= 1e9 {
-        format!("{}Gbps", sig4(bits / 1e9))
-    } else if bits >= 1e6 {
-        format!("{}Mbps", sig4(bits / 1e6))
-    } else {
-        format!("{}Kbps", sig4(bits / 1e3))
-    }
-}
-
-/// A byte rate, binary MB: `212.4MB/s`.
-pub fn byte_rate(bytes_per_s: f64) -> String {
-    format!("{}MB/s", sig4(bytes_per_s / 1048576.0))
-}
+use super::analysis::Analysis;
+use super::estimates::median;
+use super::meta::Meta;
+use super::numbers::{bandwidth, byte_rate, dur};
 
 /// The profile's text.
 pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     let p = &a.fit.params;
-    let d = super::fit::dur;
+    let d = dur;
     let mut s = String::new();
     s.push_str("# coldcost calibration profile: image pull and container start times measured on a real engine.\n");
     if meta.is_refit() {
@@ -60,7 +45,7 @@ pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         s.push_str(&format!(
             "# The engine's container create + start (bridge network, port published on 127.0.0.1):\n# lognormal fitted to {} trials (measured median {}, max {}).\ncontainer_create = {}\n\n",
             c.samples,
-            d(super::fit::median(&a.create_samples)),
+            d(median(&a.create_samples)),
             d(a.create_samples.iter().copied().fold(0.0, f64::max)),
             c.to_toml()
         ));
@@ -94,17 +79,4 @@ pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     }
     s.push_str(&format!("parallel_layers = {}\n", p.parallel_layers));
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_are_written_in_the_scenarios_units() {
-        assert_eq!(bandwidth(231.25e6), "1.85Gbps");
-        assert_eq!(bandwidth(12.5e6), "100Mbps");
-        assert_eq!(byte_rate(212.4 * 1048576.0), "212.4MB/s");
-        assert_eq!(crate::units::parse_bandwidth("1.85Gbps").unwrap(), 231.25e6);
-    }
 }

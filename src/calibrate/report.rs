@@ -5,45 +5,14 @@
 
 use std::fmt::Write as _;
 
-use super::fit::{dur, median, quantile, sig4, Analysis, LogNormal, PullParams};
+use super::analysis::Analysis;
+use super::estimates::{median, quantile, LogNormal, DOCKER_PARALLEL_DOWNLOADS};
+use super::fit::PullParams;
 use super::measure::Trial;
-use super::profile::{bandwidth, byte_rate};
+use super::meta::{today, Meta};
+use super::numbers::{bandwidth, byte_rate, dur, sig4};
 use super::registry::Manifest;
 use crate::units::format_size;
-
-/// Where the numbers came from, for headers and comments.
-#[derive(Debug, Clone)]
-pub struct Meta {
-    pub date: String,
-    /// The engine's name and version, or "refit" when fitting saved measurements again.
-    pub engine: String,
-    pub registry: String,
-    pub shape: Option<String>,
-    /// "suite quick: 8 probe images" or "refit of measurements.csv".
-    pub what: String,
-    pub trials: usize,
-    /// Path of calibration.md as the user would open it.
-    pub report_md: String,
-}
-
-impl Meta {
-    /// Saved measurements fitted again: no engine or registry was involved.
-    pub fn is_refit(&self) -> bool {
-        self.engine == "refit"
-    }
-}
-
-/// Today's date (UTC) as YYYY-MM-DD.
-pub fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    civil_date(secs / 86_400)
-}
-
-/// Days since 1970-01-01 → YYYY-MM-DD (the trace readers' calendar arithmetic).
-fn civil_date(days: u64) -> String {
-    let (y, m, d) = crate::workload::timestamp::civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}")
-}
 
 fn pct(x: f64) -> String {
     format!("{:+.1}%", x * 100.0)
@@ -85,7 +54,7 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         a.held_out_mean_abs() * 100.0,
         a.other_candidates()
     );
-    let docker = super::fit::DOCKER_PARALLEL_DOWNLOADS;
+    let docker = DOCKER_PARALLEL_DOWNLOADS;
     // parameter, fitted, read off the pull events, scenario default
     let rows = [
         (
@@ -191,7 +160,7 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         "- Downloads, from the manifest to the last `Download complete` of each trial ({} trials): **{} per round of {} layers + compressed / {}**.",
         ph.download_points,
         dur(ph.download_overhead),
-        super::fit::DOCKER_PARALLEL_DOWNLOADS,
+        DOCKER_PARALLEL_DOWNLOADS,
         byte_rate(ph.download_rate)
     );
     let _ = writeln!(s, "- Manifest and config: {} median before the first layer event.", dur(ph.manifest));
@@ -203,6 +172,37 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         dur(1048576.0 / p.bandwidth),
         dur(1048576.0 / p.extract_rate)
     );
+    s
+}
+
+/// What `coldcost calibrate` prints after a fit: the parameters, how well they predict,
+/// the engine's container start, and the files written (`files`, in order).
+pub fn fit_headline(a: &Analysis, files: &[String]) -> String {
+    let p = &a.fit.params;
+    let worst = a.held_out_worst();
+    let mut s = format!(
+        "fit over {} images: manifest {}, layer_overhead {}, host_bandwidth {}, extract_rate {}, extract_overhead {}, parallel_layers {}\n",
+        a.obs.len(),
+        dur(p.manifest),
+        dur(p.layer_overhead),
+        bandwidth(p.bandwidth),
+        byte_rate(p.extract_rate),
+        dur(p.extract_overhead),
+        p.parallel_layers
+    );
+    let _ = writeln!(
+        s,
+        "R² {:.3}; held-out pull time error: mean {:.1}%, worst {:.1}% ({})",
+        a.r2,
+        a.held_out_mean_abs() * 100.0,
+        worst.map_or(0.0, |w| w.error().abs() * 100.0),
+        worst.map_or("-", |w| w.name.as_str())
+    );
+    if let Some(c) = &a.container_create {
+        let _ = writeln!(s, "container_create = {}", c.to_toml());
+    }
+    let (first, rest) = files.split_first().map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
+    let _ = writeln!(s, "wrote {first} and {}", rest.join(", "));
     s
 }
 
@@ -272,13 +272,6 @@ fn size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(20_418), "2025-11-26");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-    }
 
     #[test]
     fn sizes_read_back_as_scenario_sizes() {

@@ -3,16 +3,19 @@
 //! `calibration.md` and `fit.png` (`--report`). `--image REF` measures a user's image and
 //! prints what to paste into a scenario; `--refit FILE` fits again from a measurements.csv.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::app::stdout;
+use crate::calibrate::estimates::DOCKER_PARALLEL_DOWNLOADS;
 use crate::calibrate::measure::{from_csv, to_csv, write_atomic, Trial};
-use crate::calibrate::report::{self, Meta};
+use crate::calibrate::meta::{today, Meta};
+use crate::calibrate::report;
 use crate::calibrate::suite::Suite;
-use crate::calibrate::{chart, fit, profile, run_image, run_suite, Options};
+use crate::calibrate::{fit_and_write, run_image, run_suite, Options};
 use crate::error::InputError;
 
 #[derive(Debug, clap::Args)]
@@ -60,7 +63,7 @@ pub struct Args {
     pub refit: Option<PathBuf>,
     /// `parallel_layers` of the fitted model: the engine's max-concurrent-downloads (Docker's
     /// default is 3), or `auto` for the one of 1..=4 whose fit predicts left-out images best.
-    #[arg(long, value_name = "N|auto", default_value_t = ParallelLayers(Some(fit::DOCKER_PARALLEL_DOWNLOADS)), value_parser = parse_parallel_layers)]
+    #[arg(long, value_name = "N|auto", default_value_t = ParallelLayers(Some(DOCKER_PARALLEL_DOWNLOADS)), value_parser = parse_parallel_layers)]
     pub parallel_layers: ParallelLayers,
 }
 
@@ -89,7 +92,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let name = image.rsplit('/').next().unwrap_or("image").replace([':', '@'], "-");
         let csv = a.report.join(format!("image-{name}.csv"));
         write_atomic(&csv, &to_csv(&m.trials)?)?;
-        print!("{}", report::image_summary(image, &m.trials, manifest, &m.engine));
+        stdout::print(&report::image_summary(image, &m.trials, manifest, &m.engine))?;
         eprintln!("wrote {} ({:.0} s)", csv.display(), m.seconds);
         return Ok(ExitCode::SUCCESS);
     }
@@ -109,13 +112,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         write_atomic(&a.report.join("measurements.csv"), &to_csv(&m.trials)?)?;
         (m.trials, meta)
     };
-    write_fit(&a, &trials, &meta)?;
+    let analysis = fit_and_write(&trials, &meta, a.parallel_layers.0, &a.out, &a.report)?;
+    stdout::print(&report::fit_headline(&analysis, &written(&a)))?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn meta(a: &Args, engine: String, trials: &[Trial], what: String) -> Meta {
     Meta {
-        date: report::today(),
+        date: today(),
         engine,
         registry: a.registry.clone(),
         shape: a.shape.clone(),
@@ -125,49 +129,16 @@ fn meta(a: &Args, engine: String, trials: &[Trial], what: String) -> Meta {
     }
 }
 
-/// Fits, then writes the profile, calibration.md and fit.png, and prints the headline.
-fn write_fit(a: &Args, trials: &[Trial], meta: &Meta) -> Result<()> {
-    let Some(analysis) = fit::analyse(trials, a.parallel_layers.0) else {
-        anyhow::bail!("a fit needs complete pulls of at least two images; these measurements have fewer");
-    };
-    let profile_path = a.out.display().to_string();
-    write_atomic(&a.out, profile::render(&analysis, meta, &profile_path).as_bytes())?;
-    write_atomic(&a.report.join("calibration.md"), report::markdown(&analysis, meta, &profile_path).as_bytes())?;
-    let title = format!("coldcost calibrate: {} · {} · {}", meta.engine, meta.date, meta.what);
-    chart::render(&analysis, &title, &a.report.join("fit.png"))?;
-    let p = &analysis.fit.params;
-    let worst = analysis.held_out_worst();
-    println!(
-        "fit over {} images: manifest {}, layer_overhead {}, host_bandwidth {}, extract_rate {}, extract_overhead {}, parallel_layers {}",
-        analysis.obs.len(),
-        fit::dur(p.manifest),
-        fit::dur(p.layer_overhead),
-        profile::bandwidth(p.bandwidth),
-        profile::byte_rate(p.extract_rate),
-        fit::dur(p.extract_overhead),
-        p.parallel_layers
-    );
-    println!(
-        "R² {:.3}; held-out pull time error: mean {:.1}%, worst {:.1}% ({})",
-        analysis.r2,
-        analysis.held_out_mean_abs() * 100.0,
-        worst.map_or(0.0, |w| w.error().abs() * 100.0),
-        worst.map_or("-", |w| w.name.as_str())
-    );
-    if let Some(c) = &analysis.container_create {
-        println!("container_create = {}", c.to_toml());
-    }
-    let files: &[&str] = if a.refit.is_some() {
+/// The profile, then the report files (`measurements.csv` unless refitting) as printed.
+fn written(a: &Args) -> Vec<String> {
+    let report: &[&str] = if a.refit.is_some() {
         &["calibration.md", "fit.png"]
     } else {
         &["measurements.csv", "calibration.md", "fit.png"]
     };
-    println!("wrote {} and {}", a.out.display(), shown(&a.report, files));
-    Ok(())
-}
-
-fn shown(dir: &Path, files: &[&str]) -> String {
-    files.iter().map(|f| dir.join(f).display().to_string()).collect::<Vec<_>>().join(", ")
+    let mut files = vec![a.out.display().to_string()];
+    files.extend(report.iter().map(|f| a.report.join(f).display().to_string()));
+    files
 }
 
 /// `--parallel-layers`: a number of layers, or `None` for `auto`.

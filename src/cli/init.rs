@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
+use crate::app::stdout;
 use crate::error::InputError;
 use crate::scenario::QUICKSTART;
 
@@ -29,6 +30,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .into());
     }
     std::fs::write(&a.file, QUICKSTART).with_context(|| format!("cannot write {}", a.file.display()))?;
-    println!("wrote {} (edit it, then: coldcost run {})", a.file.display(), a.file.display());
+    stdout::print(&format!("wrote {} (edit it, then: coldcost run {})\n", a.file.display(), a.file.display()))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Subcommand;
 
+use crate::app::stdout;
 use crate::billing::model::{Sheet, Tiers};
 use crate::billing::sheet::{self, BUILTIN};
 use crate::error::InputError;
@@ -36,7 +37,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         PricingCommand::List => list()?,
         PricingCommand::Show { sheet } => show(&sheet::load(&sheet)?),
     };
-    print!("{text}");
+    stdout::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use crate::app::stdout;
 use crate::scenario;
 
 #[derive(Debug, clap::Args)]
@@ -22,13 +23,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut bad = 0;
     for f in &a.files {
         match scenario::load(f, &a.set) {
-            Ok(sc) => println!(
-                "ok {}: {} function(s), {} workload(s), horizon {}",
+            Ok(sc) => stdout::print(&format!(
+                "ok {}: {} function(s), {} workload(s), horizon {}\n",
                 f.display(),
                 sc.functions.len(),
                 sc.workloads.len(),
                 crate::units::format_duration(sc.simulation.horizon)
-            ),
+            ))?,
             Err(e) => {
                 eprintln!("error: {e}");
                 bad += 1;

@@ -5,9 +5,8 @@
 use anyhow::Result;
 
 use super::charts::{self, Cdf, Scatter};
-use super::summary::{mean_ci, values, with_all, COLUMNS};
+use super::summary::{Metric, Summary};
 use super::trend::Trend;
-use crate::billing::Bill;
 use crate::platform::latency::Latency;
 use crate::platform::RunResult;
 use crate::scenario::Scenario;
@@ -25,24 +24,7 @@ pub fn cdf(h: &Latency) -> Cdf {
     qs.iter().map(|&q| (h.value_at_quantile(q) as f64 / 1000.0, q)).collect()
 }
 
-/// Means over replications of the `ALL` row's summary values.
-pub fn all_means(runs: &[RunResult], bills: &[Bill]) -> Vec<f64> {
-    let rows: Vec<Vec<f64>> = runs
-        .iter()
-        .zip(bills)
-        .map(|(r, b)| {
-            let all = with_all(r, b).pop().expect("ALL row");
-            values(&all.1, &all.2, r.horizon)
-        })
-        .collect();
-    (0..COLUMNS.len()).map(|c| mean_ci(&rows.iter().map(|v| v[c]).collect::<Vec<_>>()).0).collect()
-}
-
-pub fn col(name: &str) -> usize {
-    COLUMNS.iter().position(|c| c.name == name).expect("known column")
-}
-
-pub fn run_charts(sc: &Scenario, runs: &[RunResult], bills: &[Bill], trend: &Trend) -> Result<Vec<Chart>> {
+pub fn run_charts(sc: &Scenario, runs: &[RunResult], summary: &Summary, trend: &Trend) -> Result<Vec<Chart>> {
     let mut out = Vec::new();
     // latency: every replication and function together
     let mut warm = Latency::new(3);
@@ -95,20 +77,20 @@ pub fn run_charts(sc: &Scenario, runs: &[RunResult], bills: &[Bill], trend: &Tre
     ));
 
     // cost by phase, mean over replications
-    let m = all_means(runs, bills);
-    let currency = bills.first().map_or("", |b| b.currency.as_str());
+    let all = summary.all();
+    let currency = summary.currency.as_str();
     let items: Vec<(String, f64)> = [
-        ("image pull", "cost_pull"),
-        ("container create", "cost_create"),
-        ("app start-up", "cost_startup"),
-        ("busy", "cost_busy"),
-        ("idle keep-alive", "cost_idle_keepalive"),
-        ("idle reserved", "cost_idle_reserved"),
-        ("requests", "cost_requests"),
-        ("hourly minimum", "cost_minimum"),
+        ("image pull", Metric::CostPull),
+        ("container create", Metric::CostCreate),
+        ("app start-up", Metric::CostStartup),
+        ("busy", Metric::CostBusy),
+        ("idle keep-alive", Metric::CostIdleKeepalive),
+        ("idle reserved", Metric::CostIdleReserved),
+        ("requests", Metric::CostRequests),
+        ("hourly minimum", Metric::CostMinimum),
     ]
     .iter()
-    .map(|(label, c)| (label.to_string(), m[col(c)].max(0.0)))
+    .map(|(label, c)| (label.to_string(), all.mean(*c).max(0.0)))
     .collect();
     let title =
         format!("Cost by phase over {} (mean of replications)", crate::units::format_duration(sc.simulation.horizon));

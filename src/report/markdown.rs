@@ -4,10 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::figures::{all_means, col, Chart};
+use super::figures::Chart;
+use super::summary::{Metric, Summary};
 use crate::billing::model::{PhaseBilling, Sheet};
-use crate::billing::Bill;
-use crate::platform::RunResult;
 use crate::scenario::{Reserved, Scenario};
 use crate::units::{format_duration as fd, format_size as fs};
 use crate::usage::Phase;
@@ -23,14 +22,14 @@ fn num(v: f64, d: usize) -> String {
     }
 }
 
-pub fn report(sc: &Scenario, sheet: &Sheet, runs: &[RunResult], bills: &[Bill], charts: &[Chart]) -> String {
-    let m = all_means(runs, bills);
-    let v = |c: &str| m[col(c)];
+pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart]) -> String {
+    let all = summary.all();
+    let v = |m: Metric| all.mean(m);
     let cur = &sheet.currency;
     let horizon_s = sc.simulation.horizon as f64 / 1e6;
-    let month = v("cost") * MONTH_DAYS * 86_400.0 / horizon_s;
-    let per_million = v("cost") / v("requests") * 1e6;
-    let pull_share = v("cost_pull") / v("cost");
+    let month = v(Metric::Cost) * MONTH_DAYS * 86_400.0 / horizon_s;
+    let per_million = v(Metric::Cost) / v(Metric::Requests) * 1e6;
+    let pull_share = v(Metric::CostPull) / v(Metric::Cost);
     let mut s = String::new();
     let _ = writeln!(s, "# {} — capacity-planning summary\n", sc.simulation.name);
     let _ = writeln!(
@@ -46,46 +45,52 @@ pub fn report(sc: &Scenario, sheet: &Sheet, runs: &[RunResult], bills: &[Bill], 
     );
 
     s.push_str("## Headline\n\n| | |\n|---|---|\n");
-    let _ = writeln!(s, "| requests | {} |", num(v("requests"), 1));
+    let _ = writeln!(s, "| requests | {} |", num(v(Metric::Requests), 1));
     let _ = writeln!(
         s,
         "| cold starts | {} ({} % of requests) |",
-        num(v("cold_starts"), 1),
-        num(v("cold_start_ratio") * 100.0, 4)
+        num(v(Metric::ColdStarts), 1),
+        num(v(Metric::ColdStartRatio) * 100.0, 4)
     );
     let _ = writeln!(
         s,
         "| latency p50 / p99 / p99.9, all | {} / {} / {} ms |",
-        num(v("latency_p50_ms"), 1),
-        num(v("latency_p99_ms"), 1),
-        num(v("latency_p999_ms"), 1)
+        num(v(Metric::LatencyP50Ms), 1),
+        num(v(Metric::LatencyP99Ms), 1),
+        num(v(Metric::LatencyP999Ms), 1)
     );
     let _ = writeln!(
         s,
         "| latency p50 / p99, warm | {} / {} ms |",
-        num(v("warm_latency_p50_ms"), 1),
-        num(v("warm_latency_p99_ms"), 1)
+        num(v(Metric::WarmLatencyP50Ms), 1),
+        num(v(Metric::WarmLatencyP99Ms), 1)
     );
     let _ = writeln!(
         s,
         "| latency p50 / p99, cold | {} / {} ms |",
-        num(v("cold_latency_p50_ms"), 1),
-        num(v("cold_latency_p99_ms"), 1)
+        num(v(Metric::ColdLatencyP50Ms), 1),
+        num(v(Metric::ColdLatencyP99Ms), 1)
     );
     let _ = writeln!(
         s,
         "| throttled / failed / timed out in queue | {} / {} / {} |",
-        num(v("throttled"), 1),
-        num(v("failed"), 1),
-        num(v("queue_timeouts"), 1)
+        num(v(Metric::Throttled), 1),
+        num(v(Metric::Failed), 1),
+        num(v(Metric::QueueTimeouts), 1)
     );
-    let _ = writeln!(s, "| instances (time average) | {} |", num(v("instances_mean"), 2));
-    let _ = writeln!(s, "| image pulls / cache hits | {} / {} |", num(v("pulls"), 1), num(v("cache_hits"), 1));
-    let _ = writeln!(s, "| cost over the horizon | {} {cur} |", num(v("cost"), 4));
+    let _ = writeln!(s, "| instances (time average) | {} |", num(v(Metric::InstancesMean), 2));
+    let _ =
+        writeln!(s, "| image pulls / cache hits | {} / {} |", num(v(Metric::Pulls), 1), num(v(Metric::CacheHits), 1));
+    let _ = writeln!(s, "| cost over the horizon | {} {cur} |", num(v(Metric::Cost), 4));
     let _ = writeln!(s, "| cost per month ({MONTH_DAYS:.0} days, extrapolated) | {} {cur} |", num(month, 2));
     let _ = writeln!(s, "| cost per million requests | {} {cur} |", num(per_million, 4));
     let _ = writeln!(s, "| share of cost that is image pull | {} % |", num(pull_share * 100.0, 2));
-    let _ = writeln!(s, "| GB·s total / of which pull | {} / {} |", num(v("gbs_total"), 1), num(v("gbs_pull"), 1));
+    let _ = writeln!(
+        s,
+        "| GB·s total / of which pull | {} / {} |",
+        num(v(Metric::GbsTotal), 1),
+        num(v(Metric::GbsPull), 1)
+    );
 
     s.push_str("\n## Charts\n\n");
     for (file, title, _) in charts {

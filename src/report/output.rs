@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::error::WriteError;
+
 pub struct OutputDir {
     dir: PathBuf,
     /// (temporary, final) paths, in creation order.
@@ -49,8 +51,9 @@ impl OutputDir {
     /// Write `bytes` as `name` (on commit).
     pub fn write_all(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let mut w = self.file(name)?;
-        w.write_all(bytes)?;
-        w.flush()?;
+        w.write_all(bytes)
+            .and_then(|()| w.flush())
+            .map_err(|e| WriteError::new(self.dir.join(name).display().to_string(), e))?;
         Ok(())
     }
 

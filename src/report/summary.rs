@@ -1,70 +1,119 @@
-//! `summary.csv`: one row per function and replication, plus `function = ALL`, then the
-//! mean and the 95% confidence interval (Student t) across replications. A pure function
-//! of the run results.
+//! Typed results of a run: a [`Summary`] holds, per function and for `ALL`, each
+//! replication's value of every [`Metric`]. One column table ([`COLUMNS`]: name, decimals,
+//! accessor) drives `summary.csv`, the run headline, the sweep's metrics and the charts, so a
+//! header and its values cannot drift apart. `summary.csv` has one row per function and
+//! replication, plus `function = ALL`, then the mean and the 95% confidence interval (Student
+//! t) across replications. Pure functions of the run results.
 
 use super::fmt::{csv_field, float};
 use crate::billing::{Bill, FnCost};
 use crate::platform::{FnStats, RunResult};
 use crate::usage::{Phase, Usage};
 
-/// A summary column: its name and the decimals a single replication's value gets
-/// (0 = a count).
+/// What a column reads its value from: one function's (or ALL's) counters and costs in one
+/// replication.
+pub struct Sample<'a> {
+    pub stats: &'a FnStats,
+    pub cost: &'a FnCost,
+    pub horizon_us: u64,
+}
+
+/// A summary column: the metric it holds, its name in the files, the decimals a single
+/// replication's value gets (0 = a count) and how it is read from a [`Sample`].
 pub struct Column {
+    pub metric: Metric,
     pub name: &'static str,
     pub decimals: usize,
+    pub get: fn(&Sample<'_>) -> f64,
 }
 
-const fn col(name: &'static str, decimals: usize) -> Column {
-    Column { name, decimals }
+/// The enum of metrics and the column table, declared together so their orders agree.
+macro_rules! columns {
+    ($($metric:ident $name:literal $decimals:literal $get:expr;)*) => {
+        /// A summary metric; `Metric as usize` is its column's index in [`COLUMNS`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Metric { $($metric),* }
+
+        /// Every column of `summary.csv`, in file order.
+        pub const COLUMNS: &[Column] =
+            &[$(Column { metric: Metric::$metric, name: $name, decimals: $decimals, get: $get }),*];
+    };
 }
 
-pub const COLUMNS: &[Column] = &[
-    col("requests", 0),
-    col("completed", 0),
-    col("cold_starts", 0),
-    col("cold_start_ratio", 6),
-    col("throttled", 0),
-    col("failed", 0),
-    col("queue_timeouts", 0),
-    col("queued", 0),
-    col("in_flight", 0),
-    col("latency_mean_ms", 3),
-    col("wait_mean_ms", 3),
-    col("latency_p50_ms", 3),
-    col("latency_p99_ms", 3),
-    col("latency_p999_ms", 3),
-    col("warm_latency_p50_ms", 3),
-    col("warm_latency_p99_ms", 3),
-    col("cold_latency_p50_ms", 3),
-    col("cold_latency_p99_ms", 3),
-    col("instances_created", 0),
-    col("instances_not_started", 0),
-    col("instances_mean", 4),
-    col("pulls", 0),
-    col("cache_hits", 0),
-    col("pull_seconds", 6),
-    col("gbs_pull", 6),
-    col("gbs_create", 6),
-    col("gbs_startup", 6),
-    col("gbs_start", 6),
-    col("gbs_busy", 6),
-    col("gbs_idle_keepalive", 6),
-    col("gbs_idle_reserved", 6),
-    col("gbs_idle", 6),
-    col("gbs_total", 6),
-    col("vcpu_seconds", 6),
-    col("vcpu_seconds_idle", 6),
-    col("cu", 4),
-    col("cost_pull", 8),
-    col("cost_create", 8),
-    col("cost_startup", 8),
-    col("cost_busy", 8),
-    col("cost_idle_keepalive", 8),
-    col("cost_idle_reserved", 8),
-    col("cost_requests", 8),
-    col("cost_minimum", 8),
-    col("cost", 8),
-];
+columns! {
+    Requests "requests" 0 |s| s.stats.requests as f64;
+    Completed "completed" 0 |s| s.stats.completed as f64;
+    ColdStarts "cold_starts" 0 |s| s.stats.cold_starts as f64;
+    ColdStartRatio "cold_start_ratio" 6 |s| ratio(s.stats.cold_starts as u128, s.stats.requests);
+    Throttled "throttled" 0 |s| s.stats.throttled as f64;
+    Failed "failed" 0 |s| s.stats.failed as f64;
+    QueueTimeouts "queue_timeouts" 0 |s| s.stats.queue_timeouts as f64;
+    Queued "queued" 0 |s| s.stats.queued as f64;
+    InFlight "in_flight" 0 |s| s.stats.in_flight as f64;
+    LatencyMeanMs "latency_mean_ms" 3 |s| ratio(s.stats.latency_sum_us, s.stats.completed) / 1000.0;
+    WaitMeanMs "wait_mean_ms" 3 |s| ratio(s.stats.wait_sum_us, s.stats.started) / 1000.0;
+    LatencyP50Ms "latency_p50_ms" 3 |s| q_ms(&s.stats.latency, 0.5);
+    LatencyP99Ms "latency_p99_ms" 3 |s| q_ms(&s.stats.latency, 0.99);
+    LatencyP999Ms "latency_p999_ms" 3 |s| q_ms(&s.stats.latency, 0.999);
+    WarmLatencyP50Ms "warm_latency_p50_ms" 3 |s| q_ms(&s.stats.warm_latency, 0.5);
+    WarmLatencyP99Ms "warm_latency_p99_ms" 3 |s| q_ms(&s.stats.warm_latency, 0.99);
+    ColdLatencyP50Ms "cold_latency_p50_ms" 3 |s| q_ms(&s.stats.cold_latency, 0.5);
+    ColdLatencyP99Ms "cold_latency_p99_ms" 3 |s| q_ms(&s.stats.cold_latency, 0.99);
+    InstancesCreated "instances_created" 0 |s| s.stats.instances_created as f64;
+    InstancesNotStarted "instances_not_started" 0 |s| s.stats.not_started as f64;
+    InstancesMean "instances_mean" 4 |s| s.stats.live_area as f64 / s.horizon_us as f64;
+    Pulls "pulls" 0 |s| s.stats.pulls as f64;
+    CacheHits "cache_hits" 0 |s| s.stats.cache_hits as f64;
+    PullSeconds "pull_seconds" 6 |s| s.stats.pull_us as f64 / 1e6;
+    GbsPull "gbs_pull" 6 |s| gbs(s, Phase::Pull);
+    GbsCreate "gbs_create" 6 |s| gbs(s, Phase::Create);
+    GbsStartup "gbs_startup" 6 |s| gbs(s, Phase::Startup);
+    GbsStart "gbs_start" 6 |s| gbs(s, Phase::Create) + gbs(s, Phase::Startup);
+    GbsBusy "gbs_busy" 6 |s| gbs(s, Phase::Busy);
+    GbsIdleKeepalive "gbs_idle_keepalive" 6 |s| gbs(s, Phase::IdleKeepalive);
+    GbsIdleReserved "gbs_idle_reserved" 6 |s| gbs(s, Phase::IdleReserved);
+    GbsIdle "gbs_idle" 6 |s| gbs(s, Phase::IdleKeepalive) + gbs(s, Phase::IdleReserved);
+    GbsTotal "gbs_total" 6 |s| usage(s).gbs_total();
+    VcpuSeconds "vcpu_seconds" 6 |s| usage(s).vcpu_s_total();
+    VcpuSecondsIdle "vcpu_seconds_idle" 6
+        |s| usage(s).vcpu_s(Phase::IdleKeepalive) + usage(s).vcpu_s(Phase::IdleReserved);
+    Cu "cu" 4 |s| s.cost.cu;
+    CostPull "cost_pull" 8 |s| s.cost.by_phase[0];
+    CostCreate "cost_create" 8 |s| s.cost.by_phase[1];
+    CostStartup "cost_startup" 8 |s| s.cost.by_phase[2];
+    CostBusy "cost_busy" 8 |s| s.cost.by_phase[3];
+    CostIdleKeepalive "cost_idle_keepalive" 8 |s| s.cost.by_phase[4];
+    CostIdleReserved "cost_idle_reserved" 8 |s| s.cost.by_phase[5];
+    CostRequests "cost_requests" 8 |s| s.cost.by_phase[6];
+    CostMinimum "cost_minimum" 8 |s| s.cost.minimum;
+    Cost "cost" 8 |s| s.cost.total;
+}
+
+/// Number of columns (and metrics).
+pub const COUNT: usize = COLUMNS.len();
+
+impl Metric {
+    pub fn column(self) -> &'static Column {
+        &COLUMNS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.column().name
+    }
+
+    /// A money column (its values are in the bill's currency).
+    pub fn is_money(self) -> bool {
+        self.name().starts_with("cost")
+    }
+}
+
+fn usage<'a>(s: &Sample<'a>) -> &'a Usage {
+    &s.stats.usage
+}
+
+fn gbs(s: &Sample<'_>, p: Phase) -> f64 {
+    s.stats.usage.gbs(p)
+}
 
 fn q_ms(h: &crate::platform::latency::Latency, q: f64) -> f64 {
     if h.is_empty() {
@@ -82,58 +131,13 @@ fn ratio(a: u128, b: u64) -> f64 {
     }
 }
 
-/// The values of [`COLUMNS`] for one function (or ALL) of one replication.
-pub fn values(st: &FnStats, cost: &FnCost, horizon_us: u64) -> Vec<f64> {
-    let u: &Usage = &st.usage;
-    let g = |p: Phase| u.gbs(p);
-    let idle_vcpu = u.vcpu_s(Phase::IdleKeepalive) + u.vcpu_s(Phase::IdleReserved);
-    vec![
-        st.requests as f64,
-        st.completed as f64,
-        st.cold_starts as f64,
-        ratio(st.cold_starts as u128, st.requests),
-        st.throttled as f64,
-        st.failed as f64,
-        st.queue_timeouts as f64,
-        st.queued as f64,
-        st.in_flight as f64,
-        ratio(st.latency_sum_us, st.completed) / 1000.0,
-        ratio(st.wait_sum_us, st.started) / 1000.0,
-        q_ms(&st.latency, 0.5),
-        q_ms(&st.latency, 0.99),
-        q_ms(&st.latency, 0.999),
-        q_ms(&st.warm_latency, 0.5),
-        q_ms(&st.warm_latency, 0.99),
-        q_ms(&st.cold_latency, 0.5),
-        q_ms(&st.cold_latency, 0.99),
-        st.instances_created as f64,
-        st.not_started as f64,
-        st.live_area as f64 / horizon_us as f64,
-        st.pulls as f64,
-        st.cache_hits as f64,
-        st.pull_us as f64 / 1e6,
-        g(Phase::Pull),
-        g(Phase::Create),
-        g(Phase::Startup),
-        g(Phase::Create) + g(Phase::Startup),
-        g(Phase::Busy),
-        g(Phase::IdleKeepalive),
-        g(Phase::IdleReserved),
-        g(Phase::IdleKeepalive) + g(Phase::IdleReserved),
-        u.gbs_total(),
-        u.vcpu_s_total(),
-        idle_vcpu,
-        cost.cu,
-        cost.by_phase[0],
-        cost.by_phase[1],
-        cost.by_phase[2],
-        cost.by_phase[3],
-        cost.by_phase[4],
-        cost.by_phase[5],
-        cost.by_phase[6],
-        cost.minimum,
-        cost.total,
-    ]
+/// One replication's value of every column.
+pub type Values = [f64; COUNT];
+
+/// The values of every column for one function (or ALL) of one replication.
+pub fn values(st: &FnStats, cost: &FnCost, horizon_us: u64) -> Values {
+    let s = Sample { stats: st, cost, horizon_us };
+    std::array::from_fn(|c| (COLUMNS[c].get)(&s))
 }
 
 /// Two-sided 95% Student t quantile for `df` degrees of freedom.
@@ -185,48 +189,105 @@ pub fn with_all(r: &RunResult, bill: &Bill) -> Vec<(String, FnStats, FnCost)> {
     rows
 }
 
-/// The whole `summary.csv`.
-pub fn render(scenario: &str, runs: &[RunResult], bills: &[Bill]) -> String {
-    let currency = bills.first().map_or("", |b| b.currency.as_str());
-    let mut out = String::from("scenario,replication,function");
-    for c in COLUMNS {
-        out.push(',');
-        out.push_str(c.name);
+/// One function's (or ALL's) values, replication by replication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub name: String,
+    /// In replication order (as [`Summary::replications`]).
+    pub replications: Vec<Values>,
+}
+
+impl Row {
+    /// Every replication's value of `m`.
+    pub fn series(&self, m: Metric) -> Vec<f64> {
+        self.replications.iter().map(|v| v[m as usize]).collect()
     }
-    out.push_str(",currency\n");
-    // values[function][replication]
-    let mut names: Vec<String> = Vec::new();
-    let mut table: Vec<Vec<Vec<f64>>> = Vec::new();
-    for (r, bill) in runs.iter().zip(bills) {
-        let rows = with_all(r, bill);
-        if names.is_empty() {
-            names = rows.iter().map(|(n, _, _)| n.clone()).collect();
-            table = vec![Vec::new(); names.len()];
-        }
-        for (k, (name, st, cost)) in rows.iter().enumerate() {
-            let vals = values(st, cost, r.horizon);
-            line(&mut out, scenario, &(r.replication + 1).to_string(), name, &vals, None, currency);
-            table[k].push(vals);
-        }
+
+    /// Mean and 95% half-width of `m` over the replications (see [`mean_ci`]).
+    pub fn mean_ci(&self, m: Metric) -> (f64, f64) {
+        mean_ci(&self.series(m))
     }
-    let stats: Vec<Vec<(f64, f64)>> = table
-        .iter()
-        .map(|reps| (0..COLUMNS.len()).map(|c| mean_ci(&reps.iter().map(|v| v[c]).collect::<Vec<_>>())).collect())
-        .collect();
-    for (label, pick) in [("mean", 0), ("ci95_lo", -1), ("ci95_hi", 1)] {
-        for (k, name) in names.iter().enumerate() {
-            let vals: Vec<f64> = stats[k]
-                .iter()
-                .map(|&(m, h)| match pick {
-                    0 => m,
-                    -1 => m - h,
-                    _ => m + h,
-                })
-                .collect();
-            line(&mut out, scenario, label, name, &vals, Some(6), currency);
-        }
+
+    /// Mean of `m` over the replications (NaN when no replication has a value).
+    pub fn mean(&self, m: Metric) -> f64 {
+        self.mean_ci(m).0
     }
-    out
+}
+
+/// The typed results of a run: each function in scenario order, then `ALL`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub rows: Vec<Row>,
+    /// 1-based replication numbers, in order.
+    pub replications: Vec<u32>,
+    pub currency: String,
+}
+
+impl Summary {
+    /// The summary of `runs`, billed by `bills` (same order).
+    pub fn of(runs: &[RunResult], bills: &[Bill]) -> Summary {
+        Summary::build(runs, bills, false)
+    }
+
+    /// Only the `ALL` row (what a sweep point keeps), without the per-function rows.
+    pub fn all_only(runs: &[RunResult], bills: &[Bill]) -> Summary {
+        Summary::build(runs, bills, true)
+    }
+
+    fn build(runs: &[RunResult], bills: &[Bill], all_only: bool) -> Summary {
+        let currency = bills.first().map_or("", |b| b.currency.as_str()).to_string();
+        let mut rows: Vec<Row> = Vec::new();
+        for (r, bill) in runs.iter().zip(bills) {
+            let mut fns = with_all(r, bill);
+            if all_only {
+                fns.drain(..fns.len() - 1);
+            }
+            if rows.is_empty() {
+                rows = fns.iter().map(|(n, _, _)| Row { name: n.clone(), replications: Vec::new() }).collect();
+            }
+            for (k, (_, st, cost)) in fns.iter().enumerate() {
+                rows[k].replications.push(values(st, cost, r.horizon));
+            }
+        }
+        Summary { rows, replications: runs.iter().map(|r| r.replication + 1).collect(), currency }
+    }
+
+    /// The `ALL` row.
+    pub fn all(&self) -> &Row {
+        self.rows.last().expect("a summary has its ALL row")
+    }
+
+    /// The whole `summary.csv`.
+    pub fn to_csv(&self, scenario: &str) -> String {
+        let currency = self.currency.as_str();
+        let mut out = String::from("scenario,replication,function");
+        for c in COLUMNS {
+            out.push(',');
+            out.push_str(c.name);
+        }
+        out.push_str(",currency\n");
+        for (i, rep) in self.replications.iter().enumerate() {
+            for row in &self.rows {
+                line(&mut out, scenario, &rep.to_string(), &row.name, &row.replications[i], None, currency);
+            }
+        }
+        let stats: Vec<Vec<(f64, f64)>> =
+            self.rows.iter().map(|row| COLUMNS.iter().map(|c| row.mean_ci(c.metric)).collect()).collect();
+        for (label, pick) in [("mean", 0), ("ci95_lo", -1), ("ci95_hi", 1)] {
+            for (k, row) in self.rows.iter().enumerate() {
+                let vals: Vec<f64> = stats[k]
+                    .iter()
+                    .map(|&(m, h)| match pick {
+                        0 => m,
+                        -1 => m - h,
+                        _ => m + h,
+                    })
+                    .collect();
+                line(&mut out, scenario, label, &row.name, &vals, Some(6), currency);
+            }
+        }
+        out
+    }
 }
 
 fn line(
@@ -300,5 +361,15 @@ mod tests {
     #[test]
     fn every_column_has_a_value() {
         assert_eq!(values(&FnStats::default(), &FnCost::default(), 1).len(), COLUMNS.len());
+    }
+
+    #[test]
+    fn each_metric_indexes_its_own_column_and_names_are_distinct() {
+        for (i, c) in COLUMNS.iter().enumerate() {
+            assert_eq!(c.metric as usize, i, "{}", c.name);
+            assert_eq!(c.metric.name(), c.name);
+            assert_eq!(COLUMNS.iter().filter(|d| d.name == c.name).count(), 1, "{}", c.name);
+        }
+        assert!(Metric::CostMinimum.is_money() && !Metric::GbsTotal.is_money());
     }
 }

@@ -7,25 +7,21 @@ pub mod grid;
 pub mod render;
 pub mod slo;
 
-use anyhow::Result;
+use crate::report::summary::{Metric, Row};
 
-use crate::report::summary::{self, mean_ci, with_all, COLUMNS};
-use crate::run;
-use crate::scenario::Scenario;
-
-/// Metrics kept per point: summary column, and how it is written.
-pub const METRICS: &[&str] = &[
-    "requests",
-    "cold_start_ratio",
-    "latency_p50_ms",
-    "latency_p99_ms",
-    "latency_p999_ms",
-    "cold_latency_p99_ms",
-    "instances_mean",
-    "throttled",
-    "failed",
-    "queue_timeouts",
-    "cost",
+/// The summary metrics a point keeps (`points.csv` names them by their summary column).
+pub const METRICS: &[Metric] = &[
+    Metric::Requests,
+    Metric::ColdStartRatio,
+    Metric::LatencyP50Ms,
+    Metric::LatencyP99Ms,
+    Metric::LatencyP999Ms,
+    Metric::ColdLatencyP99Ms,
+    Metric::InstancesMean,
+    Metric::Throttled,
+    Metric::Failed,
+    Metric::QueueTimeouts,
+    Metric::Cost,
 ];
 
 /// One grid point's results: its index, the varied values (as given), and for each metric the
@@ -40,47 +36,39 @@ pub struct Point {
 }
 
 impl Point {
-    pub fn get(&self, metric: &str) -> f64 {
-        let k = METRICS.iter().position(|m| *m == metric).expect("known metric");
-        self.metrics[k].0
+    /// A point from the `ALL` row of its setup's summary.
+    pub fn of(index: usize, values: Vec<String>, all: &Row, currency: &str) -> Point {
+        let metrics = METRICS
+            .iter()
+            .map(|&m| {
+                let (mean, half) = all.mean_ci(m);
+                let half = if half.is_finite() { half } else { 0.0 };
+                (mean, mean - half, mean + half)
+            })
+            .collect();
+        Point { index, values, metrics, currency: currency.to_string() }
     }
 
-    pub fn hi(&self, metric: &str) -> f64 {
-        let k = METRICS.iter().position(|m| *m == metric).expect("known metric");
-        self.metrics[k].2
+    /// (mean, ci95 low, ci95 high) of `metric`, one of [`METRICS`].
+    pub fn interval(&self, metric: Metric) -> (f64, f64, f64) {
+        let k = METRICS.iter().position(|m| *m == metric).expect("a sweep metric");
+        self.metrics[k]
+    }
+
+    /// The mean of `metric`, one of [`METRICS`].
+    pub fn get(&self, metric: Metric) -> f64 {
+        self.interval(metric).0
     }
 
     /// Throttled, failed and queue-timed-out requests as a share of all requests.
     pub fn error_ratio(&self) -> f64 {
-        (self.get("throttled") + self.get("failed") + self.get("queue_timeouts")) / self.get("requests")
+        (self.get(Metric::Throttled) + self.get(Metric::Failed) + self.get(Metric::QueueTimeouts))
+            / self.get(Metric::Requests)
     }
 
     pub fn cost_per_million(&self) -> f64 {
-        self.get("cost") / self.get("requests") * 1e6
+        self.get(Metric::Cost) / self.get(Metric::Requests) * 1e6
     }
-}
-
-/// Simulate one variant and reduce it to a [`Point`].
-pub fn evaluate(index: usize, values: Vec<String>, sc: &Scenario) -> Result<Point> {
-    let (runs, bills, sheet) = run::evaluate(sc)?;
-    let per_rep: Vec<Vec<f64>> = runs
-        .iter()
-        .zip(&bills)
-        .map(|(r, b)| {
-            let all = with_all(r, b).pop().expect("ALL row");
-            summary::values(&all.1, &all.2, r.horizon)
-        })
-        .collect();
-    let metrics = METRICS
-        .iter()
-        .map(|m| {
-            let c = COLUMNS.iter().position(|col| col.name == *m).expect("summary column");
-            let (mean, half) = mean_ci(&per_rep.iter().map(|v| v[c]).collect::<Vec<_>>());
-            let half = if half.is_finite() { half } else { 0.0 };
-            (mean, mean - half, mean + half)
-        })
-        .collect();
-    Ok(Point { index, values, metrics, currency: sheet.currency })
 }
 
 /// Indices of the points on the Pareto front of (cost, p99), both minimised, among points of
@@ -90,12 +78,12 @@ pub fn pareto(points: &[Point]) -> Vec<bool> {
     points
         .iter()
         .map(|p| {
-            let (c, l) = (p.get("cost"), p.get("latency_p99_ms"));
+            let (c, l) = (p.get(Metric::Cost), p.get(Metric::LatencyP99Ms));
             if !c.is_finite() || !l.is_finite() {
                 return false;
             }
             !points.iter().any(|q| {
-                let (qc, ql) = (q.get("cost"), q.get("latency_p99_ms"));
+                let (qc, ql) = (q.get(Metric::Cost), q.get(Metric::LatencyP99Ms));
                 q.currency == p.currency && qc <= c && ql <= l && (qc < c || ql < l)
             })
         })
@@ -111,9 +99,9 @@ mod tests {
             .iter()
             .map(|m| {
                 let v = match *m {
-                    "cost" => cost,
-                    "latency_p99_ms" => p99,
-                    "requests" => 1000.0,
+                    Metric::Cost => cost,
+                    Metric::LatencyP99Ms => p99,
+                    Metric::Requests => 1000.0,
                     _ => 0.0,
                 };
                 (v, v, v)

@@ -12,6 +12,7 @@ use super::slo::{self, Slo};
 use super::{pareto, Point, METRICS};
 use crate::report::charts::{self, sig, Scatter};
 use crate::report::fmt::{csv_field, float};
+use crate::report::summary::Metric;
 
 /// The grid and goals of a sweep (what shards of one sweep share).
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +89,7 @@ pub fn points_csv(m: &Meta, points: &[Point]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut head = vec!["point".to_string()];
     head.extend(m.axes.iter().map(|a| a.key.clone()));
-    for k in METRICS {
+    for k in METRICS.iter().map(|m| m.name()) {
         head.extend([format!("{k}_mean"), format!("{k}_lo"), format!("{k}_hi")]);
     }
     head.push("currency".into());
@@ -134,6 +135,44 @@ pub fn parse_points(text: &str, m: &Meta, source: &str) -> Result<Vec<Point>> {
     Ok(out)
 }
 
+/// What `coldcost sweep` prints when it is done: the cheapest setup within the goals (or,
+/// for a shard, how much of the grid it ran) and where the files went.
+pub fn headline(m: &Meta, points: &[Point], out: &std::path::Path, shard: Option<(usize, usize)>) -> String {
+    if let Some((k, n)) = shard {
+        return format!(
+            "{}: shard {k}/{n}: {} of {} setups written to {}/ (join with coldcost sweep-merge)\n",
+            m.scenario,
+            points.len(),
+            m.points,
+            out.display()
+        );
+    }
+    let mut ok: Vec<&Point> = points.iter().filter(|p| m.slos.iter().all(|s| s.holds(p))).collect();
+    ok.sort_by(|a, b| a.get(Metric::Cost).total_cmp(&b.get(Metric::Cost)).then(a.index.cmp(&b.index)));
+    let best = match ok.first() {
+        Some(p) => format!(
+            "cheapest within the goals: #{} ({}) at {} {}, p99 {:.1} ms",
+            p.index,
+            m.axes.iter().zip(&p.values).map(|(a, v)| format!("{}={v}", a.key)).collect::<Vec<_>>().join(" "),
+            sig(p.get(Metric::Cost)),
+            p.currency,
+            p.get(Metric::LatencyP99Ms)
+        ),
+        None => "no setup meets every goal".to_string(),
+    };
+    format!(
+        "{}: {} setups; {best}\nwrote {}/ sweep.csv, sweep.md, pareto.png, curves\n",
+        m.scenario,
+        points.len(),
+        out.display()
+    )
+}
+
+/// What `coldcost sweep-merge` prints when it is done.
+pub fn merged(m: &Meta, shards: usize, out: &std::path::Path) -> String {
+    format!("{}: merged {} setups from {shards} shard(s) into {}/\n", m.scenario, m.points, out.display())
+}
+
 fn file_key(key: &str) -> String {
     key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
 }
@@ -164,11 +203,11 @@ impl Shown {
         Shown {
             index: p.index,
             label: label(m, p),
-            cost: format!("{} {}", sig(p.get("cost")), p.currency),
-            p99_ms: float(p.get("latency_p99_ms"), 1),
-            cold_p99_ms: float(p.get("cold_latency_p99_ms"), 1),
-            cold_percent: float(p.get("cold_start_ratio") * 100.0, 4),
-            instances: float(p.get("instances_mean"), 2),
+            cost: format!("{} {}", sig(p.get(Metric::Cost)), p.currency),
+            p99_ms: float(p.get(Metric::LatencyP99Ms), 1),
+            cold_p99_ms: float(p.get(Metric::ColdLatencyP99Ms), 1),
+            cold_percent: float(p.get(Metric::ColdStartRatio) * 100.0, 4),
+            instances: float(p.get(Metric::InstancesMean), 2),
         }
     }
 
@@ -216,14 +255,14 @@ pub fn render_all(m: &Meta, points: &[Point]) -> Result<Vec<(String, Vec<u8>)>> 
             .iter()
             .zip(&front)
             .zip(&meets)
-            .map(|((p, f), ok)| (p.get("latency_p99_ms"), p.get("cost"), *f, *ok))
+            .map(|((p, f), ok)| (p.get(Metric::LatencyP99Ms), p.get(Metric::Cost), *f, *ok))
             .filter(|x| x.0.is_finite() && x.1.is_finite())
             .collect(),
         // label the front only: the setups a reader will look up in sweep.md
         labels: points
             .iter()
             .zip(&front)
-            .filter(|(p, _)| p.get("latency_p99_ms").is_finite() && p.get("cost").is_finite())
+            .filter(|(p, _)| p.get(Metric::LatencyP99Ms).is_finite() && p.get(Metric::Cost).is_finite())
             .map(|(p, f)| if *f { format!("  #{}", p.index) } else { String::new() })
             .collect(),
         highlight_name: "Pareto front",
@@ -232,8 +271,8 @@ pub fn render_all(m: &Meta, points: &[Point]) -> Result<Vec<(String, Vec<u8>)>> 
     })?;
     files.push(("pareto.png".into(), pareto_png));
     for (k, a) in m.axes.iter().enumerate() {
-        let cost = effect(m, &points, k, |p| p.get("cost"));
-        let p99 = effect(m, &points, k, |p| p.get("latency_p99_ms"));
+        let cost = effect(m, &points, k, |p| p.get(Metric::Cost));
+        let p99 = effect(m, &points, k, |p| p.get(Metric::LatencyP99Ms));
         let title = format!("Cost by {} (mean over the other knobs)", a.key);
         files.push((
             format!("curve_{}_cost.png", file_key(&a.key)),
@@ -271,26 +310,23 @@ fn sweep_csv(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Stri
             s.push(',');
             s.push_str(&csv_field(v));
         }
-        let m3 = |k: &str| {
-            METRICS.iter().position(|x| *x == k).map(|i| p.metrics[i]).unwrap_or((f64::NAN, f64::NAN, f64::NAN))
-        };
-        let (cr, crl, crh) = m3("cold_start_ratio");
-        let (l99, l99l, l99h) = m3("latency_p99_ms");
-        let (c, cl, ch) = m3("cost");
+        let (cr, crl, crh) = p.interval(Metric::ColdStartRatio);
+        let (l99, l99l, l99h) = p.interval(Metric::LatencyP99Ms);
+        let (c, cl, ch) = p.interval(Metric::Cost);
         let _ = write!(
             s,
             ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            float(p.get("requests"), 1),
+            float(p.get(Metric::Requests), 1),
             float(cr, 6),
             float(crl, 6),
             float(crh, 6),
-            float(p.get("latency_p50_ms"), 3),
+            float(p.get(Metric::LatencyP50Ms), 3),
             float(l99, 3),
             float(l99l, 3),
             float(l99h, 3),
-            float(p.get("latency_p999_ms"), 3),
-            float(p.get("cold_latency_p99_ms"), 3),
-            float(p.get("instances_mean"), 4),
+            float(p.get(Metric::LatencyP999Ms), 3),
+            float(p.get(Metric::ColdLatencyP99Ms), 3),
+            float(p.get(Metric::InstancesMean), 4),
             float(p.error_ratio(), 6),
             float(c, 8),
             float(cl, 8),
@@ -326,7 +362,7 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
     for cur in &currencies {
         let mut ok: Vec<&Point> =
             points.iter().zip(meets).filter(|(p, ok)| **ok && p.currency == *cur).map(|(p, _)| p).collect();
-        ok.sort_by(|a, b| a.get("cost").total_cmp(&b.get("cost")).then(a.index.cmp(&b.index)));
+        ok.sort_by(|a, b| a.get(Metric::Cost).total_cmp(&b.get(Metric::Cost)).then(a.index.cmp(&b.index)));
         if currencies.len() > 1 {
             let _ = writeln!(s, "Priced in {cur} (setups in other currencies are ranked separately):\n");
         }
@@ -351,7 +387,10 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
                 let mut all: Vec<&Point> = points.iter().filter(|p| p.currency == *cur).collect();
                 let misses = |p: &Point| m.slos.iter().filter(|x| !x.holds(p)).count();
                 all.sort_by(|a, b| {
-                    misses(a).cmp(&misses(b)).then(a.get("cost").total_cmp(&b.get("cost"))).then(a.index.cmp(&b.index))
+                    misses(a)
+                        .cmp(&misses(b))
+                        .then(a.get(Metric::Cost).total_cmp(&b.get(Metric::Cost)))
+                        .then(a.index.cmp(&b.index))
                 });
                 s.push_str(SETUP_TABLE_HEAD);
                 for p in all.iter().take(3) {
@@ -363,8 +402,8 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
     }
     s.push_str("## What each knob does\n\nMean cost and p99 over the setups with each value (the other knobs averaged out).\n\n");
     for (k, a) in m.axes.iter().enumerate() {
-        let cost = effect(m, points, k, |p| p.get("cost"));
-        let p99 = effect(m, points, k, |p| p.get("latency_p99_ms"));
+        let cost = effect(m, points, k, |p| p.get(Metric::Cost));
+        let p99 = effect(m, points, k, |p| p.get(Metric::LatencyP99Ms));
         let _ = writeln!(s, "### `{}`\n\n| value | mean cost | mean p99 ms |\n|---|---|---|", a.key);
         for (i, v) in a.values.iter().enumerate() {
             let _ = writeln!(s, "| {v} | {} | {} |", sig(cost[i]), float(p99[i], 1));

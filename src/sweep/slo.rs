@@ -4,6 +4,7 @@
 
 use super::Point;
 use crate::error::InputError;
+use crate::report::summary::Metric;
 use crate::units::parse_duration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +47,11 @@ impl Slo {
     /// The point's value of this SLO's metric.
     pub fn value(&self, p: &Point) -> f64 {
         match self.name.as_str() {
-            "p50" => p.get("latency_p50_ms"),
-            "p99" => p.get("latency_p99_ms"),
-            "p999" => p.get("latency_p999_ms"),
+            "p50" => p.get(Metric::LatencyP50Ms),
+            "p99" => p.get(Metric::LatencyP99Ms),
+            "p999" => p.get(Metric::LatencyP999Ms),
             "cold_p99" => {
-                let v = p.get("cold_latency_p99_ms");
+                let v = p.get(Metric::ColdLatencyP99Ms);
                 // no cold request at all meets any cold-latency goal
                 if v.is_finite() {
                     v
@@ -58,7 +59,7 @@ impl Slo {
                     0.0
                 }
             }
-            "cold_ratio" => p.get("cold_start_ratio"),
+            "cold_ratio" => p.get(Metric::ColdStartRatio),
             _ => p.error_ratio(),
         }
     }

@@ -16,10 +16,11 @@ use rayon::prelude::*;
 
 use crate::billing::model::Sheet;
 use crate::billing::{self, Bill, Minimums};
+use crate::error::WriteError;
 use crate::platform::{simulate, FnStats, RunResult};
 use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
 use crate::report::output::OutputDir;
-use crate::report::summary;
+use crate::report::summary::{self, Summary};
 use crate::report::trend::Trend;
 use crate::report::{figures, markdown};
 use crate::scenario::Scenario;
@@ -39,6 +40,7 @@ pub struct Outcome {
     pub runs: Vec<RunResult>,
     /// One bill per replication (same order as `runs`).
     pub bills: Vec<Bill>,
+    pub summary: Summary,
     pub sheet: Sheet,
     pub files: Vec<PathBuf>,
     pub wall: Duration,
@@ -111,14 +113,14 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     }
 
     let name = &sc.simulation.name;
-    let summary_csv = summary::render(name, &runs, &bills);
-    dir.write_all("summary.csv", summary_csv.as_bytes())?;
+    let summary = Summary::of(&runs, &bills);
+    dir.write_all("summary.csv", summary.to_csv(name).as_bytes())?;
     dir.write_all("bill.csv", summary::render_bills(&bills).as_bytes())?;
-    let charts = figures::run_charts(sc, &runs, &bills, trend.as_ref().unwrap_or(&Trend::new()))?;
+    let charts = figures::run_charts(sc, &runs, &summary, trend.as_ref().unwrap_or(&Trend::new()))?;
     for (file, _, png) in &charts {
         dir.write_all(file, png)?;
     }
-    dir.write_all("report.md", markdown::report(sc, &sheet, &runs, &bills, &charts).as_bytes())?;
+    dir.write_all("report.md", markdown::report(sc, &sheet, &summary, &charts).as_bytes())?;
     join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
     join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {
@@ -127,7 +129,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let files = dir.commit()?;
     let events = runs.iter().map(|r| r.events).sum();
     drop(pricing);
-    Ok(Outcome { runs, bills, sheet, files, wall: started.elapsed(), events })
+    Ok(Outcome { runs, bills, summary, sheet, files, wall: started.elapsed(), events })
 }
 
 /// `header` then each replication's scratch file, in order.
@@ -138,12 +140,13 @@ fn join<'a>(
     parts: impl Iterator<Item = Option<&'a PathBuf>>,
 ) -> Result<()> {
     let mut w = dir.file(name)?;
-    w.write_all(header.as_bytes())?;
+    let failed = |e| WriteError::new(dir.dir().join(name).display().to_string(), e);
+    w.write_all(header.as_bytes()).map_err(failed)?;
     for p in parts.flatten() {
         let mut r = BufReader::new(File::open(p).with_context(|| format!("cannot read {}", p.display()))?);
-        io::copy(&mut r, &mut w)?;
+        io::copy(&mut r, &mut w).map_err(failed)?;
     }
-    w.flush()?;
+    w.flush().map_err(failed)?;
     Ok(())
 }
 

@@ -1,0 +1,176 @@
+//! Running a sweep: every setup of the grid (or of one shard of it) validated first, then
+//! simulated in parallel and reduced to a [`Point`]; the points and the grid written, and —
+//! for a whole sweep — every file rendered from what was written, exactly as
+//! [`merge`] renders the joined shards.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use super::run;
+use crate::error::InputError;
+use crate::report::output::OutputDir;
+use crate::report::summary::Summary;
+use crate::scenario::Scenario;
+use crate::sweep::grid::{self, Axis};
+use crate::sweep::render::{self, Meta};
+use crate::sweep::{slo, Point};
+
+/// A sweep as the command line gives it.
+pub struct Request<'a> {
+    pub scenario: Option<&'a PathBuf>,
+    /// `--vary KEY=VALUES`, as written.
+    pub vary: &'a [String],
+    /// `--slo NAME=TARGET`, as written.
+    pub slo: &'a [String],
+    pub set: &'a [String],
+    pub seed: Option<u64>,
+    pub replications: Option<u32>,
+    /// `--shard K/N`, as written.
+    pub shard: Option<&'a str>,
+    pub out: Option<&'a PathBuf>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// A finished sweep (or shard): its grid, its points in index order, where they went.
+pub struct Outcome {
+    pub meta: Meta,
+    pub points: Vec<Point>,
+    pub out: PathBuf,
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Simulate every setup of the sweep (of its shard) and write its files.
+pub fn run(r: &Request<'_>) -> Result<Outcome> {
+    let axes: Vec<Axis> = r.vary.iter().map(|v| grid::parse_vary(v)).collect::<Result<_, _>>()?;
+    let slos = r.slo.iter().map(|s| slo::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let shard = r.shard.map(grid::parse_shard).transpose()?;
+    let base = super::load(r.scenario, r.set, r.seed, r.replications)?;
+    // every setup is validated (scenario and price sheet) before anything runs
+    let mut setups: Vec<(usize, Vec<String>, Scenario)> = Vec::new();
+    let all = grid::expand(&axes);
+    for (i, sets, values) in &all {
+        if !grid::in_shard(*i, shard) {
+            continue;
+        }
+        let mut overrides = super::overrides(r.set, r.seed, r.replications);
+        overrides.extend(sets.iter().cloned());
+        let sc = super::load(r.scenario, &overrides, None, None).map_err(|e| match e.downcast::<InputError>() {
+            Ok(ie) => InputError { source: format!("--vary (setup #{i}: {})", sets.join(" ")), ..ie }.into(),
+            Err(e) => e,
+        })?;
+        crate::billing::sheet::load(&sc.platform.pricing)?;
+        setups.push((*i, values.clone(), sc));
+    }
+    let meta = Meta {
+        scenario: base.simulation.name.clone(),
+        axes,
+        slos,
+        points: all.len(),
+        replications: base.simulation.replications,
+        seed: base.simulation.seed,
+    };
+    let out =
+        r.out.cloned().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", base.simulation.name)));
+
+    let bar = if r.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(setups.len() as u64), ProgressDrawTarget::stderr())
+    };
+    if let Ok(st) = ProgressStyle::with_template("{spinner} setups {pos}/{len} {wide_bar} eta {eta}") {
+        bar.set_style(st);
+    }
+    let mut points: Vec<Point> = setups
+        .par_iter()
+        .map(|(i, values, sc)| {
+            let p = evaluate(*i, values.clone(), sc);
+            bar.inc(1);
+            p
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    points.sort_by_key(|p| p.index);
+
+    let mut dir = OutputDir::create(&out)?;
+    let points_text = render::points_csv(&meta, &points);
+    dir.write_all("sweep.meta.toml", render::meta_toml(&meta).as_bytes())?;
+    dir.write_all("points.csv", points_text.as_bytes())?;
+    if shard.is_none() {
+        write_rendered(&mut dir, &meta, &points_text)?;
+    }
+    dir.commit()?;
+    Ok(Outcome { meta, points, out, shard })
+}
+
+/// Simulate one setup and reduce it to a [`Point`].
+pub fn evaluate(index: usize, values: Vec<String>, sc: &Scenario) -> Result<Point> {
+    let (runs, bills, sheet) = run::evaluate(sc)?;
+    let summary = Summary::all_only(&runs, &bills);
+    Ok(Point::of(index, values, summary.all(), &sheet.currency))
+}
+
+/// Every rendered file, from the written `points.csv` text (so a whole sweep and merged
+/// shards render from the same bytes).
+fn write_rendered(dir: &mut OutputDir, meta: &Meta, points_text: &str) -> Result<()> {
+    let parsed = render::parse_points(points_text, meta, "points.csv")?;
+    for (name, bytes) in render::render_all(meta, &parsed)? {
+        dir.write_all(&name, &bytes)?;
+    }
+    Ok(())
+}
+
+/// Join the output folders of a sweep's shards into the files one unsharded run writes;
+/// returns the sweep's grid.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Meta> {
+    let mut meta: Option<Meta> = None;
+    let mut points: Vec<Point> = Vec::new();
+    for d in dirs {
+        let mp = d.join("sweep.meta.toml");
+        let text = std::fs::read_to_string(&mp).map_err(|e| {
+            InputError::new(mp.display().to_string(), "", format!("cannot read a shard's sweep.meta.toml: {e}"))
+        })?;
+        let m = render::parse_meta(&text, &mp.display().to_string())?;
+        if let Some(first) = &meta {
+            if *first != m {
+                return Err(InputError::new(
+                    mp.display().to_string(),
+                    "",
+                    "this shard belongs to another sweep (its grid, goals, seed or scenario differ)",
+                )
+                .into());
+            }
+        } else {
+            meta = Some(m);
+        }
+        let pp = d.join("points.csv");
+        let text = std::fs::read_to_string(&pp).with_context(|| format!("cannot read {}", pp.display()))?;
+        points.extend(render::parse_points(&text, meta.as_ref().expect("set above"), &pp.display().to_string())?);
+    }
+    let Some(meta) = meta else { bail!(InputError::new("sweep-merge", "", "no shard folder given")) };
+    points.sort_by_key(|p| p.index);
+    let indices: Vec<usize> = points.iter().map(|p| p.index).collect();
+    if indices != (0..meta.points).collect::<Vec<_>>() {
+        let missing: Vec<String> =
+            (0..meta.points).filter(|i| !indices.contains(i)).map(|i| format!("#{i}")).take(10).collect();
+        if !missing.is_empty() {
+            return Err(InputError::new(
+                "sweep-merge",
+                "",
+                format!("setups missing from the shards given: {}", missing.join(", ")),
+            )
+            .into());
+        }
+        bail!(InputError::new("sweep-merge", "", "a setup appears in more than one shard"));
+    }
+    let mut dir = OutputDir::create(out)?;
+    let points_text = render::points_csv(&meta, &points);
+    dir.write_all("sweep.meta.toml", render::meta_toml(&meta).as_bytes())?;
+    dir.write_all("points.csv", points_text.as_bytes())?;
+    write_rendered(&mut dir, &meta, &points_text)?;
+    dir.commit()?;
+    Ok(meta)
+}
