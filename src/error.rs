@@ -31,14 +31,75 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.source)?;
+        write!(f, "{}", OneLine(&self.source))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
         if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
+            write!(f, ": {}", OneLine(&self.path))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", OneLine(&self.message))
+    }
+}
+
+/// Text shown on one line: a line break or other control character a user's value brought
+/// in (a `--set` value, a trace field) is escaped, so a message is always one line.
+pub struct OneLine<'a>(pub &'a str);
+
+/// Most characters shown of one quoted value in a message (`"..."`), and of a whole message
+/// part: a 500 MB trace field is echoed as its first characters and its length.
+const QUOTED_CHARS: usize = 100;
+const PART_CHARS: usize = 2000;
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = 0usize;
+        for (k, part) in self.0.split('"').enumerate() {
+            if k > 0 {
+                f.write_str("\"")?;
+            }
+            let cap = if k % 2 == 1 { QUOTED_CHARS } else { PART_CHARS.saturating_sub(shown) };
+            let cut = part.char_indices().nth(cap).map(|(at, _)| at);
+            let head = &part[..cut.unwrap_or(part.len())];
+            shown += head.len();
+            self.write_escaped(f, head)?;
+            if cut.is_some() {
+                write!(f, "… ({} bytes in all)", part.len())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl OneLine<'_> {
+    fn write_escaped(&self, f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str(" ")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_one_line_and_cuts_what_it_echoes() {
+        let e = InputError::new("--set", "simulation.name", "found \"a\nb\"; names are one line");
+        assert_eq!(e.to_string(), "--set: simulation.name: found \"a\\nb\"; names are one line");
+        let long = "x".repeat(500_000);
+        let e = InputError::new("t.csv", "", format!("the count is \"{long}\"; counts are whole numbers"));
+        let shown = e.to_string();
+        assert!(shown.len() < 200 && shown.contains("… (500000 bytes in all)\"; counts"), "{shown}");
+        let e = InputError::new("t.csv", "", long.clone());
+        assert!(e.to_string().len() < 2100);
     }
 }
 

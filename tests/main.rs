@@ -10,5 +10,6 @@ mod closed_forms;
 mod outputs;
 mod steady_state;
 mod sweep;
+mod hardening;
 mod traces;
 mod writes;

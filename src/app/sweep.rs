@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
@@ -130,7 +130,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Meta> {
     let mut points: Vec<Point> = Vec::new();
     for d in dirs {
         let mp = d.join("sweep.meta.toml");
-        let text = std::fs::read_to_string(&mp).map_err(|e| {
+        let text = crate::limits::read_to_string(&mp, crate::limits::MAX_TOML_BYTES).map_err(|e| {
             InputError::new(mp.display().to_string(), "", format!("cannot read a shard's sweep.meta.toml: {e}"))
         })?;
         let m = render::parse_meta(&text, &mp.display().to_string())?;
@@ -147,7 +147,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Meta> {
             meta = Some(m);
         }
         let pp = d.join("points.csv");
-        let text = std::fs::read_to_string(&pp).with_context(|| format!("cannot read {}", pp.display()))?;
+        let text = crate::limits::read_to_string(&pp, crate::limits::MAX_TABLE_BYTES).map_err(|e| {
+            InputError::new(pp.display().to_string(), "", format!("cannot read a shard's points.csv: {e}"))
+        })?;
         points.extend(render::parse_points(&text, meta.as_ref().expect("set above"), &pp.display().to_string())?);
     }
     let Some(meta) = meta else { bail!(InputError::new("sweep-merge", "", "no shard folder given")) };

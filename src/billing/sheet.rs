@@ -163,7 +163,7 @@ pub fn load(name_or_path: &str) -> Result<Sheet, InputError> {
         return parse_str(text, &format!("built-in sheet {name}"), name);
     }
     let path = Path::new(name_or_path);
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::limits::read_to_string(path, crate::limits::MAX_TOML_BYTES).map_err(|e| {
         InputError::new(
             name_or_path,
             "",

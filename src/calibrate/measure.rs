@@ -325,7 +325,8 @@ pub fn to_csv(trials: &[Trial]) -> Result<Vec<u8>> {
 pub fn from_csv(path: &Path) -> Result<Vec<Trial>, InputError> {
     let source = path.display().to_string();
     let bad = |line: Option<u64>, m: String| InputError::new(&source, "", m).with_line(line.map(|l| l as usize));
-    let mut r = csv::Reader::from_path(path).map_err(|e| bad(None, format!("cannot read: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| bad(None, format!("cannot read: {e}")))?;
+    let mut r = csv::Reader::from_reader(crate::limits::LineLimit::new(file, crate::limits::MAX_LINE_BYTES));
     let header: Vec<String> = r.headers().map_err(|e| bad(Some(1), e.to_string()))?.iter().map(String::from).collect();
     if header != COLUMNS {
         return Err(bad(Some(1), format!("not a measurements.csv: expected the columns {}", COLUMNS.join(","))));

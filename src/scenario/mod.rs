@@ -60,7 +60,7 @@ pub fn parse_str(text: &str, source: &str, base_dir: &Path, overrides: &[String]
 /// [`InputError`]s too.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let text = crate::limits::read_to_string(path, crate::limits::MAX_TOML_BYTES)
         .map_err(|e| InputError::new(&source, "", format!("cannot read the scenario file: {e}")))?;
     let base_dir = path.parent().unwrap_or(Path::new(""));
     parse_str(&text, &source, base_dir, overrides)
@@ -100,7 +100,7 @@ fn merge_profile(table: &mut Table, ctx: &mut Ctx<'_>) -> Result<Option<String>,
     };
     let file = ctx.file(KEY, rel);
     let source = file.display().to_string();
-    let text = std::fs::read_to_string(&file).map_err(|e| {
+    let text = crate::limits::read_to_string(&file, crate::limits::MAX_TOML_BYTES).map_err(|e| {
         ctx.err(
             KEY,
             format!(

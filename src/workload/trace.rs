@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use crate::engine::rng::Rng;
 use crate::error::InputError;
+use crate::limits::LineLimit;
 use crate::scenario::model::Dist;
 use crate::units::Micros;
 
@@ -120,19 +121,29 @@ impl TraceFile {
         }
     }
 
-    /// A sequential reader from `pos`.
+    /// A sequential reader from `pos` (the start of a line) that refuses a line longer
+    /// than [`crate::limits::MAX_LINE_BYTES`].
     pub fn reader(self: &Arc<Self>, pos: u64) -> PosReader {
-        PosReader { file: Arc::clone(self), pos }
+        PosReader(LineLimit::new(RawReader { file: Arc::clone(self), pos }, crate::limits::MAX_LINE_BYTES))
     }
 }
 
-/// A [`Read`] over a [`TraceFile`] that keeps its own position.
-pub struct PosReader {
+/// A [`Read`] over a [`TraceFile`] that keeps its own position and bounds its lines.
+pub struct PosReader(LineLimit<RawReader>);
+
+impl Read for PosReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+/// The unbounded positional reader under a [`PosReader`].
+pub struct RawReader {
     file: Arc<TraceFile>,
     pos: u64,
 }
 
-impl Read for PosReader {
+impl Read for RawReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read_at(buf, self.pos)?;
         self.pos += n as u64;

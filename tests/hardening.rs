@@ -1,0 +1,99 @@
+//! Hostile input, signals and full disks (issue 13): every class of failure ends with a clear
+//! one-line message and the exit code the README promises, never an abort, a panic, a mixed
+//! output folder or a silently short run.
+
+use std::io::Write;
+
+use crate::util::{example, Dir};
+
+/// A trace scenario around `arrivals` (one template function, a minute of simulated time).
+fn trace_scenario(arrivals: &str) -> String {
+    format!(
+        r#"[simulation]
+horizon = "60s"
+
+[[image]]
+name = "img"
+size = "10MB"
+
+[[function]]
+name = "tpl"
+image = "img"
+memory = "256MB"
+startup = "1s"
+
+[[workload]]
+function = "tpl"
+arrivals = {arrivals}
+"#
+    )
+}
+
+/// Stderr of a refused command is one line (clap's usage errors aside), short, and says `want`.
+fn one_clear_line(err: &str, want: &str) {
+    assert!(err.contains(want), "expected {want:?} in: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.len() < 600, "a short message, not an echo: {} bytes", err.len());
+}
+
+// ---- class 1: unbounded reads ----------------------------------------------------------
+
+#[test]
+fn class1_an_endless_file_as_any_input_is_bad_input_not_an_abort() {
+    let d = Dir::new();
+    one_clear_line(&d.bad(&["validate", "/dev/zero"]), "longer than 16 MiB");
+    // a regular file of 20 MB of zeros (sparse) stands in where only files are looked for
+    std::fs::File::create(d.path().join("zeros")).unwrap().set_len(20 << 20).unwrap();
+    one_clear_line(&d.bad(&["validate", "zeros"]), "longer than 16 MiB");
+    one_clear_line(&d.bad(&["run", "--set", "platform.pricing=zeros", "--set", "simulation.horizon=1m"]), "longer than 16 MiB");
+    d.write("p.toml", &example_with_profile());
+    one_clear_line(&d.bad(&["validate", "p.toml"]), "longer than 16 MiB");
+    for format in ["csv", "azure2021"] {
+        d.write("s.toml", &trace_scenario(&format!(r#"{{ kind = "trace", format = "{format}", path = "/dev/zero" }}"#)));
+        one_clear_line(&d.bad(&["validate", "s.toml"]), "longer than 1 MiB");
+    }
+    one_clear_line(&d.bad(&["trace", "stats", "/dev/zero", "--format", "csv"]), "longer than 1 MiB");
+}
+
+#[test]
+fn class1_a_line_without_end_is_refused_at_the_line_limit_and_messages_cut_what_they_echo() {
+    let d = Dir::new();
+    // a 3 MB line with no newline, after a good header
+    let mut t = String::from("timestamp,function,duration_ms\n");
+    t.push_str(&"9".repeat(3 << 20));
+    d.write("t.csv", &t);
+    d.write("s.toml", &trace_scenario(r#"{ kind = "trace", format = "csv", path = "t.csv" }"#));
+    one_clear_line(&d.bad(&["validate", "s.toml"]), "is longer than 1 MiB");
+    // an image map with an endless line
+    d.write("ok.csv", "timestamp,function,duration_ms\n1,a,5\n");
+    d.write("map.csv", &format!("function,image\n{}", "a".repeat(2 << 20)));
+    d.write("s.toml", &trace_scenario(r#"{ kind = "trace", format = "csv", path = "ok.csv", image_map = "map.csv" }"#));
+    one_clear_line(&d.bad(&["validate", "s.toml"]), "longer than 1 MiB");
+    // a long field inside the limit: the message shows its start and its length, not all of it
+    d.write("t.csv", &format!("timestamp,function,duration_ms\n1,a,{}\n", "7x".repeat(200_000)));
+    d.write("s.toml", &trace_scenario(r#"{ kind = "trace", format = "csv", path = "t.csv" }"#));
+    one_clear_line(&d.bad(&["validate", "s.toml"]), "bytes in all");
+    // an Azure 2019 count of half a megabyte
+    std::fs::create_dir(d.path().join("az")).unwrap();
+    let mut inv = std::fs::File::create(d.path().join("az/invocations.csv")).unwrap();
+    writeln!(inv, "HashOwner,HashApp,HashFunction,Trigger,1,2").unwrap();
+    writeln!(inv, "o,a,f,http,1,{}", "5".repeat(500_000)).unwrap();
+    drop(inv);
+    d.write("az/durations.csv", "HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,percentile_Average_0,percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100\n");
+    d.write("s.toml", &trace_scenario(r#"{ kind = "trace", format = "azure2019", path = "az" }"#));
+    one_clear_line(&d.bad(&["validate", "s.toml"]), "bytes in all");
+}
+
+#[test]
+fn class1_invalid_utf8_names_its_line_and_byte() {
+    let d = Dir::new();
+    let p = d.path().join("s.toml");
+    std::fs::write(&p, b"[simulation]\nname = \"a\xffb\"\n").unwrap();
+    one_clear_line(&d.bad(&["validate", "s.toml"]), "line 2, byte 23");
+}
+
+/// The quickstart with a calibration profile that is 20 MB of zeros.
+fn example_with_profile() -> String {
+    let q = std::fs::read_to_string(example("quickstart.toml")).unwrap();
+    q.replacen("[platform.pull]", "[platform.pull]\nprofile = \"zeros\"", 1)
+}
