@@ -19,6 +19,7 @@ pub mod limits;
 pub mod platform;
 pub mod report;
 pub mod scenario;
+pub mod signals;
 pub mod sweep;
 pub mod units;
 pub mod usage;

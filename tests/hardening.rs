@@ -45,11 +45,17 @@ fn class1_an_endless_file_as_any_input_is_bad_input_not_an_abort() {
     // a regular file of 20 MB of zeros (sparse) stands in where only files are looked for
     std::fs::File::create(d.path().join("zeros")).unwrap().set_len(20 << 20).unwrap();
     one_clear_line(&d.bad(&["validate", "zeros"]), "longer than 16 MiB");
-    one_clear_line(&d.bad(&["run", "--set", "platform.pricing=zeros", "--set", "simulation.horizon=1m"]), "longer than 16 MiB");
+    one_clear_line(
+        &d.bad(&["run", "--set", "platform.pricing=zeros", "--set", "simulation.horizon=1m"]),
+        "longer than 16 MiB",
+    );
     d.write("p.toml", &example_with_profile());
     one_clear_line(&d.bad(&["validate", "p.toml"]), "longer than 16 MiB");
     for format in ["csv", "azure2021"] {
-        d.write("s.toml", &trace_scenario(&format!(r#"{{ kind = "trace", format = "{format}", path = "/dev/zero" }}"#)));
+        d.write(
+            "s.toml",
+            &trace_scenario(&format!(r#"{{ kind = "trace", format = "{format}", path = "/dev/zero" }}"#)),
+        );
         one_clear_line(&d.bad(&["validate", "s.toml"]), "longer than 1 MiB");
     }
     one_clear_line(&d.bad(&["trace", "stats", "/dev/zero", "--format", "csv"]), "longer than 1 MiB");
@@ -96,4 +102,99 @@ fn class1_invalid_utf8_names_its_line_and_byte() {
 fn example_with_profile() -> String {
     let q = std::fs::read_to_string(example("quickstart.toml")).unwrap();
     q.replacen("[platform.pull]", "[platform.pull]\nprofile = \"zeros\"", 1)
+}
+
+// ---- class 3: output folders -----------------------------------------------------------
+
+/// Names in `dir`, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|r| r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A long run into `out` as a child process, returned once its temporary folder exists.
+fn long_run(d: &Dir, out: &str) -> std::process::Child {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_coldcost"))
+        .args(["run", "--quiet", "--out", out, "--set", "simulation.horizon=3650d", "--requests"])
+        .current_dir(d.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dir = d.path().join(out);
+    for _ in 0..600 {
+        if names(&dir).iter().any(|n| n.starts_with(".coldcost-tmp.")) {
+            // let it write a little
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the run never started writing into {out}");
+}
+
+fn signal_ends_the_run_and_leaves_the_folder_as_it_was(sig: i32, code: i32) {
+    let d = Dir::new();
+    // an earlier complete run in the folder
+    d.ok(&["run", "--quiet", "--out", "out", "--set", "simulation.horizon=10m"]);
+    let before: Vec<(String, Vec<u8>)> = names(&d.path().join("out"))
+        .into_iter()
+        .map(|n| (n.clone(), std::fs::read(d.path().join("out").join(&n)).unwrap()))
+        .collect();
+    let mut child = long_run(&d, "out");
+    // a second writer is refused while the first holds the folder
+    let o = d.run_in(".", &["run", "--quiet", "--out", "out", "--set", "simulation.horizon=10m"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    one_clear_line(&err, "another coldcost run is writing into out");
+    // SAFETY: signalling our own child by its id
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(code), "exit 128 + signal");
+    let after: Vec<(String, Vec<u8>)> = names(&d.path().join("out"))
+        .into_iter()
+        .map(|n| (n.clone(), std::fs::read(d.path().join("out").join(&n)).unwrap()))
+        .collect();
+    assert!(after == before, "the folder holds the earlier run, byte for byte, and nothing else");
+}
+
+#[test]
+fn class3_sigterm_removes_the_temporary_folder_and_exits_143() {
+    signal_ends_the_run_and_leaves_the_folder_as_it_was(libc::SIGTERM, 143);
+}
+
+#[test]
+fn class3_ctrl_c_removes_the_temporary_folder_and_exits_130() {
+    signal_ends_the_run_and_leaves_the_folder_as_it_was(libc::SIGINT, 130);
+}
+
+#[test]
+fn class3_a_new_run_replaces_the_last_runs_files_and_keeps_the_users() {
+    let d = Dir::new();
+    d.ok(&["run", "--quiet", "--out", "out", "--requests", "--set", "simulation.horizon=10m"]);
+    assert!(d.path().join("out/requests.csv").is_file());
+    d.write("out/my-notes.txt", "mine");
+    d.ok(&["run", "--quiet", "--out", "out", "--set", "simulation.horizon=10m", "--seed", "7"]);
+    let n = names(&d.path().join("out"));
+    assert!(!n.contains(&"requests.csv".to_string()), "the old run's requests.csv is gone: {n:?}");
+    assert!(n.contains(&"my-notes.txt".to_string()) && n.contains(&"summary.csv".to_string()), "{n:?}");
+    assert!(n.iter().all(|f| !f.starts_with(".coldcost-tmp")), "{n:?}");
+    // a sweep into the folder replaces the run's files with its own
+    d.ok(&[
+        "sweep",
+        "--quiet",
+        "--out",
+        "out",
+        "--vary",
+        "function.api.reserved=0,1",
+        "--set",
+        "simulation.horizon=10m",
+        "--replications",
+        "1",
+    ]);
+    let n = names(&d.path().join("out"));
+    assert!(!n.contains(&"summary.csv".to_string()) && n.contains(&"sweep.csv".to_string()), "{n:?}");
+    assert!(n.contains(&"my-notes.txt".to_string()), "{n:?}");
 }

@@ -75,6 +75,8 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
     };
     let out =
         r.out.cloned().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", base.simulation.name)));
+    // locked before the work: a second sweep into the folder is refused now, not at the end
+    let mut dir = OutputDir::create(&out)?;
 
     let bar = if r.quiet {
         ProgressBar::hidden()
@@ -95,7 +97,6 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
     bar.finish_and_clear();
     points.sort_by_key(|p| p.index);
 
-    let mut dir = OutputDir::create(&out)?;
     let points_text = render::points_csv(&meta, &points);
     dir.write_all("sweep.meta.toml", render::meta_toml(&meta).as_bytes())?;
     dir.write_all("points.csv", points_text.as_bytes())?;

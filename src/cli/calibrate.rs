@@ -3,7 +3,7 @@
 //! `calibration.md` and `fit.png` (`--report`). `--image REF` measures a user's image and
 //! prints what to paste into a scenario; `--refit FILE` fits again from a measurements.csv.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -35,11 +35,15 @@ pub struct Args {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub trials: u32,
     /// The profile to write.
-    #[arg(long, default_value = "profiles/local.toml")]
+    #[arg(long, default_value = DEFAULT_OUT)]
     pub out: PathBuf,
-    /// Folder for measurements.csv, calibration.md and fit.png.
-    #[arg(long, default_value = "reports/calibration")]
-    pub report: PathBuf,
+    /// Folder for measurements.csv, calibration.md and fit.png [default: reports/calibration
+    /// with the default --out; beside any other profile, as <profile stem>-calibration/].
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// `--report` resolved.
+    #[arg(skip)]
+    pub report_dir: PathBuf,
     /// Measure this image (in a registry on loopback) instead of the probe suite, and print
     /// its startup distribution and layers for a scenario.
     #[arg(long, value_name = "REF")]
@@ -67,7 +71,23 @@ pub struct Args {
     pub parallel_layers: ParallelLayers,
 }
 
-pub fn run(a: Args) -> Result<ExitCode> {
+/// Where the report goes: `--report`, else `reports/calibration` for the default profile,
+/// else a folder beside the profile (never over another profile's report).
+fn report_dir(report: Option<&Path>, out: &Path) -> PathBuf {
+    match report {
+        Some(r) => r.to_path_buf(),
+        None if out == Path::new(DEFAULT_OUT) => PathBuf::from("reports/calibration"),
+        None => {
+            let stem = out.file_stem().map_or_else(|| "profile".into(), |s| s.to_string_lossy().into_owned());
+            out.with_file_name(format!("{stem}-calibration"))
+        }
+    }
+}
+
+const DEFAULT_OUT: &str = "profiles/local.toml";
+
+pub fn run(mut a: Args) -> Result<ExitCode> {
+    a.report_dir = report_dir(a.report.as_deref(), &a.out);
     let fail_after = crate::units::parse_duration(&a.fail_after).ok().filter(|us| *us > 0).ok_or_else(|| {
         InputError::new("--fail-after", "", format!("\"{}\" is not a positive duration, e.g. 120s", a.fail_after))
     })?;
@@ -90,7 +110,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let m = run_image(&opts, image)?;
         let manifest = m.manifest.as_ref().expect("an image run has its manifest");
         let name = image.rsplit('/').next().unwrap_or("image").replace([':', '@'], "-");
-        let csv = a.report.join(format!("image-{name}.csv"));
+        let csv = a.report_dir.join(format!("image-{name}.csv"));
         write_atomic(&csv, &to_csv(&m.trials)?)?;
         stdout::print(&report::image_summary(image, &m.trials, manifest, &m.engine))?;
         eprintln!("wrote {} ({:.0} s)", csv.display(), m.seconds);
@@ -109,10 +129,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             m.seconds
         );
         let meta = meta(&a, m.engine.clone(), &m.trials, what);
-        write_atomic(&a.report.join("measurements.csv"), &to_csv(&m.trials)?)?;
+        write_atomic(&a.report_dir.join("measurements.csv"), &to_csv(&m.trials)?)?;
         (m.trials, meta)
     };
-    let analysis = fit_and_write(&trials, &meta, a.parallel_layers.0, &a.out, &a.report)?;
+    let analysis = fit_and_write(&trials, &meta, a.parallel_layers.0, &a.out, &a.report_dir)?;
     stdout::print(&report::fit_headline(&analysis, &written(&a)))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -125,7 +145,7 @@ fn meta(a: &Args, engine: String, trials: &[Trial], what: String) -> Meta {
         shape: a.shape.clone(),
         what,
         trials: trials.len(),
-        report_md: a.report.join("calibration.md").display().to_string(),
+        report_md: a.report_dir.join("calibration.md").display().to_string(),
     }
 }
 
@@ -137,7 +157,7 @@ fn written(a: &Args) -> Vec<String> {
         &["measurements.csv", "calibration.md", "fit.png"]
     };
     let mut files = vec![a.out.display().to_string()];
-    files.extend(report.iter().map(|f| a.report.join(f).display().to_string()));
+    files.extend(report.iter().map(|f| a.report_dir.join(f).display().to_string()));
     files
 }
 
@@ -161,5 +181,18 @@ fn parse_parallel_layers(s: &str) -> Result<ParallelLayers, String> {
     match s.parse::<u32>() {
         Ok(n) if (1..=64).contains(&n) => Ok(ParallelLayers(Some(n))),
         _ => Err(format!("found {s:?}; allowed: a whole number of layers from 1 to 64, or auto")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_goes_beside_a_profile_written_elsewhere_unless_told() {
+        let r = |rep: Option<&str>, out: &str| report_dir(rep.map(Path::new), Path::new(out));
+        assert_eq!(r(None, DEFAULT_OUT), PathBuf::from("reports/calibration"));
+        assert_eq!(r(None, "elsewhere/p.toml"), PathBuf::from("elsewhere/p-calibration"));
+        assert_eq!(r(Some("x"), "elsewhere/p.toml"), PathBuf::from("x"));
     }
 }
