@@ -86,6 +86,7 @@ fn class1_a_line_without_end_is_refused_at_the_line_limit_and_messages_cut_what_
     writeln!(inv, "o,a,f,http,1,{}", "5".repeat(500_000)).unwrap();
     drop(inv);
     d.write("az/durations.csv", "HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,percentile_Average_0,percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100\n");
+    d.write("az/memory.csv", "HashFunction,HashOwner,HashApp,SampleCount,AverageAllocatedMb\n");
     d.write("s.toml", &trace_scenario(r#"{ kind = "trace", format = "azure2019", path = "az" }"#));
     one_clear_line(&d.bad(&["validate", "s.toml"]), "bytes in all");
 }
@@ -197,4 +198,117 @@ fn class3_a_new_run_replaces_the_last_runs_files_and_keeps_the_users() {
     let n = names(&d.path().join("out"));
     assert!(!n.contains(&"summary.csv".to_string()) && n.contains(&"sweep.csv".to_string()), "{n:?}");
     assert!(n.contains(&"my-notes.txt".to_string()), "{n:?}");
+}
+
+// ---- class 6: values that pass checks but break results ---------------------------------
+
+#[test]
+fn class6_values_that_would_break_results_are_bad_input_before_anything_runs() {
+    let d = Dir::new();
+    let q = std::fs::read_to_string(example("quickstart.toml")).unwrap();
+    // a price so large the bill is inf
+    let sheet = std::fs::read_to_string(example("pricing/fc3.toml")).unwrap_or_default();
+    if !sheet.is_empty() {
+        let big = regex_free_replace_first_rate(&sheet, "1e308");
+        d.write("big.toml", &big);
+        one_clear_line(&d.bad(&["run", "--set", "platform.pricing=big.toml", "--out", "o1"]), "at most 1e15");
+        assert!(!d.path().join("o1").exists(), "nothing written");
+    }
+    // a function named ALL, a 5,000-character name
+    d.write(
+        "all.toml",
+        &q.replace("[[function]]\nname = \"api\"", "[[function]]\nname = \"ALL\"")
+            .replace("function = \"api\"", "function = \"ALL\""),
+    );
+    one_clear_line(&d.bad(&["validate", "all.toml"]), "`ALL` names the every-function row");
+    let long = "n".repeat(5000);
+    one_clear_line(&d.bad(&["validate", "--set", &format!("simulation.name={long}"), "all.toml"]), "at most 100");
+    let err = d.bad(&["run", "--set", &format!("simulation.name=\"{long}\""), "--out", "o2"]);
+    one_clear_line(&err, "a name of 5000 characters");
+    // --seed beyond a TOML integer blames --seed
+    let o = d.run_in(".", &["run", "--seed", "9223372036854775808", "--out", "o3"]);
+    assert_eq!(o.status.code(), Some(2));
+    one_clear_line(&String::from_utf8_lossy(&o.stderr), "--seed: 9223372036854775808 is too large");
+    // help about help is not an error
+    d.ok(&["help", "--help"]);
+    // a sweep: a key varied twice, a grid too large to run (refused before it is built)
+    let sweep = |extra: &[&str]| {
+        let mut a = vec!["sweep", "--out", "sw", "--set", "simulation.horizon=10m"];
+        a.extend(extra);
+        d.bad(&a)
+    };
+    one_clear_line(
+        &sweep(&["--vary", "function.api.reserved=0,1", "--vary", "function.api.reserved=2"]),
+        "function.api.reserved: this key is varied twice",
+    );
+    let started = std::time::Instant::now();
+    one_clear_line(
+        &sweep(&["--vary", "function.api.reserved=0..99999", "--vary", "function.api.max_instances=1..100000"]),
+        "the grid has 10000000000 setups (100000 × 100000)",
+    );
+    assert!(started.elapsed().as_secs() < 30, "refused before allocating");
+    assert!(!d.path().join("sw").exists());
+    // an Azure 2019 trace with no invocation at all
+    std::fs::create_dir(d.path().join("az")).unwrap();
+    d.write("az/invocations.csv", "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,0,0\n");
+    d.write("az/durations.csv", "HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,percentile_Average_0,percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100\no,a,f,10,0,1,20,1,1,5,10,15,20,20\n");
+    d.write("az/memory.csv", "HashFunction,HashOwner,HashApp,SampleCount,AverageAllocatedMb\nf,o,a,1,100\n");
+    d.write("s.toml", &trace_scenario(r#"{ kind = "trace", format = "azure2019", path = "az" }"#));
+    one_clear_line(&d.bad(&["validate", "s.toml"]), "has no invocations");
+}
+
+#[test]
+fn class6_a_shard_whose_points_are_not_its_grids_is_refused_by_sweep_merge() {
+    let d = Dir::new();
+    let args = |k: &str, out: &str| -> Vec<String> {
+        [
+            "sweep",
+            "--quiet",
+            "--out",
+            out,
+            "--shard",
+            k,
+            "--vary",
+            "function.api.reserved=0,1",
+            "--set",
+            "simulation.horizon=10m",
+            "--replications",
+            "1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    for (k, out) in [("1/2", "s1"), ("2/2", "s2")] {
+        let a = args(k, out);
+        d.ok(&a.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    }
+    d.ok(&["sweep-merge", "s1", "s2", "--out", "m"]);
+    // a value outside the grid
+    let p = d.read("s2/points.csv");
+    let mut lines: Vec<String> = p.lines().map(String::from).collect();
+    lines[1] = lines[1].replacen(",1,", ",7,", 1);
+    d.write("s2/points.csv", &(lines.join("\n") + "\n"));
+    one_clear_line(&d.bad(&["sweep-merge", "s1", "s2", "--out", "m2"]), "is not a setup of this sweep's grid");
+    d.write("s2/points.csv", &p);
+    // meta disagreeing with its grid
+    let meta = d.read("s1/sweep.meta.toml");
+    d.write("s1/sweep.meta.toml", &meta.replace("points = 2", "points = 3"));
+    one_clear_line(&d.bad(&["sweep-merge", "s1", "s2", "--out", "m3"]), "3 points, but its grid");
+}
+
+/// `sheet` with its first `rate = ...` set to `value`.
+fn regex_free_replace_first_rate(sheet: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for line in sheet.lines() {
+        if !done && line.trim_start().starts_with("rate =") {
+            out.push_str(&format!("rate = {value}\n"));
+            done = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }

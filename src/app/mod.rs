@@ -16,6 +16,14 @@ use crate::scenario::{self, Scenario};
 /// Load the scenario `file` names (the built-in quickstart without one), with `--seed` and
 /// `--replications` folded into the overrides so they are validated like any other value.
 pub fn load(file: Option<&PathBuf>, set: &[String], seed: Option<u64>, reps: Option<u32>) -> Result<Scenario> {
+    if let Some(s) = seed.filter(|&s| i64::try_from(s).is_err()) {
+        return Err(crate::error::InputError::new(
+            "--seed",
+            "",
+            format!("{s} is too large; a seed is a whole number from 0 to {}", i64::MAX),
+        )
+        .into());
+    }
     let set = overrides(set, seed, reps);
     let sc = match file {
         Some(path) => scenario::load(path, &set)?,

@@ -51,11 +51,11 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
     let base = super::load(r.scenario, r.set, r.seed, r.replications)?;
     // every setup is validated (scenario and price sheet) before anything runs
     let mut setups: Vec<(usize, Vec<String>, Scenario)> = Vec::new();
-    let all = grid::expand(&axes);
-    for (i, sets, values) in &all {
-        if !grid::in_shard(*i, shard) {
-            continue;
-        }
+    let total = grid::size(&axes)?;
+    // a shard enumerates its own setups only; the grid is never built
+    for i in (0..total).filter(|&i| grid::in_shard(i, shard)) {
+        let (sets, values) = grid::setup(&axes, i);
+        let i = &i;
         let mut overrides = super::overrides(r.set, r.seed, r.replications);
         overrides.extend(sets.iter().cloned());
         let sc = super::load(r.scenario, &overrides, None, None).map_err(|e| match e.downcast::<InputError>() {
@@ -69,7 +69,7 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
         scenario: base.simulation.name.clone(),
         axes,
         slos,
-        points: all.len(),
+        points: total,
         replications: base.simulation.replications,
         seed: base.simulation.seed,
     };

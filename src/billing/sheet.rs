@@ -251,10 +251,21 @@ fn text<'v>(t: &'v Table, path: &str, what: &str, example: &str, ctx: &Ctx<'_>) 
     Ok(s)
 }
 
-/// A finite number ≥ 0.
+/// Largest price, rate or allowance a sheet may give: far beyond any real one, and small
+/// enough that no bill of a simulated run overflows to `inf`.
+const MAX_SHEET_NUMBER: f64 = 1e15;
+
+/// A finite number ≥ 0 (and at most [`MAX_SHEET_NUMBER`]).
 fn non_negative(v: Option<&Value>, path: &str, ctx: &Ctx<'_>) -> Result<Option<f64>, InputError> {
     match ctx.number(v, path)? {
         Some(x) if x < 0.0 => Err(ctx.err(path, format!("{} must be 0 or more; found {x}", key_of(path)))),
+        Some(x) if x > MAX_SHEET_NUMBER => Err(ctx.err(
+            path,
+            format!(
+                "{} is {x:e}; at most 1e15 is allowed (far beyond any real price, and a bill stays finite)",
+                key_of(path)
+            ),
+        )),
         x => Ok(x),
     }
 }

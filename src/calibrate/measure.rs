@@ -335,8 +335,19 @@ pub fn from_csv(path: &Path) -> Result<Vec<Trial>, InputError> {
     for rec in r.records() {
         let rec = rec.map_err(|e| bad(e.position().map(|p| p.line()), e.to_string()))?;
         let line = rec.position().map(|p| p.line());
+        // timings are seconds since the trial began: finite and not negative, or the fit
+        // would publish a profile of NaN and negative rates
         let f = |i: usize| -> Result<f64, InputError> {
-            rec[i].parse::<f64>().map_err(|_| bad(line, format!("{}: {:?} is not a number", COLUMNS[i], &rec[i])))
+            match rec[i].parse::<f64>() {
+                Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+                Ok(x) => Err(bad(
+                    line,
+                    format!("{}: {x} is not a time; timings are seconds, finite and 0 or more", COLUMNS[i]),
+                )),
+                Err(_) => {
+                    Err(bad(line, format!("{}: \"{}\" is not a number", COLUMNS[i], crate::limits::clip(&rec[i]))))
+                }
+            }
         };
         let o = |i: usize| -> Result<Option<f64>, InputError> {
             if rec[i].is_empty() {
@@ -346,7 +357,9 @@ pub fn from_csv(path: &Path) -> Result<Vec<Trial>, InputError> {
             }
         };
         let u = |i: usize| -> Result<u64, InputError> {
-            rec[i].parse::<u64>().map_err(|_| bad(line, format!("{}: {:?} is not a whole number", COLUMNS[i], &rec[i])))
+            rec[i].parse::<u64>().map_err(|_| {
+                bad(line, format!("{}: \"{}\" is not a whole number", COLUMNS[i], crate::limits::clip(&rec[i])))
+            })
         };
         let layer = LayerTiming {
             digest: rec[12].to_string(),
@@ -359,7 +372,9 @@ pub fn from_csv(path: &Path) -> Result<Vec<Trial>, InputError> {
             done: o(19)?,
             cached: &rec[20] == "true",
         };
-        let (image, trial) = (rec[0].to_string(), u(2)? as u32);
+        let trial =
+            u32::try_from(u(2)?).map_err(|_| bad(line, format!("{}: \"{}\" is too large", COLUMNS[2], &rec[2])))?;
+        let image = rec[0].to_string();
         match trials.last_mut() {
             Some(t) if t.image == image && t.trial == trial => t.layers.push(layer),
             _ => trials.push(Trial {

@@ -118,6 +118,15 @@ pub fn run(mut a: Args) -> Result<ExitCode> {
     }
     let (trials, meta) = if let Some(file) = &a.refit {
         let trials = from_csv(file)?;
+        // the file given is what is short: bad input, before anything is written
+        if crate::calibrate::fit::observations(&trials).len() < 2 {
+            return Err(InputError::new(
+                file.display().to_string(),
+                "",
+                "a fit needs complete pulls of at least two images; these measurements have fewer",
+            )
+            .into());
+        }
         let meta = meta(&a, "refit".into(), &trials, format!("a refit of {}", file.display()));
         (trials, meta)
     } else {

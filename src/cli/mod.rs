@@ -42,6 +42,20 @@ pub enum Command {
     Trace(trace::Args),
 }
 
+/// The command line with `help --help` (or `-h`) read as `help help`: asking for help about
+/// help is not a usage error (clap's built-in `help` takes no flags).
+pub fn help_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut v: Vec<std::ffi::OsString> = args.into_iter().collect();
+    if v.get(1).is_some_and(|a| a == "help") {
+        for a in v.iter_mut().skip(2) {
+            if a == "--help" || a == "-h" {
+                *a = "help".into();
+            }
+        }
+    }
+    v
+}
+
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(a) => run::run(a),

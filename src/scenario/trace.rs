@@ -216,6 +216,17 @@ pub(super) fn load(
     if keep.is_empty() {
         return Err(ctx.err(k("path"), format!("the trace {} has no functions", trace_file.display())));
     }
+    // a trace (or a selection of it) without one invocation would run an empty simulation
+    if keep.iter().all(|&i| scan.functions[i].invocations == 0) {
+        return Err(ctx.err(
+            k("path"),
+            format!(
+                "the trace {} has no invocations{}; there is nothing to replay",
+                trace_file.display(),
+                if keep.len() < scan.functions.len() { " in the functions selected" } else { "" }
+            ),
+        ));
+    }
 
     // the functions themselves
     let tpl = x.functions[template].clone();

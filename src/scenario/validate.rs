@@ -55,6 +55,9 @@ pub fn scenario(
     Ok(Scenario { simulation, platform, images, functions, workloads })
 }
 
+/// Longest simulation, image or function name: names become folder names and columns.
+const MAX_NAME_CHARS: usize = 100;
+
 fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Simulation, InputError> {
     let name = match &r.name {
         None => default_name.to_string(),
@@ -66,6 +69,16 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
                     path,
                     format!(
                         "name \"{s}\" cannot name a report folder; use letters, digits, `-` and `_`, e.g. \"api-prod\""
+                    ),
+                ));
+            }
+            if s.chars().count() > MAX_NAME_CHARS || s.chars().any(char::is_control) {
+                return Err(ctx.err(
+                    path,
+                    format!(
+                        "a name of {} characters{}: it names a report folder, so at most {MAX_NAME_CHARS} characters on one line",
+                        s.chars().count(),
+                        if s.chars().any(char::is_control) { " with a control character" } else { "" }
                     ),
                 ));
             }
@@ -199,6 +212,12 @@ fn element_name(v: &Scalar, array: &str, index: usize, ctx: &Ctx<'_>) -> Result<
         return Err(ctx.err(&path, format!("`name` is missing; every [[{array}]] needs one, e.g. name = \"api\"")));
     };
     let s = ctx.string(v, &path, &format!("the {array}'s name"))?;
+    if s.chars().count() > MAX_NAME_CHARS {
+        return Err(ctx.err(&path, format!("a name of {} characters; at most {MAX_NAME_CHARS}", s.chars().count())));
+    }
+    if array == "function" && s == "ALL" {
+        return Err(ctx.err(&path, "`ALL` names the every-function row of summary.csv; choose another function name"));
+    }
     if !usable_name(s) {
         return Err(ctx.err(
             &path,

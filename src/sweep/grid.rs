@@ -73,18 +73,58 @@ fn range(text: &str) -> Option<Result<Vec<String>, String>> {
     })())
 }
 
+/// The number of setups of `axes`, computed without building the grid: a key varied twice,
+/// or a grid beyond [`crate::limits::MAX_SETUPS`] (each setup is a whole simulation), is
+/// refused with the size it would have.
+pub fn size(axes: &[Axis]) -> Result<usize, InputError> {
+    for (k, a) in axes.iter().enumerate() {
+        if let Some(first) = axes[..k].iter().position(|b| b.key == a.key) {
+            return Err(InputError::new(
+                "--vary",
+                &a.key,
+                format!(
+                    "this key is varied twice (flags {} and {}); give all its values in one --vary",
+                    first + 1,
+                    k + 1
+                ),
+            ));
+        }
+    }
+    let total = axes.iter().try_fold(1u128, |n, a| n.checked_mul(a.values.len() as u128)).unwrap_or(u128::MAX);
+    if total > crate::limits::MAX_SETUPS {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        return Err(InputError::new(
+            "--vary",
+            "",
+            format!(
+                "the grid has {} setups ({}); at most {} are allowed, each is a whole simulation: vary fewer values",
+                if total == u128::MAX { "more than 10^38".to_string() } else { total.to_string() },
+                sizes.join(" × "),
+                crate::limits::MAX_SETUPS
+            ),
+        ));
+    }
+    Ok(total as usize)
+}
+
+/// Setup `i` of the grid (the last key varies fastest): its `--set` overrides and values.
+pub fn setup(axes: &[Axis], i: usize) -> (Vec<String>, Vec<String>) {
+    let mut rest = i;
+    let mut values = vec![String::new(); axes.len()];
+    for (k, a) in axes.iter().enumerate().rev() {
+        values[k] = a.values[rest % a.values.len()].clone();
+        rest /= a.values.len();
+    }
+    let sets = axes.iter().zip(&values).map(|(a, v)| format!("{}={}", a.key, v)).collect();
+    (sets, values)
+}
+
 /// Every combination, in order: (index, the `--set` overrides, the values).
 pub fn expand(axes: &[Axis]) -> Vec<(usize, Vec<String>, Vec<String>)> {
     let total: usize = axes.iter().map(|a| a.values.len()).product();
     (0..total)
         .map(|i| {
-            let mut rest = i;
-            let mut values = vec![String::new(); axes.len()];
-            for (k, a) in axes.iter().enumerate().rev() {
-                values[k] = a.values[rest % a.values.len()].clone();
-                rest /= a.values.len();
-            }
-            let sets = axes.iter().zip(&values).map(|(a, v)| format!("{}={}", a.key, v)).collect();
+            let (sets, values) = setup(axes, i);
             (i, sets, values)
         })
         .collect()

@@ -10,6 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use super::grid::Axis;
 use super::slo::{self, Slo};
 use super::{pareto, Point, METRICS};
+use crate::error::InputError;
 use crate::report::charts::{self, sig, Scatter};
 use crate::report::fmt::{csv_field, float};
 use crate::report::summary::Metric;
@@ -74,6 +75,16 @@ pub fn parse_meta(text: &str, source: &str) -> Result<Meta> {
         .iter()
         .map(|v| Ok(slo::parse(&str_of(v)?)?))
         .collect::<Result<_>>()?;
+    let points = int("points")?;
+    let size = super::grid::size(&axes).map_err(|e| InputError::new(source, "vary", e.message))?;
+    if points != size as i64 {
+        return Err(InputError::new(
+            source,
+            "points",
+            format!("{points} points, but its grid ([[vary]]) has {size} setups: the file was changed or is damaged"),
+        )
+        .into());
+    }
     Ok(Meta {
         scenario: str_of(t.get("scenario").ok_or_else(|| anyhow!("{source}: missing scenario"))?)?,
         axes,
@@ -124,11 +135,25 @@ pub fn parse_points(text: &str, m: &Meta, source: &str) -> Result<Vec<Point>> {
             v.parse().with_context(|| format!("{source}: row {}: {v:?} is not a number", line + 2))
         };
         let index = rec[0].parse().with_context(|| format!("{source}: row {}: bad point index", line + 2))?;
-        let values = (1..=keys).map(|i| rec[i].to_string()).collect();
+        let values: Vec<String> = (1..=keys).map(|i| rec[i].to_string()).collect();
         let mut metrics = Vec::new();
         for k in 0..METRICS.len() {
             let b = 1 + keys + 3 * k;
             metrics.push((num(b)?, num(b + 1)?, num(b + 2)?));
+        }
+        // a point must be the grid's own: its index inside it and its values the index's
+        if index >= m.points || values != super::grid::setup(&m.axes, index).1 {
+            return Err(InputError::new(
+                source,
+                "",
+                format!(
+                    "setup #{index} with values {} is not a setup of this sweep's grid ({} setups); the file does not belong to its sweep.meta.toml",
+                    crate::limits::clip(&values.join(",")),
+                    m.points
+                ),
+            )
+            .with_line(Some(line + 2))
+            .into());
         }
         out.push(Point { index, values, metrics, currency: rec[need - 1].to_string() });
     }
