@@ -312,3 +312,13 @@ fn regex_free_replace_first_rate(sheet: &str, value: &str) -> String {
     }
     out
 }
+
+// ---- class 2: unbounded work from small inputs (the grid is in class 6's test) -----------
+
+#[test]
+fn class2_a_bucket_that_would_write_absurdly_many_rows_is_refused_with_the_count() {
+    let d = Dir::new();
+    let e = d.bad(&["run", "--out", "o", "--set", "simulation.bucket=1us", "--set", "simulation.horizon=30d"]);
+    one_clear_line(&e, "2592000000000 buckets over the horizon");
+    assert!(!d.path().join("o").exists());
+}

@@ -55,6 +55,9 @@ pub fn scenario(
     Ok(Scenario { simulation, platform, images, functions, workloads })
 }
 
+/// Most buckets a run's time series may have (a year in 5-second buckets is 6.3 million).
+const MAX_BUCKETS: u64 = 10_000_000;
+
 /// Longest simulation, image or function name: names become folder names and columns.
 const MAX_NAME_CHARS: usize = 100;
 
@@ -92,6 +95,17 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
     // a bucket longer than the horizon is one bucket: the whole run (e.g. after
     // `--set simulation.horizon=30s` with the default 1m bucket)
     let bucket = bucket.min(horizon);
+    // each bucket is a row of timeseries.csv per function: refuse what no one could read
+    let rows = horizon.div_ceil(bucket);
+    if rows > MAX_BUCKETS {
+        return Err(ctx.err(
+            "simulation.bucket",
+            format!(
+                "{} buckets over the horizon ({} rows of timeseries.csv per function and replication); at most {MAX_BUCKETS}: use a longer bucket",
+                rows, rows
+            ),
+        ));
+    }
     Ok(Simulation { name, horizon, seed, replications, bucket })
 }
 
