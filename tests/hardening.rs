@@ -322,3 +322,14 @@ fn class2_a_bucket_that_would_write_absurdly_many_rows_is_refused_with_the_count
     one_clear_line(&e, "2592000000000 buckets over the horizon");
     assert!(!d.path().join("o").exists());
 }
+
+// ---- class 7: messages ------------------------------------------------------------------
+
+#[test]
+fn class7_messages_name_the_duplicate_key_and_stay_on_one_line() {
+    let d = Dir::new();
+    d.write("dup.toml", "[simulation]\nseed = 1\nseed = 2\n");
+    one_clear_line(&d.bad(&["validate", "dup.toml"]), "dup.toml:3: duplicate key `seed`");
+    let e = d.bad(&["run", "--out", "o", "--set", "simulation.replications=a\nb"]);
+    one_clear_line(&e, "\\n");
+}

@@ -16,6 +16,12 @@ use crate::error::InputError;
 
 /// A TOML syntax error: the parser's first message line, at its line.
 pub fn toml_error(source: &str, text: &str, e: &toml::de::Error) -> InputError {
-    let message = e.message().lines().next().unwrap_or("invalid TOML").trim();
+    let mut message = e.message().lines().next().unwrap_or("invalid TOML").trim().to_string();
+    // the parser says "duplicate key" without the key: name it from the span
+    if message == "duplicate key" {
+        if let Some(key) = e.span().and_then(|s| text.get(s)).map(str::trim).filter(|k| !k.is_empty()) {
+            message = format!("duplicate key `{key}`: a key may be given once per table");
+        }
+    }
     InputError::new(source, "", message).with_line(e.span().map(|s| line_of(text, s.start)))
 }
