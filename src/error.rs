@@ -86,6 +86,8 @@ impl OneLine<'_> {
     }
 }
 
+impl std::error::Error for InputError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +104,7 @@ mod tests {
         assert!(e.to_string().len() < 2100);
     }
 }
+<<<<<<< HEAD
 
 impl std::error::Error for InputError {}
 
@@ -137,3 +140,5 @@ impl std::error::Error for WriteError {
         Some(&self.error)
     }
 }
+=======
+>>>>>>> 1abee4b (clippy: the test's child is reaped on every path; error.rs test module last)

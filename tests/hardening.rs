@@ -118,7 +118,7 @@ fn names(dir: &std::path::Path) -> Vec<String> {
 
 /// A long run into `out` as a child process, returned once its temporary folder exists.
 fn long_run(d: &Dir, out: &str) -> std::process::Child {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_coldcost"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coldcost"))
         .args(["run", "--quiet", "--out", out, "--set", "simulation.horizon=3650d", "--requests"])
         .current_dir(d.path())
         .stderr(std::process::Stdio::piped())
@@ -133,6 +133,8 @@ fn long_run(d: &Dir, out: &str) -> std::process::Child {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the run never started writing into {out}");
 }
 
