@@ -88,26 +88,6 @@ impl OneLine<'_> {
 
 impl std::error::Error for InputError {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_message_is_one_line_and_cuts_what_it_echoes() {
-        let e = InputError::new("--set", "simulation.name", "found \"a\nb\"; names are one line");
-        assert_eq!(e.to_string(), "--set: simulation.name: found \"a\\nb\"; names are one line");
-        let long = "x".repeat(500_000);
-        let e = InputError::new("t.csv", "", format!("the count is \"{long}\"; counts are whole numbers"));
-        let shown = e.to_string();
-        assert!(shown.len() < 200 && shown.contains("… (500000 bytes in all)\"; counts"), "{shown}");
-        let e = InputError::new("t.csv", "", long.clone());
-        assert!(e.to_string().len() < 2100);
-    }
-}
-<<<<<<< HEAD
-
-impl std::error::Error for InputError {}
-
 /// A write that failed: what could not be written (`stdout`, or a file's path) and why.
 /// `main` turns a closed pipe into a quiet exit 0 and anything else into exit 1 with this
 /// one line.
@@ -140,5 +120,20 @@ impl std::error::Error for WriteError {
         Some(&self.error)
     }
 }
-=======
->>>>>>> 1abee4b (clippy: the test's child is reaped on every path; error.rs test module last)
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_one_line_and_cuts_what_it_echoes() {
+        let e = InputError::new("--set", "simulation.name", "found \"a\nb\"; names are one line");
+        assert_eq!(e.to_string(), "--set: simulation.name: found \"a\\nb\"; names are one line");
+        let long = "x".repeat(500_000);
+        let e = InputError::new("t.csv", "", format!("the count is \"{long}\"; counts are whole numbers"));
+        let shown = e.to_string();
+        assert!(shown.len() < 200 && shown.contains("… (500000 bytes in all)\"; counts"), "{shown}");
+        let e = InputError::new("t.csv", "", long.clone());
+        assert!(e.to_string().len() < 2100);
+    }
+}
