@@ -11,24 +11,12 @@ pub mod sheet;
 use model::{Instances, Item, PhaseBilling, Resource, Sheet, State};
 
 use crate::platform::{BucketRow, FnStats};
-use crate::usage::{MeterRule, Meters, PeriodKind, Phase, Spec, Usage};
+use crate::usage::{Meters, Phase, Spec, Usage};
 
-/// The meter rules (and hourly records) a sheet needs from a run.
+/// The meter rules (and hourly records) a sheet needs from a run: the sheet's rounding rules
+/// as they are ([`crate::usage::meters`] applies them).
 pub fn meters(sheet: &Sheet) -> Meters {
-    let rules = sheet
-        .roundings
-        .iter()
-        .map(|r| MeterRule {
-            period: match r.period {
-                model::Period::Interval => PeriodKind::Interval,
-                model::Period::Request => PeriodKind::Request,
-                model::Period::Instance => PeriodKind::Instance,
-            },
-            quantum: r.quantum,
-            minimum: r.minimum,
-            init_into_first_request: r.init_into_first_request,
-        })
-        .collect();
+    let rules = sheet.roundings.iter().map(|r| r.rule).collect();
     Meters { rules, hourly: sheet.minimum_per_function_hour > 0.0 }
 }
 

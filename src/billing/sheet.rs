@@ -78,11 +78,11 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 use toml::{Table, Value};
 
-use super::model::{Instances, Item, Period, PhaseBilling, Resource, Rounding, Sheet, State, Tiers};
+use super::model::{Instances, Item, NamedRounding, PhaseBilling, Resource, Sheet, State, Tiers};
 use crate::error::InputError;
 use crate::input::{choices, describe, join, list, section_name, toml_error, Ctx, LineMap, Origins};
 use crate::units::Micros;
-use crate::usage::Phase;
+use crate::usage::{Period, Phase, Rounding};
 
 /// The built-in sheets, by name, in the order `coldcost pricing list` shows them.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -405,7 +405,7 @@ fn roundings(
     v: Option<&Value>,
     offsets: &HashMap<String, usize>,
     ctx: &Ctx<'_>,
-) -> Result<(Vec<String>, Vec<Rounding>), InputError> {
+) -> Result<(Vec<String>, Vec<NamedRounding>), InputError> {
     let t = match v {
         None => return Ok((Vec::new(), Vec::new())),
         Some(Value::Table(t)) => t,
@@ -464,7 +464,8 @@ fn roundings(
             ));
         }
         names.push(name.clone());
-        rules.push(Rounding { name: name.clone(), period, quantum, minimum, init_into_first_request });
+        let rule = Rounding { period, quantum, minimum, init_into_first_request };
+        rules.push(NamedRounding { name: name.clone(), rule });
     }
     Ok((names, rules))
 }
@@ -798,8 +799,8 @@ rate = 0.2
         assert_eq!(s.minimum_per_function_hour, 0.01);
         let names: Vec<&str> = s.roundings.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["ondemand", "reserved", "gpu_ondemand", "gpu_reserved"], "file order");
-        assert_eq!((s.roundings[0].period, s.roundings[0].quantum), (Period::Interval, 1_000));
-        assert_eq!((s.roundings[1].period, s.roundings[1].quantum), (Period::Instance, 10_000_000));
+        assert_eq!((s.roundings[0].rule.period, s.roundings[0].rule.quantum), (Period::Interval, 1_000));
+        assert_eq!((s.roundings[1].rule.period, s.roundings[1].rule.quantum), (Period::Instance, 10_000_000));
         let reserved = item(&s, "Memory idle (reserved)");
         assert_eq!((reserved.instances, reserved.rounding), (Instances::Reserved, Some(1)));
         assert_eq!(s.phases[Phase::Pull.index()], PhaseBilling::Active);
@@ -844,8 +845,8 @@ rate = 0.2
         assert_eq!(item(&s, "Requests").tiers.first_price(), 2e-7);
         let pc = item(&s, "Provisioned concurrency");
         assert_eq!((pc.state, pc.instances, pc.tiers.first_price()), (State::Life, Instances::Reserved, 0.0000041667));
-        assert_eq!(s.roundings[pc.rounding.unwrap()].quantum, 300_000_000);
-        let rule = &s.roundings[d.rounding.unwrap()];
+        assert_eq!(s.roundings[pc.rounding.unwrap()].rule.quantum, 300_000_000);
+        let rule = &s.roundings[d.rounding.unwrap()].rule;
         assert_eq!((rule.period, rule.quantum, rule.init_into_first_request), (Period::Request, 1_000, true));
         assert_eq!(item(&s, "Duration (provisioned)").tiers.first_price(), 0.0000097222);
         assert_eq!(s.phases[Phase::Pull.index()], PhaseBilling::None);
@@ -879,7 +880,7 @@ rate = 0.2
         assert_eq!(item(&s, "CPU").tiers.first_price(), 0.000024);
         assert_eq!(item(&s, "Memory").unit, "GiB·s");
         assert_eq!(item(&s, "CPU idle (min instances)").tiers.first_price(), 0.0000025);
-        assert_eq!(s.roundings[0].quantum, 100_000);
+        assert_eq!(s.roundings[0].rule.quantum, 100_000);
         let ph = |p: Phase| s.phases[p.index()];
         assert_eq!(ph(Phase::Pull), PhaseBilling::None);
         assert_eq!((ph(Phase::Create), ph(Phase::Startup)), (PhaseBilling::Active, PhaseBilling::Active));
@@ -907,7 +908,7 @@ rate = 0.2
     fn azure_flex_rounds_executions_to_100ms_with_a_1s_minimum() {
         let s = builtin("azure-flex");
         let e = item(&s, "On demand execution time");
-        let rule = &s.roundings[e.rounding.unwrap()];
+        let rule = &s.roundings[e.rounding.unwrap()].rule;
         assert_eq!((rule.period, rule.quantum, rule.minimum), (Period::Interval, 100_000, 1_000_000));
         assert_eq!((e.tiers.first_price(), e.free), (0.000026, 100_000.0));
         let b = item(&s, "Always ready baseline");
@@ -936,12 +937,14 @@ rate = 0.2
         assert_eq!(s.items[0].tiers, Tiers { steps: vec![(f64::INFINITY, 0.1)] });
         assert_eq!(
             s.roundings[1],
-            Rounding {
+            NamedRounding {
                 name: "reserved".into(),
-                period: Period::Instance,
-                quantum: 10_000_000,
-                minimum: 0,
-                init_into_first_request: false,
+                rule: Rounding {
+                    period: Period::Instance,
+                    quantum: 10_000_000,
+                    minimum: 0,
+                    init_into_first_request: false,
+                }
             }
         );
         assert_eq!(
@@ -959,7 +962,7 @@ rate = 0.2
         let names: Vec<&str> = s.roundings.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["zeta", "ondemand", "reserved"]);
         assert_eq!(s.items[0].rounding, Some(1));
-        assert_eq!(s.roundings[0].quantum, 1, "default quantum is exact (1 µs)");
+        assert_eq!(s.roundings[0].rule.quantum, 1, "default quantum is exact (1 µs)");
     }
 
     #[test]

@@ -66,9 +66,9 @@ proptest! {
                 let billed = st.billed[k][0][Phase::Busy.index()];
                 // init added to the first request counts startup time too
                 let startup = st.usage_kind[0].inst_us[Phase::Startup.index()];
-                prop_assert!(billed + if rule.init_into_first_request { 0 } else { startup } >= busy,
+                prop_assert!(billed + if rule.rule.init_into_first_request { 0 } else { startup } >= busy,
                     "{} rule {}: billed {billed} < busy {busy}", sheet.name, rule.name);
-                if rule.period == model::Period::Interval && rule.quantum == 1 && rule.minimum == 0 {
+                if rule.rule.period == crate::usage::Period::Interval && rule.rule.quantum == 1 && rule.rule.minimum == 0 {
                     prop_assert!(billed <= sum_of_requests);
                 }
             }
