@@ -106,6 +106,7 @@ impl Platform<'_> {
                 add_instance_time(&mut row.usage, &inst, &f.spec);
                 let active = started.iter().any(|&n| n > 0) || inst.iter().flatten().any(|&x| x > 0);
                 if active {
+                    self.meters.hour(&mut f.stats.topups, &row.usage, row.started);
                     self.sink.function_hour(fi, &row);
                 }
             }

@@ -1,15 +1,21 @@
-//! The meters: billed time under each rounding rule, collected while the run goes. This is
-//! where every metering rule of a price sheet is applied; the platform only calls the hooks
-//! ([`Meters::stretch`], [`Meters::request`], [`Meters::instance_end`]) as instances change
-//! phase, serve requests and end.
+//! The meters: billed time under each rounding rule, and the hourly-minimum top-ups,
+//! collected while the run goes. This is where every metering rule of a price sheet is
+//! applied; the platform only calls the hooks ([`Meters::stretch`], [`Meters::request`],
+//! [`Meters::instance_end`], [`Meters::hour`]) as instances change phase, serve requests and
+//! end, and as each function's clock hour with activity closes.
 //!
 //! Following one rule end to end, e.g. FC's 10 s rounding of provisioned instances:
 //! `scenarios/pricing/fc3.toml` `[rounding.reserved] period = "instance", quantum = "10s"`
 //! → read by `billing/sheet.rs` (`roundings`) into a [`Rounding`] → handed to the run as
 //! [`Meters::rules`] by `billing::meters` → applied here ([`Meters::instance_end`]: the whole
 //! life rounded once, the remainder billed as idle) → priced per item by `billing::bill`.
+//! The hourly minimum the same way: `[minimum] per_function_hour` → `billing/sheet.rs` →
+//! [`Meters::hourly`] (the sheet prices an hour, [`HourTopup`]) → summed per function here
+//! ([`Meters::hour`] into [`Topups`]) → carried by the usage into the bill's minimum lines.
 
-use super::{Phase, PhaseTimes};
+use std::sync::Arc;
+
+use super::{Phase, PhaseTimes, Usage};
 use crate::units::Micros;
 
 /// What one rounded billed period is (a price sheet's `[rounding.NAME] period`).
@@ -64,14 +70,67 @@ impl Rounding {
 pub type Billed = [[u128; Phase::COUNT]; 2];
 
 /// What the meters collect besides exact usage: rounded billed time under each rule, and
-/// per-function clock-hour usage (for hourly minimums).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// per-function clock hours with activity, topped up to the hourly minimum.
+#[derive(Clone, Default)]
 pub struct Meters {
     pub rules: Vec<Rounding>,
-    pub hourly: bool,
+    /// Clock-hour records per function and how an hour is topped up (`None` = no hourly
+    /// minimum, and no clock hours kept).
+    pub hourly: Option<Arc<dyn HourTopup>>,
+}
+
+impl std::fmt::Debug for Meters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meters").field("rules", &self.rules).field("hourly", &self.hourly.is_some()).finish()
+    }
+}
+
+/// The top-up that brings one function's clock hour with activity to the hourly minimum,
+/// from the hour's usage and started requests by instance kind (on-demand, reserved). The
+/// price sheet implements it (`billing`); usage holds no prices.
+pub trait HourTopup: Send + Sync {
+    fn topup(&self, usage: &[Usage; 2], started: [u64; 2]) -> f64;
+}
+
+impl<F: Fn(&[Usage; 2], [u64; 2]) -> f64 + Send + Sync> HourTopup for F {
+    fn topup(&self, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
+        self(usage, started)
+    }
+}
+
+/// One function's hourly-minimum top-ups: the money added and the hours it was added to.
+/// The one accumulator of the hourly minimum: every output reads it from the bill.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Topups {
+    pub amount: f64,
+    pub hours: u64,
+}
+
+impl Topups {
+    /// Count an hour's top-up (an hour already at the minimum adds nothing).
+    #[inline]
+    pub fn add(&mut self, top: f64) {
+        if top > 0.0 {
+            self.amount += top;
+            self.hours += 1;
+        }
+    }
+
+    pub fn merge(&mut self, o: &Topups) {
+        self.amount += o.amount;
+        self.hours += o.hours;
+    }
 }
 
 impl Meters {
+    /// Hook: a function's clock hour with activity closed with `usage` and `started` requests
+    /// (by instance kind); its top-up to the hourly minimum goes into `topups`.
+    pub fn hour(&self, topups: &mut Topups, usage: &[Usage; 2], started: [u64; 2]) {
+        if let Some(h) = &self.hourly {
+            topups.add(h.topup(usage, started));
+        }
+    }
+
     /// Hook: an instance of kind `k` closed a stretch of `phase` lasting `dt`; the rules that
     /// round stretches add it, rounded, to `billed` (one entry per rule).
     #[inline]
@@ -138,5 +197,21 @@ mod tests {
         assert_eq!(azure.round(350_000), 1_000_000);
         assert_eq!(azure.round(1_234_567), 1_300_000);
         assert_eq!(azure.round(0), 0);
+    }
+
+    #[test]
+    fn an_hour_at_the_minimum_adds_no_top_up_and_no_hour() {
+        let m = Meters {
+            rules: vec![],
+            hourly: Some(Arc::new(|u: &[Usage; 2], _: [u64; 2]| 1.0 - u[0].inst_us[0] as f64)),
+        };
+        let mut t = Topups::default();
+        let mut u: [Usage; 2] = Default::default();
+        m.hour(&mut t, &u, [0, 0]);
+        u[0].inst_us[0] = 2;
+        m.hour(&mut t, &u, [0, 0]);
+        assert_eq!(t, Topups { amount: 1.0, hours: 1 });
+        Meters::default().hour(&mut t, &u, [0, 0]);
+        assert_eq!(t.hours, 1);
     }
 }

@@ -8,7 +8,7 @@
 
 pub mod meters;
 
-pub use meters::{Billed, Meters, Period, Rounding};
+pub use meters::{Billed, HourTopup, Meters, Period, Rounding, Topups};
 
 use crate::units::Micros;
 
@@ -76,7 +76,7 @@ pub struct Usage {
 }
 
 /// The spec an instance is billed for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Spec {
     pub memory_mb: u64,
     pub milli_vcpu: u64,
@@ -143,6 +143,24 @@ impl Usage {
     pub fn vcpu_s_total(&self) -> f64 {
         self.mvcpu_us.iter().sum::<u128>() as f64 / 1e9
     }
+}
+
+/// What a bill needs of one function's run: its billed spec, exact usage and started requests
+/// by instance kind (on-demand, reserved), rounded billed time under each meter rule (in
+/// `Meters::rules` order), and its hourly-minimum top-ups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FnUsage {
+    pub spec: Spec,
+    pub started: [u64; 2],
+    pub usage: [Usage; 2],
+    pub billed: Vec<Billed>,
+    pub topups: Topups,
+}
+
+/// The usage of one replication, per function in scenario order: all `billing::bill` reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunUsage {
+    pub functions: Vec<FnUsage>,
 }
 
 /// MB·µs → GB·s, exactly divided once.
