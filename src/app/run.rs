@@ -50,11 +50,11 @@ pub struct Outcome {
 /// Simulate every replication of `sc` and write the reports into `out`.
 pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let started = Instant::now();
-    // a bad sheet is bad input: refuse it before anything is written
-    let sheet = billing::sheet::load(&sc.platform.pricing)?;
-    let meters = billing::meters(&sheet);
+    // the sheet was parsed and checked with the scenario
+    let sheet = &sc.platform.sheet;
+    let meters = billing::meters(sheet);
     let pricing = Pricing {
-        sheet: &sheet,
+        sheet,
         specs: sc.functions.iter().map(Spec::of).collect(),
         image_mb: sc
             .functions
@@ -106,7 +106,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let mut trend = None;
     for r in results {
         let (run, t) = r?;
-        bills.push(billing::bill(&sheet, &run.usage()));
+        bills.push(billing::bill(sheet, &run.usage()));
         runs.push(run);
         trend = trend.or(t);
     }
@@ -119,7 +119,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     for (file, _, png) in &charts {
         dir.write_all(file, png)?;
     }
-    dir.write_all("report.md", markdown::report(sc, &sheet, &summary, &charts).as_bytes())?;
+    dir.write_all("report.md", markdown::report(sc, sheet, &summary, &charts).as_bytes())?;
     join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
     join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {
@@ -128,7 +128,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let files = dir.commit()?;
     let events = runs.iter().map(|r| r.events).sum();
     drop(pricing);
-    Ok(Outcome { runs, bills, summary, sheet, files, wall: started.elapsed(), events })
+    Ok(Outcome { runs, bills, summary, sheet: sheet.clone(), files, wall: started.elapsed(), events })
 }
 
 /// `header` then each replication's scratch file, in order.
@@ -188,16 +188,16 @@ fn progress_bar(sc: &Scenario, quiet: bool) -> Bar {
 
 /// Simulate every replication of `sc` (in parallel) and bill each, writing no files.
 pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
-    let sheet = billing::sheet::load(&sc.platform.pricing)?;
-    let meters = billing::meters(&sheet);
+    let sheet = &sc.platform.sheet;
+    let meters = billing::meters(sheet);
     let out: Vec<(RunResult, Bill)> = (0..sc.simulation.replications)
         .into_par_iter()
         .map(|r| {
             let run = simulate(sc, r, &mut NullSink, &meters, |_| {});
-            let bill = billing::bill(&sheet, &run.usage());
+            let bill = billing::bill(sheet, &run.usage());
             (run, bill)
         })
         .collect();
     let (runs, bills) = out.into_iter().unzip();
-    Ok((runs, bills, sheet))
+    Ok((runs, bills, sheet.clone()))
 }

@@ -109,8 +109,11 @@ fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<P
     let container_create = dist(r.container_create.as_ref(), "platform.container_create", ctx)?
         .unwrap_or(Dist::Fixed(200 * MICROS_PER_MS));
     let pull = pull(&r.pull, ctx, profile)?;
+    // the sheet's own errors name the sheet file, as they always did
+    let sheet = crate::billing::sheet::load(&pricing)?;
     Ok(Platform {
         pricing,
+        sheet,
         keep_alive,
         pick,
         hosts,
