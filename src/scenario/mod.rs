@@ -24,6 +24,8 @@ pub mod raw;
 pub(crate) mod schema;
 pub(crate) mod trace;
 pub(crate) mod validate;
+mod validate_functions;
+mod validate_images;
 
 use std::path::Path;
 
