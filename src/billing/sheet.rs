@@ -68,8 +68,11 @@
 //! ```
 //!
 //! Mapping into the model: [`Tiers`] steps are `(up_to, price)` with the last `up_to` =
-//! `f64::INFINITY` (a flat `rate` is one open step); `Item::rounding` is the index of the rule
-//! in `Sheet::roundings` (file order); durations are µs ([`crate::units::parse_duration`]); an item
+//! `f64::INFINITY` (a flat `rate` is one open step); each `[rounding.NAME]` becomes a
+//! [`crate::usage::Rounding`] (the one rounding type: the run's meters apply it, see
+//! [`crate::usage::meters`]) kept with its name in `Sheet::roundings` (file order), and
+//! `Item::rounding` is its index; `[minimum] per_function_hour` is summed per function by the
+//! meters too (`billing::meters`); durations are µs ([`crate::units::parse_duration`]); an item
 //! with `resource = "requests"` has `state = Active` and no rounding.
 
 use std::collections::HashMap;
