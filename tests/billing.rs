@@ -252,3 +252,25 @@ fn the_sheet_can_be_switched_on_the_command_line_and_a_bad_one_is_refused() {
     assert!(err.contains("phases.pull"), "{err}");
     assert!(!d.path().join("o").exists());
 }
+
+#[test]
+fn validate_refuses_a_scenario_whose_price_sheet_is_broken_with_the_message_run_gives() {
+    let d = Dir::new();
+    d.write(
+        "broken.toml",
+        "title = \"x\"\ncurrency = \"USD\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n[phases]\npull = \"maybe\"\n",
+    );
+    let text = small().replacen("[platform]", "[platform]\npricing = \"broken.toml\"", 1);
+    assert!(text.contains("pricing = \"broken.toml\""), "the scenario names the sheet");
+    let f = d.write("s.toml", &text);
+    let f = f.to_str().unwrap();
+    let validate = d.bad(&["validate", f]);
+    assert!(validate.contains("broken.toml") && validate.contains("phases.pull"), "{validate}");
+    let run = d.bad(&["run", f, "--out", "o"]);
+    assert_eq!(validate, run, "validate and run give the same message");
+    assert!(!d.path().join("o").exists());
+    // a sweep whose --vary names the broken sheet names the sheet file too
+    let good = d.write("good.toml", &small());
+    let sweep = d.bad(&["sweep", good.to_str().unwrap(), "--out", "w", "--vary", "platform.pricing=fc3,broken.toml"]);
+    assert!(sweep.contains("broken.toml:") && sweep.contains("phases.pull"), "{sweep}");
+}

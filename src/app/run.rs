@@ -15,9 +15,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::billing::model::Sheet;
-use crate::billing::{self, Bill, Minimums};
+use crate::billing::{self, Bill};
 use crate::error::WriteError;
-use crate::platform::{simulate, FnStats, RunResult};
+use crate::platform::{simulate, NullSink, RunResult};
 use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
 use crate::report::output::OutputDir;
 use crate::report::summary::{self, Summary};
@@ -50,11 +50,11 @@ pub struct Outcome {
 /// Simulate every replication of `sc` and write the reports into `out`.
 pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let started = Instant::now();
-    // a bad sheet is bad input: refuse it before anything is written
-    let sheet = billing::sheet::load(&sc.platform.pricing)?;
-    let meters = billing::meters(&sheet);
+    // the sheet was parsed and checked with the scenario
+    let sheet = &sc.platform.sheet;
+    let meters = billing::meters(sheet);
     let pricing = Pricing {
-        sheet: &sheet,
+        sheet,
         specs: sc.functions.iter().map(Spec::of).collect(),
         image_mb: sc
             .functions
@@ -83,7 +83,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
 
     let bar = progress_bar(sc, opts.quiet);
     let total_done = AtomicU64::new(0);
-    let results: Vec<Result<(RunResult, Minimums, Option<Trend>)>> = scratch
+    let results: Vec<Result<(RunResult, Option<Trend>)>> = scratch
         .par_iter()
         .enumerate()
         .map(|(r, (_, _, _, sink))| {
@@ -96,8 +96,8 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
                 bar.tick_to(total, started);
             });
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
-            let (minimums, trend) = sink.finish().context("cannot write the streamed report files")?;
-            Ok((result, minimums, trend))
+            let trend = sink.finish().context("cannot write the streamed report files")?;
+            Ok((result, trend))
         })
         .collect();
     bar.finish();
@@ -105,9 +105,8 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let mut bills = Vec::new();
     let mut trend = None;
     for r in results {
-        let (run, minimums, t) = r?;
-        let stats: Vec<&FnStats> = run.functions.iter().map(|(_, s)| s).collect();
-        bills.push(billing::bill(&sheet, &run.specs, &stats, &minimums));
+        let (run, t) = r?;
+        bills.push(billing::bill(sheet, &run.usage()));
         runs.push(run);
         trend = trend.or(t);
     }
@@ -120,7 +119,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     for (file, _, png) in &charts {
         dir.write_all(file, png)?;
     }
-    dir.write_all("report.md", markdown::report(sc, &sheet, &summary, &charts).as_bytes())?;
+    dir.write_all("report.md", markdown::report(sc, sheet, &summary, &charts).as_bytes())?;
     join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
     join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {
@@ -129,7 +128,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let files = dir.commit()?;
     let events = runs.iter().map(|r| r.events).sum();
     drop(pricing);
-    Ok(Outcome { runs, bills, summary, sheet, files, wall: started.elapsed(), events })
+    Ok(Outcome { runs, bills, summary, sheet: sheet.clone(), files, wall: started.elapsed(), events })
 }
 
 /// `header` then each replication's scratch file, in order.
@@ -187,43 +186,18 @@ fn progress_bar(sc: &Scenario, quiet: bool) -> Bar {
     Bar { bar, shown: Default::default(), enabled: !quiet && io::stderr().is_terminal() }
 }
 
-/// A sink that writes nothing and keeps only the hourly-minimum top-ups (sweeps).
-struct BillOnly<'a> {
-    sheet: &'a Sheet,
-    minimums: Vec<(f64, u64)>,
-}
-
-impl crate::platform::Sink for BillOnly<'_> {
-    fn bucket(&mut self, _: &crate::platform::BucketRow) {}
-    fn instance(&mut self, _: &crate::platform::InstanceRow<'_>) {}
-    fn request(&mut self, _: &crate::platform::RequestRow<'_>) {}
-    fn wants_requests(&self) -> bool {
-        false
-    }
-    fn function_hour(&mut self, function: usize, row: &crate::platform::BucketRow) {
-        let top = billing::hour_topup(self.sheet, row);
-        if top > 0.0 {
-            let m = &mut self.minimums[function];
-            m.0 += top;
-            m.1 += 1;
-        }
-    }
-}
-
 /// Simulate every replication of `sc` (in parallel) and bill each, writing no files.
 pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
-    let sheet = billing::sheet::load(&sc.platform.pricing)?;
-    let meters = billing::meters(&sheet);
+    let sheet = &sc.platform.sheet;
+    let meters = billing::meters(sheet);
     let out: Vec<(RunResult, Bill)> = (0..sc.simulation.replications)
         .into_par_iter()
         .map(|r| {
-            let mut sink = BillOnly { sheet: &sheet, minimums: vec![(0.0, 0); sc.functions.len()] };
-            let run = simulate(sc, r, &mut sink, &meters, |_| {});
-            let stats: Vec<&FnStats> = run.functions.iter().map(|(_, s)| s).collect();
-            let bill = billing::bill(&sheet, &run.specs, &stats, &Minimums { per_function: sink.minimums });
+            let run = simulate(sc, r, &mut NullSink, &meters, |_| {});
+            let bill = billing::bill(sheet, &run.usage());
             (run, bill)
         })
         .collect();
     let (runs, bills) = out.into_iter().unzip();
-    Ok((runs, bills, sheet))
+    Ok((runs, bills, sheet.clone()))
 }

@@ -59,10 +59,13 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
         let mut overrides = super::overrides(r.set, r.seed, r.replications);
         overrides.extend(sets.iter().cloned());
         let sc = super::load(r.scenario, &overrides, None, None).map_err(|e| match e.downcast::<InputError>() {
+            // a varied price sheet's own error names the sheet file, as `run` does
+            Ok(ie) if sets.iter().any(|s| s.strip_prefix("platform.pricing=") == Some(ie.source.as_str())) => {
+                ie.into()
+            }
             Ok(ie) => InputError { source: format!("--vary (setup #{i}: {})", sets.join(" ")), ..ie }.into(),
             Err(e) => e,
         })?;
-        crate::billing::sheet::load(&sc.platform.pricing)?;
         setups.push((*i, values.clone(), sc));
     }
     let meta = Meta {

@@ -1,35 +1,33 @@
 //! Billing: a pure function from a run's exact usage to money, driven by a price sheet.
 //! It never changes the simulation. The run's meters collect, besides exact usage, the
 //! billed time each of the sheet's rounding rules gives ([`meters`]); [`bill`] turns that
-//! into lines the way a cloud bill reads; [`hour_cost`] prices one function-hour for the
-//! hourly minimum; [`rate_cost`] prices a slice of usage at first-tier rates (time series,
-//! instances).
+//! into lines the way a cloud bill reads; the sheet prices one function-hour for the hourly
+//! minimum ([`HourTopup`], summed by the meters); [`rate_cost`] prices a slice of usage at
+//! first-tier rates (time series, instances).
 
 pub mod model;
 pub mod sheet;
 
 use model::{Instances, Item, PhaseBilling, Resource, Sheet, State};
 
-use crate::platform::{BucketRow, FnStats};
-use crate::usage::{MeterRule, Meters, PeriodKind, Phase, Spec, Usage};
+use std::sync::Arc;
 
-/// The meter rules (and hourly records) a sheet needs from a run.
+use crate::usage::{FnUsage, HourTopup, Meters, Phase, RunUsage, Spec, Usage};
+
+/// The meter rules (and hourly records) a sheet needs from a run: the sheet's rounding rules
+/// as they are ([`crate::usage::meters`] applies them).
 pub fn meters(sheet: &Sheet) -> Meters {
-    let rules = sheet
-        .roundings
-        .iter()
-        .map(|r| MeterRule {
-            period: match r.period {
-                model::Period::Interval => PeriodKind::Interval,
-                model::Period::Request => PeriodKind::Request,
-                model::Period::Instance => PeriodKind::Instance,
-            },
-            quantum: r.quantum,
-            minimum: r.minimum,
-            init_into_first_request: r.init_into_first_request,
-        })
-        .collect();
-    Meters { rules, hourly: sheet.minimum_per_function_hour > 0.0 }
+    let rules = sheet.roundings.iter().map(|r| r.rule).collect();
+    let hourly = (sheet.minimum_per_function_hour > 0.0).then(|| Arc::new(sheet.clone()) as Arc<dyn HourTopup>);
+    Meters { rules, hourly }
+}
+
+/// The hourly minimum: an active function-hour's top-up to `[minimum] per_function_hour`,
+/// the hour priced at first-tier rates ([`rate_cost`]); the meters sum it per function.
+impl HourTopup for Sheet {
+    fn topup(&self, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
+        (self.minimum_per_function_hour - rate_cost(self, None, usage, started)).max(0.0)
+    }
 }
 
 /// The phases an item counts.
@@ -62,18 +60,18 @@ fn size(resource: Resource, spec: &Spec) -> f64 {
 
 /// The quantity of `item` one function used, split by phase (requests in the last slot),
 /// in the item's unit (unit·s or requests).
-pub fn item_quantity(sheet: &Sheet, item: &Item, spec: &Spec, st: &FnStats) -> [f64; Phase::COUNT + 1] {
+pub fn item_quantity(sheet: &Sheet, item: &Item, st: &FnUsage) -> [f64; Phase::COUNT + 1] {
     let mut q = [0.0; Phase::COUNT + 1];
     if item.resource == Resource::Requests {
-        q[Phase::COUNT] = kinds(item.instances).iter().map(|&k| st.started_kind[k] as f64).sum();
+        q[Phase::COUNT] = kinds(item.instances).iter().map(|&k| st.started[k] as f64).sum();
         return q;
     }
-    let per_s = size(item.resource, spec) / 1e6;
+    let per_s = size(item.resource, &st.spec) / 1e6;
     for &k in kinds(item.instances) {
         for p in phases(sheet, item.state) {
             let us = match item.rounding {
                 Some(r) => st.billed.get(r).map_or(0, |b| b[k][p.index()]),
-                None => st.usage_kind[k].inst_us[p.index()],
+                None => st.usage[k].inst_us[p.index()],
             };
             q[p.index()] += us as f64 * per_s;
         }
@@ -121,17 +119,12 @@ pub struct FnCost {
     pub total: f64,
 }
 
-/// Hourly-minimum top-ups of each function (amount, hours), from the run's hourly records.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Minimums {
-    pub per_function: Vec<(f64, u64)>,
-}
-
 /// The bill of a run: each item's quantity over all functions, priced by its tiers (and CU
 /// tiers); amounts shared among functions and phases in proportion to their quantities;
-/// hourly-minimum top-ups added per function.
-pub fn bill(sheet: &Sheet, specs: &[Spec], stats: &[&FnStats], minimums: &Minimums) -> Bill {
-    let nf = stats.len();
+/// hourly-minimum top-ups (summed by the meters) added per function. A pure function of the
+/// run's usage.
+pub fn bill(sheet: &Sheet, run: &RunUsage) -> Bill {
+    let nf = run.functions.len();
     let mut lines = Vec::new();
     // per item, per function, per phase quantities
     let mut shares: Vec<Vec<[f64; Phase::COUNT + 1]>> = Vec::new();
@@ -139,7 +132,7 @@ pub fn bill(sheet: &Sheet, specs: &[Spec], stats: &[&FnStats], minimums: &Minimu
     let mut item_cu = Vec::new();
     for item in &sheet.items {
         let per_fn: Vec<[f64; Phase::COUNT + 1]> =
-            (0..nf).map(|f| item_quantity(sheet, item, &specs[f], stats[f])).collect();
+            run.functions.iter().map(|f| item_quantity(sheet, item, f)).collect();
         let qty: f64 = per_fn.iter().flat_map(|q| q.iter()).sum();
         let billable = if sheet.free_tier_enabled { (qty - item.free).max(0.0) } else { qty };
         let amount = item.tiers.amount(billable);
@@ -199,12 +192,10 @@ pub fn bill(sheet: &Sheet, specs: &[Spec], stats: &[&FnStats], minimums: &Minimu
     }
     let mut minimum = 0.0;
     let mut minimum_hours = 0;
-    for (f, fc) in functions.iter_mut().enumerate() {
-        if let Some(&(m, h)) = minimums.per_function.get(f) {
-            fc.minimum = m;
-            minimum += m;
-            minimum_hours += h;
-        }
+    for (fc, f) in functions.iter_mut().zip(&run.functions) {
+        fc.minimum = f.topups.amount;
+        minimum += f.topups.amount;
+        minimum_hours += f.topups.hours;
         fc.total = fc.by_phase.iter().sum::<f64>() + fc.minimum;
     }
     if sheet.minimum_per_function_hour > 0.0 {
@@ -266,16 +257,6 @@ pub fn rate_cost(sheet: &Sheet, spec: Option<&Spec>, usage: &[Usage; 2], started
         }
     }
     total * cu_price
-}
-
-/// What one function-hour costs at first-tier rates (for the hourly minimum).
-pub fn hour_cost(sheet: &Sheet, row: &BucketRow) -> f64 {
-    rate_cost(sheet, None, &row.usage, row.started)
-}
-
-/// The top-up that brings an active function-hour to the sheet's minimum.
-pub fn hour_topup(sheet: &Sheet, row: &BucketRow) -> f64 {
-    (sheet.minimum_per_function_hour - hour_cost(sheet, row)).max(0.0)
 }
 
 /// Money for one instance's exact phase times at first-tier rates (no requests).

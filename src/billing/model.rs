@@ -3,8 +3,7 @@
 //! currency and provenance. Sheets are data (TOML under `scenarios/pricing/` or a user's
 //! file); this is what they become after validation. See `sheet.rs` for the file format.
 
-use crate::units::Micros;
-use crate::usage::Phase;
+use crate::usage::{Phase, Rounding};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sheet {
@@ -20,7 +19,7 @@ pub struct Sheet {
     /// How each phase is billed, indexed by `Phase::index()`.
     pub phases: [PhaseBilling; Phase::COUNT],
     /// Named rounding rules; items refer to them by index.
-    pub roundings: Vec<Rounding>,
+    pub roundings: Vec<NamedRounding>,
     pub items: Vec<Item>,
     /// When present, item rates are in compute units (CU) and CU are priced by these tiers.
     pub compute_units: Option<Tiers>,
@@ -40,31 +39,12 @@ pub enum PhaseBilling {
     None,
 }
 
-/// How billed time is rounded up.
+/// A `[rounding.NAME]` rule of the sheet: its name (items refer to it) and the rule the
+/// run's meters apply ([`crate::usage::meters`], where every rounding rule is applied).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rounding {
+pub struct NamedRounding {
     pub name: String,
-    pub period: Period,
-    /// Round each period up to a multiple of this (1 = exact µs).
-    pub quantum: Micros,
-    /// Each period bills at least this.
-    pub minimum: Micros,
-    /// Lambda: the instance's billed start-up time is added to its first request before
-    /// rounding (and not billed on its own). Only with `Period::Request`.
-    pub init_into_first_request: bool,
-}
-
-/// What one rounded "billed period" is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
-    /// Each contiguous stretch of one phase: a busy period (the union of overlapping
-    /// requests), a pull, an idle stretch.
-    Interval,
-    /// Busy time: each request's execution on its own (no union); other phases as Interval.
-    Request,
-    /// The instance's whole life, rounded once; the rounding remainder is billed as the
-    /// instance's idle phase (idle_reserved or idle_keepalive).
-    Instance,
+    pub rule: Rounding,
 }
 
 /// Which instances an item applies to.

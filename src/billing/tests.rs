@@ -10,10 +10,12 @@ use crate::platform::{simulate, NullSink, RunResult};
 use crate::scenario::{Arrivals, Dist, Scenario, Workload};
 use crate::units::MICROS_PER_SECOND as S;
 
+/// A run billed without the hourly minimum (its top-up prices exact usage while the items
+/// are rounded, so these properties are about the items).
 fn run(sc: &Scenario, sheet: &Sheet) -> (RunResult, Bill) {
-    let r = simulate(sc, 0, &mut NullSink, &meters(sheet), |_| {});
-    let stats: Vec<&FnStats> = r.functions.iter().map(|(_, s)| s).collect();
-    let b = bill(sheet, &r.specs, &stats, &Minimums::default());
+    let meters = Meters { hourly: None, ..meters(sheet) };
+    let r = simulate(sc, 0, &mut NullSink, &meters, |_| {});
+    let b = bill(sheet, &r.usage());
     (r, b)
 }
 
@@ -66,9 +68,9 @@ proptest! {
                 let billed = st.billed[k][0][Phase::Busy.index()];
                 // init added to the first request counts startup time too
                 let startup = st.usage_kind[0].inst_us[Phase::Startup.index()];
-                prop_assert!(billed + if rule.init_into_first_request { 0 } else { startup } >= busy,
+                prop_assert!(billed + if rule.rule.init_into_first_request { 0 } else { startup } >= busy,
                     "{} rule {}: billed {billed} < busy {busy}", sheet.name, rule.name);
-                if rule.period == model::Period::Interval && rule.quantum == 1 && rule.minimum == 0 {
+                if rule.rule.period == crate::usage::Period::Interval && rule.rule.quantum == 1 && rule.rule.minimum == 0 {
                     prop_assert!(billed <= sum_of_requests);
                 }
             }
@@ -117,4 +119,25 @@ fn poisson_traffic_on_fc3_bills_the_pull_once_per_cold_host() {
     let per_s = 1.0 + 0.15 * 1.0 + 0.05 * 0.5; // 1 vCPU, 1 GB, 512 MB disk
     let expect = pull_s * per_s * 0.00011;
     assert!((b.functions[0].by_phase[Phase::Pull.index()] - expect).abs() < 1e-12, "{expect}");
+}
+
+#[test]
+fn the_hourly_minimum_is_summed_by_the_meters_and_carried_by_the_bill() {
+    // one request in a 1000 s horizon: one function-hour with activity, far below CNY 0.01
+    let sc = scenario(500_000, 1, &[0]);
+    let fc3 = sheet::load("fc3").unwrap();
+    let r = simulate(&sc, 0, &mut NullSink, &meters(&fc3), |_| {});
+    let b = bill(&fc3, &r.usage());
+    assert_eq!(b.minimum_hours, 1);
+    // the hour is the whole run: its top-up is the minimum less its first-tier cost
+    let st = &r.functions[0].1;
+    let expect = 0.01 - rate_cost(&fc3, None, &st.usage_kind, st.started_kind);
+    assert!(expect > 0.0 && (b.minimum - expect).abs() < 1e-12, "{} vs {expect}", b.minimum);
+    assert_eq!(b.functions[0].minimum, b.minimum);
+    let line = b.lines.iter().find(|l| l.item.starts_with("minimum charge")).expect("the top-up line");
+    assert_eq!((line.quantity, line.amount), (1.0, b.minimum));
+    // no minimum on the sheet: no top-up
+    let usd = sheet::load("fc3-usd").unwrap();
+    let r = simulate(&sc, 0, &mut NullSink, &meters(&usd), |_| {});
+    assert_eq!((bill(&usd, &r.usage()).minimum, bill(&usd, &r.usage()).minimum_hours), (0.0, 0));
 }

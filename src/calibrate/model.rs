@@ -34,6 +34,8 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
         },
         platform: Platform {
             pricing: "fc3".into(),
+            // built-in data, parsed by every test run (billing::sheet's tests)
+            sheet: crate::billing::sheet::load("fc3").expect("the built-in fc3 sheet parses"),
             keep_alive: 60 * SECOND,
             pick: Pick::Mru,
             hosts: 1,

@@ -72,22 +72,22 @@ pub fn show(s: &Sheet) -> String {
     }
     let width = s.roundings.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
     for r in &s.roundings {
-        let what = match r.period {
-            crate::billing::model::Period::Interval => "each stretch of a phase",
-            crate::billing::model::Period::Request => "each request",
-            crate::billing::model::Period::Instance => "each instance's whole life",
+        let what = match r.rule.period {
+            crate::usage::Period::Interval => "each stretch of a phase",
+            crate::usage::Period::Request => "each request",
+            crate::usage::Period::Instance => "each instance's whole life",
         };
         let _ = write!(
             o,
             "  {:width$}  {} ({what}), up to a multiple of {}",
             r.name,
-            sheet::period_name(r.period),
-            format_duration(r.quantum)
+            sheet::period_name(r.rule.period),
+            format_duration(r.rule.quantum)
         );
-        if r.minimum > 0 {
-            let _ = write!(o, ", at least {}", format_duration(r.minimum));
+        if r.rule.minimum > 0 {
+            let _ = write!(o, ", at least {}", format_duration(r.rule.minimum));
         }
-        if r.init_into_first_request {
+        if r.rule.init_into_first_request {
             let _ = write!(o, ", start-up added to the first request");
         }
         o.push('\n');

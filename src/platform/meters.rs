@@ -1,9 +1,10 @@
 //! Meter and statistics hooks: every instance phase change closes a metered stretch
 //! ([`Platform::set_phase`]), requests are rounded per billing rule ([`Platform::bill_request`]),
-//! and the time-series buckets and clock hours close as time passes.
+//! and the time-series buckets and clock hours close as time passes. The rounding rules
+//! themselves are applied in [`crate::usage::meters`]; this file only calls its hooks.
 
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
-use crate::usage::{PeriodKind, Phase};
+use crate::usage::Phase;
 
 use super::stats::{add_instance_time, BucketRow};
 use super::Platform;
@@ -32,13 +33,9 @@ impl Platform<'_> {
         if let Some(p) = to {
             it.phase = p;
         }
-        let (reserved, k) = (it.reserved, it.reserved as usize);
+        let k = it.reserved as usize;
         let f = &mut self.funcs[it.func as usize];
-        for (r, rule) in self.meters.rules.iter().enumerate() {
-            if dt > 0 && rule.rounds_intervals_of(from) {
-                f.stats.billed[r][k][from.index()] += rule.round(dt) as u128;
-            }
-        }
+        self.meters.stretch(&mut f.stats.billed, k, from, dt);
         f.clock.shift(now - self.series.row.start, Some(from), to, k);
         if let Some(h) = &mut f.hour_clock {
             h.shift(now - self.hour_start, Some(from), to, k);
@@ -47,25 +44,7 @@ impl Platform<'_> {
             // usage is added from `times` once, when the instance ends
             f.stats.usage.add_times(&f.spec, &it.times);
             f.stats.usage_kind[k].add_times(&f.spec, &it.times);
-            for (r, rule) in self.meters.rules.iter().enumerate() {
-                let b = &mut f.stats.billed[r][k];
-                match rule.period {
-                    PeriodKind::Instance => {
-                        // the whole life rounded once; the remainder is idle time
-                        let total: u64 = it.times.iter().sum();
-                        for p in Phase::ALL {
-                            b[p.index()] += it.times[p.index()] as u128;
-                        }
-                        let idle = if reserved { Phase::IdleReserved } else { Phase::IdleKeepalive };
-                        b[idle.index()] += (rule.round(total) - total) as u128;
-                    }
-                    PeriodKind::Request if rule.init_into_first_request && !it.first_request_done => {
-                        // never served: its start-up is billed on its own
-                        b[Phase::Startup.index()] += rule.round(it.times[Phase::Startup.index()]) as u128;
-                    }
-                    _ => {}
-                }
-            }
+            self.meters.instance_end(&mut f.stats.billed, k, &it.times, it.first_request_done);
         }
     }
 
@@ -79,12 +58,7 @@ impl Platform<'_> {
         it.first_request_done = true;
         let (k, init) = (it.reserved as usize, it.times[Phase::Startup.index()]);
         let f = &mut self.funcs[it.func as usize];
-        for (r, rule) in self.meters.rules.iter().enumerate() {
-            if rule.period == PeriodKind::Request {
-                let extra = if rule.init_into_first_request && first { init } else { 0 };
-                f.stats.billed[r][k][Phase::Busy.index()] += rule.round(end - start + extra) as u128;
-            }
-        }
+        self.meters.request(&mut f.stats.billed, k, end - start, if first { init } else { 0 });
     }
 
     /// Close time-series buckets and clock hours that ended by `now`.
@@ -132,6 +106,7 @@ impl Platform<'_> {
                 add_instance_time(&mut row.usage, &inst, &f.spec);
                 let active = started.iter().any(|&n| n > 0) || inst.iter().flatten().any(|&x| x > 0);
                 if active {
+                    self.meters.hour(&mut f.stats.topups, &row.usage, row.started);
                     self.sink.function_hour(fi, &row);
                 }
             }

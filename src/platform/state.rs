@@ -192,7 +192,7 @@ impl<'a> Platform<'a> {
                         ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })
                     },
                     clock: PhaseClock::default(),
-                    hour_clock: meters.hourly.then(Box::default),
+                    hour_clock: meters.hourly.is_some().then(Box::default),
                 }
             })
             .collect();
@@ -236,7 +236,7 @@ impl<'a> Platform<'a> {
             sink,
             wants_requests,
             hour_start: 0,
-            next_hour: if meters.hourly { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
+            next_hour: if meters.hourly.is_some() { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
             meters: meters.clone(),
             reqs: ReqTable::default(),
             latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),

@@ -4,7 +4,7 @@
 
 use super::latency::Latency;
 use crate::units::Micros;
-use crate::usage::{Billed, Phase, PhaseTimes, Spec, Usage};
+use crate::usage::{Billed, FnUsage, Phase, PhaseTimes, RunUsage, Spec, Topups, Usage};
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +70,8 @@ pub struct FnStats {
     pub usage: Usage,
     /// Usage of on-demand (0) and reserved (1) instances.
     pub usage_kind: [Usage; 2],
+    /// Hourly-minimum top-ups (only when the meters keep clock hours).
+    pub topups: Topups,
 }
 
 impl Default for FnStats {
@@ -109,6 +111,7 @@ impl FnStats {
             usage_kind: Default::default(),
             started_kind: [0; 2],
             billed: Vec::new(),
+            topups: Topups::default(),
         }
     }
 
@@ -147,6 +150,7 @@ impl FnStats {
             self.usage_kind[k].merge(&o.usage_kind[k]);
             self.started_kind[k] += o.started_kind[k];
         }
+        self.topups.merge(&o.topups);
         if self.billed.len() < o.billed.len() {
             self.billed.resize(o.billed.len(), Default::default());
         }
@@ -156,6 +160,28 @@ impl FnStats {
                     a[k][p] += b[k][p];
                 }
             }
+        }
+    }
+}
+
+impl FnStats {
+    /// What the bill needs of these counters, for a function billed as `spec`.
+    pub fn billable(&self, spec: Spec) -> FnUsage {
+        FnUsage {
+            spec,
+            started: self.started_kind,
+            usage: self.usage_kind.clone(),
+            billed: self.billed.clone(),
+            topups: self.topups,
+        }
+    }
+}
+
+impl super::RunResult {
+    /// The usage a bill is made from ([`crate::billing::bill`]).
+    pub fn usage(&self) -> RunUsage {
+        RunUsage {
+            functions: self.functions.iter().zip(&self.specs).map(|((_, st), &spec)| st.billable(spec)).collect(),
         }
     }
 }

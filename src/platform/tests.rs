@@ -16,6 +16,7 @@ pub(crate) fn base() -> Scenario {
         simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
         platform: sc_model::Platform {
             pricing: "fc3".into(),
+            sheet: crate::billing::sheet::load("fc3").unwrap(),
             keep_alive: 60 * S,
             pick: Pick::Mru,
             hosts: 1,
@@ -368,7 +369,8 @@ fn clock_hours_with_activity_are_reported_with_their_usage() {
     // one request at 0:30 and one at 3:59:59 (its 2 s cross into hour 4)
     sc.workloads.push(once(1800 * S));
     sc.workloads.push(once(4 * 3600 * S - S));
-    let meters = Meters { rules: vec![], hourly: true };
+    let meters =
+        Meters { rules: vec![], hourly: Some(std::sync::Arc::new(|_: &[crate::usage::Usage; 2], _: [u64; 2]| 0.0)) };
     let mut sink = VecSink::default();
     let r = simulate(&sc, 0, &mut sink, &meters, |_| {});
     let hours: Vec<(u64, u64, u64)> = sink

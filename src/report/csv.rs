@@ -8,8 +8,8 @@ use std::io::{self, BufWriter, Write};
 
 use super::fmt::{csv_field, float, ms, secs};
 use super::trend::Trend;
+use crate::billing;
 use crate::billing::model::Sheet;
-use crate::billing::{self, Minimums};
 use crate::platform::{BucketRow, InstanceRow, RequestRow, Sink};
 use crate::usage::{mb_us_to_gbs, Phase, Spec};
 
@@ -33,8 +33,6 @@ pub struct Pricing<'a> {
 pub struct CsvSink<'a> {
     replication: u32,
     pricing: Option<&'a Pricing<'a>>,
-    /// Hourly-minimum top-ups per function: (amount, hours topped up).
-    minimums: Vec<(f64, u64)>,
     /// What the charts need (kept for one replication only).
     trend: Option<Trend>,
     timeseries: BufWriter<File>,
@@ -68,17 +66,7 @@ impl<'a> CsvSink<'a> {
         instances: BufWriter<File>,
         requests: Option<BufWriter<File>>,
     ) -> Self {
-        let n = pricing.map_or(0, |p| p.specs.len());
-        CsvSink {
-            replication,
-            pricing,
-            minimums: vec![(0.0, 0); n],
-            trend: None,
-            timeseries,
-            instances,
-            requests,
-            error: None,
-        }
+        CsvSink { replication, pricing, trend: None, timeseries, instances, requests, error: None }
     }
 
     /// Keep the downsampled series and pull sample of this replication for the charts.
@@ -93,8 +81,9 @@ impl<'a> CsvSink<'a> {
         }
     }
 
-    /// Flush everything; the hourly-minimum top-ups and the chart data, or the first error.
-    pub fn finish(mut self) -> io::Result<(Minimums, Option<Trend>)> {
+    /// Flush everything; the chart data, or the first error. (The hourly minimum is summed by
+    /// the run's meters and carried by the bill, not by any sink.)
+    pub fn finish(mut self) -> io::Result<Option<Trend>> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -106,7 +95,7 @@ impl<'a> CsvSink<'a> {
         if let Some(t) = &mut self.trend {
             t.finish();
         }
-        Ok((Minimums { per_function: self.minimums }, self.trend))
+        Ok(self.trend)
     }
 }
 
@@ -214,16 +203,5 @@ impl Sink for CsvSink<'_> {
 
     fn wants_requests(&self) -> bool {
         self.requests.is_some()
-    }
-
-    fn function_hour(&mut self, function: usize, row: &BucketRow) {
-        if let Some(p) = self.pricing {
-            let top = billing::hour_topup(p.sheet, row);
-            if top > 0.0 {
-                let m = &mut self.minimums[function];
-                m.0 += top;
-                m.1 += 1;
-            }
-        }
     }
 }

@@ -160,10 +160,10 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
             s,
             "- Rounding `{}`: per {:?}, up to {}{}{}.",
             r.name,
-            r.period,
-            fd(r.quantum),
-            if r.minimum > 0 { format!(", at least {}", fd(r.minimum)) } else { String::new() },
-            if r.init_into_first_request { ", start-up added to the first request" } else { "" }
+            r.rule.period,
+            fd(r.rule.quantum),
+            if r.rule.minimum > 0 { format!(", at least {}", fd(r.rule.minimum)) } else { String::new() },
+            if r.rule.init_into_first_request { ", start-up added to the first request" } else { "" }
         );
     }
     if sheet.minimum_per_function_hour > 0.0 {

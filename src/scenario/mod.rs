@@ -9,7 +9,9 @@
 //! 4. merge a calibration profile (`platform.pull.profile`) over the pull settings, except
 //!    where `--set` said otherwise (precedence: defaults < file < profile < `--set`);
 //! 5. deserialize the raw serde structs ([`raw`]) and validate them into a [`Scenario`]
-//!    ([`validate`]): units resolved, defaults applied, every rule checked.
+//!    ([`validate`]): units resolved, defaults applied, every rule checked; the price sheet
+//!    (`platform.pricing`) is parsed and validated here, once, and the scenario owns it
+//!    (`Platform::sheet`), so `validate` refuses a broken sheet exactly as `run` would.
 //!
 //! Every failure is an [`InputError`] naming its source (the file, the profile, or `--set`),
 //! the key path, the line where known, what was found and what is allowed.
@@ -22,6 +24,8 @@ pub mod raw;
 pub(crate) mod schema;
 pub(crate) mod trace;
 pub(crate) mod validate;
+mod validate_functions;
+mod validate_images;
 
 use std::path::Path;
 

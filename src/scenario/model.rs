@@ -41,8 +41,11 @@ pub enum Pick {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Platform {
-    /// Built-in price sheet name (`fc3`, ...) or a path; checked, used by billing.
+    /// Built-in price sheet name (`fc3`, ...) or a path, as resolved.
     pub pricing: String,
+    /// That price sheet, parsed and validated once with the scenario (what `run` bills by,
+    /// so `validate` refuses a broken sheet as `run` would).
+    pub sheet: crate::billing::model::Sheet,
     pub keep_alive: Micros,
     pub pick: Pick,
     pub hosts: u32,

@@ -320,7 +320,7 @@ fn an_unknown_pricing_sheet_lists_the_built_ins() {
 #[test]
 fn a_pricing_file_is_found_relative_to_the_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("mine.toml"), "").unwrap();
+    std::fs::write(dir.path().join("mine.toml"), crate::billing::sheet::BUILTIN[0].1).unwrap();
     let s = parse_str(&section("platform", "pricing = \"mine.toml\""), "x.toml", dir.path(), &[]).unwrap();
     assert_eq!(s.platform.pricing, dir.path().join("mine.toml").display().to_string());
     let s = parse_str(&section("platform", "pricing = \"lambda\""), "x.toml", dir.path(), &[]).unwrap();

@@ -2,6 +2,13 @@
 //! integer microseconds; resources × time are kept as integers (MB·µs, milli-vCPU·µs) in
 //! u128, so a month of 10,000 instances at 32 GB cannot overflow or drift. Conversion to
 //! GB·s and vCPU·s happens once, when a report is written.
+//!
+//! Besides exact usage, the run keeps billed time under the price sheet's rounding rules:
+//! the one set of rounding types and the hooks that apply them are in [`meters`].
+
+pub mod meters;
+
+pub use meters::{Billed, HourTopup, Meters, Period, Rounding, Topups};
 
 use crate::units::Micros;
 
@@ -69,7 +76,7 @@ pub struct Usage {
 }
 
 /// The spec an instance is billed for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Spec {
     pub memory_mb: u64,
     pub milli_vcpu: u64,
@@ -138,6 +145,24 @@ impl Usage {
     }
 }
 
+/// What a bill needs of one function's run: its billed spec, exact usage and started requests
+/// by instance kind (on-demand, reserved), rounded billed time under each meter rule (in
+/// `Meters::rules` order), and its hourly-minimum top-ups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FnUsage {
+    pub spec: Spec,
+    pub started: [u64; 2],
+    pub usage: [Usage; 2],
+    pub billed: Vec<Billed>,
+    pub topups: Topups,
+}
+
+/// The usage of one replication, per function in scenario order: all `billing::bill` reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunUsage {
+    pub functions: Vec<FnUsage>,
+}
+
 /// MB·µs → GB·s, exactly divided once.
 pub fn mb_us_to_gbs(mb_us: u128) -> f64 {
     // split to keep precision: whole GB·s plus remainder
@@ -169,85 +194,5 @@ mod tests {
         }
         let expect = 32.0 * 31.0 * 86_400.0 * 10_000.0;
         assert_eq!(u.gbs(Phase::Busy), expect);
-    }
-}
-
-/// What one rounded billed period is (see the price sheet's `[rounding]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeriodKind {
-    /// Each contiguous stretch of one phase (a busy period — the union of overlapping
-    /// requests —, a pull, an idle stretch).
-    Interval,
-    /// Busy time per request (no union); other phases as `Interval`.
-    Request,
-    /// The instance's whole life, rounded once; the remainder counts as its idle phase.
-    Instance,
-}
-
-/// A rounding rule the meters apply while the run goes (time only: no money here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MeterRule {
-    pub period: PeriodKind,
-    /// Round up to a multiple of this (µs, ≥ 1).
-    pub quantum: Micros,
-    /// Each period counts at least this.
-    pub minimum: Micros,
-    /// The instance's startup time is added to its first request before rounding.
-    pub init_into_first_request: bool,
-}
-
-impl MeterRule {
-    /// `d` rounded up to the quantum, at least the minimum; an empty period counts nothing.
-    #[inline]
-    pub fn round(&self, d: Micros) -> Micros {
-        if d == 0 {
-            return 0;
-        }
-        let q = self.quantum.max(1);
-        (d.div_ceil(q) * q).max(self.minimum)
-    }
-
-    /// Whether a closed stretch of `phase` is rounded on its own under this rule.
-    #[inline]
-    pub fn rounds_intervals_of(&self, phase: Phase) -> bool {
-        match self.period {
-            PeriodKind::Interval => true,
-            PeriodKind::Instance => false,
-            PeriodKind::Request => !(phase == Phase::Busy || (self.init_into_first_request && phase == Phase::Startup)),
-        }
-    }
-}
-
-/// What the meters collect besides exact usage: rounded billed time under each rule, and
-/// per-function clock-hour usage (for hourly minimums).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Meters {
-    pub rules: Vec<MeterRule>,
-    pub hourly: bool,
-}
-
-/// Rounded billed µs per instance kind (0 on-demand, 1 reserved) and phase, under one rule.
-pub type Billed = [[u128; Phase::COUNT]; 2];
-
-#[cfg(test)]
-mod rule_tests {
-    use super::*;
-
-    #[test]
-    fn rounding_goes_up_to_the_quantum_and_the_minimum() {
-        let fc_reserved =
-            MeterRule { period: PeriodKind::Instance, quantum: 10_000_000, minimum: 0, init_into_first_request: false };
-        assert_eq!(fc_reserved.round(51_000_000), 60_000_000);
-        assert_eq!(fc_reserved.round(61_000_000), 70_000_000);
-        assert_eq!(fc_reserved.round(60_000_000), 60_000_000);
-        let azure = MeterRule {
-            period: PeriodKind::Interval,
-            quantum: 100_000,
-            minimum: 1_000_000,
-            init_into_first_request: false,
-        };
-        assert_eq!(azure.round(350_000), 1_000_000);
-        assert_eq!(azure.round(1_234_567), 1_300_000);
-        assert_eq!(azure.round(0), 0);
     }
 }

@@ -1,0 +1,328 @@
+//! Validating `[[function]]`: memory, vCPU (FC's ratio rule), disk, GPU, concurrency, exec
+//! and startup distributions, timeouts, reserved instances and their schedule
+//! ([`super::validate`] calls [`functions`]).
+
+use std::collections::HashSet;
+
+use toml::Value;
+
+use super::model::*;
+use super::raw::*;
+use super::validate::{dist, element_name, GB, MAX_INSTANCES, MB};
+use crate::error::InputError;
+use crate::input::{choices, describe, elem_path, join, Ctx};
+use crate::units::{self, format_duration as fd, format_size as fs, Micros, MICROS_PER_DAY as DAY, MICROS_PER_SECOND};
+
+pub(super) fn functions(
+    raw: &[RawFunction],
+    images: &[Image],
+    platform: &Platform,
+    ctx: &Ctx<'_>,
+    templates: &[&str],
+) -> Result<Vec<Function>, InputError> {
+    if raw.is_empty() {
+        return Err(ctx.err(
+            "function",
+            "the scenario has no [[function]]; add one, e.g. [[function]] with name = \"api\", exec = \"100ms\", startup = \"1s\"",
+        ));
+    }
+    let mut out: Vec<Function> = Vec::with_capacity(raw.len());
+    // a set, not a scan of `out`: a generated fleet has 10,000 functions
+    let mut seen: HashSet<String> = HashSet::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let name = element_name(&r.name, "function", i, ctx)?;
+        let here = elem_path("function", i, Some(&name));
+        if !seen.insert(name.clone()) {
+            return Err(
+                ctx.err(join(&here, "name"), format!("function name \"{name}\" is used twice; names must be unique"))
+            );
+        }
+        let template = templates.contains(&name.as_str());
+        let f = function(r, name, &here, images, platform, ctx, template)?;
+        out.push(f);
+    }
+    Ok(out)
+}
+
+fn function(
+    r: &RawFunction,
+    name: String,
+    here: &str,
+    images: &[Image],
+    platform: &Platform,
+    ctx: &Ctx<'_>,
+    template: bool,
+) -> Result<Function, InputError> {
+    let p = |k: &str| join(here, k);
+    // Image.
+    let image_name = match &r.image {
+        None => name.clone(),
+        Some(v) => ctx.string(v, &p("image"), "the name of an [[image]]")?.to_string(),
+    };
+    let Some(image) = images.iter().position(|img| img.name == image_name) else {
+        let names: Vec<&str> = images.iter().map(|i| i.name.as_str()).collect();
+        let how = if r.image.is_none() {
+            format!("`image` is not set, so it defaults to the function's name \"{name}\", but there is no such image")
+        } else {
+            format!("there is no image named \"{image_name}\"")
+        };
+        let have = if names.is_empty() {
+            "; the scenario has no [[image]], add one".to_string()
+        } else {
+            choices(&image_name, names.iter().copied(), "images")
+        };
+        return Err(ctx.err(p("image"), format!("{how}{have}")));
+    };
+
+    // Memory, vCPU, disk, GPU.
+    let memory_b = ctx.size(r.memory.as_ref(), &p("memory"))?.unwrap_or(512 * MB);
+    let fc_mem = "FC allows 128MB..32GB in 64MB steps";
+    let mem_text = fs(memory_b);
+    if memory_b < 128 * MB {
+        return Err(ctx.err(p("memory"), format!("memory {mem_text} is below the minimum 128MB ({fc_mem})")));
+    }
+    if memory_b > 32 * GB {
+        return Err(ctx.err(p("memory"), format!("memory {mem_text} is above the maximum 32GB ({fc_mem})")));
+    }
+    if memory_b % (64 * MB) != 0 {
+        let lo = memory_b / (64 * MB) * 64;
+        return Err(ctx.err(
+            p("memory"),
+            format!("memory {mem_text} is not a multiple of 64MB ({fc_mem}); nearest: {}MB or {}MB", lo, lo + 64),
+        ));
+    }
+    let memory_mb = memory_b / MB;
+    if memory_mb > platform.host_memory_mb {
+        return Err(ctx.err(
+            p("memory"),
+            format!(
+                "memory {mem_text} is more than platform.host_memory {}: no host could run an instance",
+                fs(platform.host_memory_mb * MB)
+            ),
+        ));
+    }
+    // the vCPU:GB ratio is FC 3.0's rule: checked when an FC sheet prices the scenario
+    let fc_ratio = platform.pricing.starts_with("fc");
+    let milli_vcpu = vcpu(r.vcpu.as_ref(), &p("vcpu"), memory_mb, fc_ratio, ctx)?;
+    let disk_b = ctx.size(r.disk.as_ref(), &p("disk"))?.unwrap_or(512 * MB);
+    if disk_b != 512 * MB && disk_b != 10 * GB {
+        return Err(ctx.err(p("disk"), format!("disk {} is not offered; FC's disk is 512MB or 10GB", fs(disk_b))));
+    }
+    let gpu = match &r.gpu {
+        None => None,
+        Some(g) => {
+            let gp = p("gpu");
+            let kind = ctx.string(
+                ctx.required(g.kind.as_ref(), &join(&gp, "kind"), "gpu = { kind = \"ada\", memory = \"16GB\" }")?,
+                &join(&gp, "kind"),
+                "the GPU type, e.g. \"ada\"",
+            )?;
+            if kind.trim().is_empty() {
+                return Err(ctx.err(join(&gp, "kind"), "gpu kind cannot be empty; e.g. \"ada\""));
+            }
+            let mp = join(&gp, "memory");
+            let mem =
+                ctx.required(ctx.size(g.memory.as_ref(), &mp)?, &mp, "gpu = { kind = \"ada\", memory = \"16GB\" }")?;
+            if mem == 0 || mem % GB != 0 {
+                return Err(ctx.err(
+                    &mp,
+                    format!(
+                        "gpu memory {} must be a whole number of GB, at least 1GB (FC sets GPU memory in 1GB steps)",
+                        fs(mem)
+                    ),
+                ));
+            }
+            Some(Gpu { kind: kind.to_string(), memory_mb: mem / MB })
+        }
+    };
+    let image_size = images[image].uncompressed_bytes();
+    let (limit, what) = if gpu.is_some() { (15 * GB, "GPU") } else { (10 * GB, "CPU") };
+    if image_size > limit {
+        return Err(ctx.err(
+            p("image"),
+            format!(
+                "image {} is {} uncompressed; FC allows at most {} GB uncompressed for {what} functions{}",
+                images[image].name,
+                fs(image_size),
+                limit / GB,
+                if gpu.is_none() { " (15 GB with a GPU)" } else { "" }
+            ),
+        ));
+    }
+
+    // Scaling.
+    let concurrency = ctx.int(r.concurrency.as_ref(), &p("concurrency"), 1, 200)?.unwrap_or(1) as u32;
+    let max_instances = ctx.int(r.max_instances.as_ref(), &p("max_instances"), 1, MAX_INSTANCES)?.unwrap_or(100) as u32;
+    let reserved = reserved(r.reserved.as_ref(), &p("reserved"), ctx)?;
+    if reserved.max() > max_instances {
+        return Err(ctx.err(
+            p("reserved"),
+            format!(
+                "reserved {} is more than max_instances {max_instances}; reserved instances count toward max_instances, so raise max_instances or lower reserved",
+                reserved.max()
+            ),
+        ));
+    }
+    let queue = ctx.int(r.queue.as_ref(), &p("queue"), 0, u32::MAX as i64)?.unwrap_or(0) as u32;
+    let queue_timeout = ctx.duration(r.queue_timeout.as_ref(), &p("queue_timeout"))?.unwrap_or(60 * MICROS_PER_SECOND);
+    let timeout = ctx.positive_duration(r.timeout.as_ref(), &p("timeout"))?.unwrap_or(60 * MICROS_PER_SECOND);
+    if timeout > DAY {
+        return Err(ctx.err(
+            p("timeout"),
+            format!("timeout {} is above FC's maximum execution time of 1d (86400s)", fd(timeout)),
+        ));
+    }
+
+    // Times.
+    let cold_service = dist(r.cold_service.as_ref(), &p("cold_service"), ctx)?;
+    let startup = match dist(r.startup.as_ref(), &p("startup"), ctx)? {
+        Some(d) => d,
+        None if cold_service.is_some() => Dist::Fixed(0),
+        None => {
+            return Err(ctx.err(
+                p("startup"),
+                "`startup` is missing: the time from container start until the function's HTTP server answers, e.g. startup = \"800ms\" or startup = { dist = \"lognormal\", median = \"800ms\", p99 = \"3s\" }",
+            ))
+        }
+    };
+    let exec = match dist(r.exec.as_ref(), &p("exec"), ctx)? {
+        Some(d) => d,
+        // a trace template: its copies take their execution times from the trace
+        None if template => Dist::Fixed(0),
+        None => ctx.required(
+            None,
+            &p("exec"),
+            "exec = \"120ms\" or exec = { dist = \"lognormal\", median = \"120ms\", p99 = \"900ms\" }",
+        )?,
+    };
+    let keep_alive = ctx.duration(r.keep_alive.as_ref(), &p("keep_alive"))?.unwrap_or(platform.keep_alive);
+
+    Ok(Function {
+        name,
+        image,
+        memory_mb,
+        milli_vcpu,
+        disk_mb: disk_b / MB,
+        gpu,
+        concurrency,
+        max_instances,
+        reserved,
+        queue,
+        queue_timeout,
+        timeout,
+        startup,
+        exec,
+        keep_alive,
+        cold_service,
+    })
+}
+
+/// vCPU in thousandths: the default is memory GB / 2 to the nearest 0.05 (at least 0.05);
+/// a given value must be 0.05..=16 in 0.05 steps, and with `fc_ratio` (FC sheets) vCPU:GB
+/// between 1:1 and 1:4.
+fn vcpu(v: Option<&Value>, path: &str, memory_mb: u64, fc_ratio: bool, ctx: &Ctx<'_>) -> Result<u64, InputError> {
+    let gb = memory_mb as f64 / 1024.0;
+    let Some(x) = ctx.number(v, path)? else {
+        let steps = ((gb / 2.0) / 0.05).round().max(1.0) as u64;
+        return Ok(steps * 50);
+    };
+    let rule = "FC allows 0.05..16 vCPU in 0.05 steps";
+    if !(0.05 - 1e-9..=16.0 + 1e-9).contains(&x) {
+        return Err(ctx.err(path, format!("vcpu {x} is out of range ({rule})")));
+    }
+    let milli = (x * 1000.0).round();
+    if (x * 1000.0 - milli).abs() > 1e-6 || milli as u64 % 50 != 0 {
+        let lo = (x / 0.05).floor() * 0.05;
+        return Err(ctx.err(
+            path,
+            format!("vcpu {x} is not a multiple of 0.05 ({rule}); nearest: {:.2} or {:.2}", lo, lo + 0.05),
+        ));
+    }
+    let milli = milli as u64;
+    // vCPU ≤ GB ≤ 4 vCPU, in integers: milli·1024 ≤ MB·1000 ≤ 4·milli·1024.
+    if fc_ratio && (milli * 1024 > memory_mb * 1000 || memory_mb * 1000 > 4 * milli * 1024) {
+        let min_steps = (memory_mb * 1000).div_ceil(4 * 1024 * 50); // ceil(GB/4 / 0.05)
+        let max_steps = memory_mb * 1000 / (1024 * 50); // floor(GB / 0.05)
+        return Err(ctx.err(
+            path,
+            format!(
+                "vcpu {x} with memory {} is a vCPU:GB ratio of 1:{:.3}; FC 3.0 requires between 1:1 and 1:4, so for {} vcpu must be {:.2}..{:.2}",
+                fs(memory_mb * MB),
+                gb / x,
+                fs(memory_mb * MB),
+                (min_steps.max(1) * 50) as f64 / 1000.0,
+                (max_steps.min(320) * 50) as f64 / 1000.0
+            ),
+        ));
+    }
+    Ok(milli)
+}
+
+fn reserved(r: Option<&RawReserved>, path: &str, ctx: &Ctx<'_>) -> Result<Reserved, InputError> {
+    let count = |v: Option<&Value>, p: &str| ctx.int(v, p, 0, MAX_INSTANCES);
+    match r {
+        None => Ok(Reserved::Fixed(0)),
+        Some(RawReserved::Count(v)) => {
+            if let Value::String(_) = v {
+                if ctx.int(Some(v), path, 0, MAX_INSTANCES).is_err() {
+                    return Err(ctx.type_err(
+                        path,
+                        v,
+                        "reserved is a count (e.g. reserved = 2) or a daily schedule, e.g. reserved = [{ at = \"08:00\", count = 6 }, { at = \"20:00\", count = 1 }]",
+                    ));
+                }
+            }
+            Ok(Reserved::Fixed(count(Some(v), path)?.unwrap_or(0) as u32))
+        }
+        Some(RawReserved::Steps(steps)) => {
+            if steps.is_empty() {
+                return Err(ctx.err(path, "the reserved schedule is empty; give at least one step, e.g. [{ at = \"08:00\", count = 2 }], or reserved = 0"));
+            }
+            let mut out: Vec<(ReservedStep, usize)> = Vec::with_capacity(steps.len());
+            for (i, s) in steps.iter().enumerate() {
+                let sp = format!("{path}[{i}]");
+                let example = "{ at = \"08:00\", count = 2 }";
+                let at_v = ctx.required(s.at.as_ref(), &join(&sp, "at"), example)?;
+                let at = time_of_day(at_v, &join(&sp, "at"), ctx)?;
+                let n = ctx.required(count(s.count.as_ref(), &join(&sp, "count"))?, &join(&sp, "count"), example)?;
+                if let Some((_, j)) = out.iter().find(|(o, _)| o.at == at) {
+                    return Err(ctx.err(
+                        join(&sp, "at"),
+                        format!("steps {j} and {i} are both at {}; each time of day may appear once", clock(at)),
+                    ));
+                }
+                out.push((ReservedStep { at, count: n as u32 }, i));
+            }
+            let mut steps: Vec<ReservedStep> = out.into_iter().map(|(s, _)| s).collect();
+            steps.sort_by_key(|s| s.at);
+            Ok(Reserved::Daily(steps))
+        }
+    }
+}
+
+fn clock(us: Micros) -> String {
+    let s = us / MICROS_PER_SECOND;
+    if s % 60 == 0 {
+        format!("{:02}:{:02}", s / 3600, s / 60 % 60)
+    } else {
+        format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    }
+}
+
+/// `"08:00"` or a TOML local time (`at = 08:00`).
+fn time_of_day(v: &Value, path: &str, ctx: &Ctx<'_>) -> Result<Micros, InputError> {
+    match v {
+        Value::String(s) => units::parse_time_of_day(s).map_err(|m| ctx.err(path, m)),
+        Value::Datetime(d) if d.date.is_none() && d.offset.is_none() => match d.time {
+            Some(t) if t.nanosecond.unwrap_or(0) == 0 => {
+                units::parse_time_of_day(&format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second.unwrap_or(0)))
+                    .map_err(|m| ctx.err(path, m))
+            }
+            _ => Err(ctx.err(
+                path,
+                format!("found {}; a time of day is \"HH:MM\" or \"HH:MM:SS\", e.g. \"08:00\"", describe(v)),
+            )),
+        },
+        other => Err(ctx.type_err(path, other, "a time of day is a string \"HH:MM\", e.g. \"08:00\"")),
+    }
+}
