@@ -15,6 +15,7 @@ pub(crate) fn base() -> Scenario {
     Scenario {
         simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
         platform: sc_model::Platform {
+            provider: crate::provider::load("fc").expect("built-in provider"),
             pricing: "fc3".into(),
             sheet: crate::billing::sheet::load("fc3").unwrap(),
             keep_alive: 60 * S,

@@ -16,14 +16,15 @@
 //! | `simulation.seed` | `1` | integer ≥ 0 |
 //! | `simulation.replications` | `1` | 1..=1000 |
 //! | `simulation.bucket` | `"1m"` | > 0 and ≤ horizon |
-//! | `platform.pricing` | `"fc3"` | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario's folder (to the current folder when from `--set`) |
-//! | `platform.keep_alive` | `"60s"` | ≥ 0 |
+//! | `platform.provider` | `"fc"` | a built-in provider profile (`fc`, `lambda`, `cloudrun`, `azure-flex`; [`crate::provider`]) or a file, relative as `platform.pricing`; its limits replace FC's below |
+//! | `platform.pricing` | the provider's sheet (`"fc3"` for `fc`) | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario's folder (to the current folder when from `--set`) |
+//! | `platform.keep_alive` | the provider's (`"60s"` for `fc`) | ≥ 0 |
 //! | `platform.pick` | `"mru"` | `mru`, `newest`, `least-loaded`, `random` |
 //! | `platform.hosts` | `400` | ≥ 1 |
 //! | `platform.host_memory` | `"128GB"` | whole MB, ≥ every function's memory |
 //! | `platform.cache_capacity` | `"200GB"` | ≥ 0 |
 //! | `platform.cache_ttl` | `"30m"` | ≥ 0 |
-//! | `platform.ready_timeout` | `"120s"` | > 0 (FC: 120 s) |
+//! | `platform.ready_timeout` | the provider's start limit (FC: 120 s) | > 0 |
 //! | `platform.container_create` | `"200ms"` | a duration or a distribution table |
 //! | `platform.pull.host_bandwidth` | `"5Gbps"` | > 0 |
 //! | `platform.pull.registry_bandwidth` | `"20Gbps"` | > 0 |
@@ -101,6 +102,7 @@ pub struct RawSimulation {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPlatform {
+    pub provider: Scalar,
     pub pricing: Scalar,
     pub keep_alive: Scalar,
     pub pick: Option<RawPick>,
