@@ -43,16 +43,16 @@
 //! | `image.uncompressed_ratio` | `2.5` | > 0, only with `size` |
 //! | `function.name` | required | unique, non-empty, no `.`, not all digits |
 //! | `function.image` | the image named like the function | an image name |
-//! | `function.memory` | `"512MB"` | 128MB..=32GB in 64MB steps |
-//! | `function.vcpu` | memory GB / 2, to 0.05, at least 0.05 | 0.05..=16 in 0.05 steps, vCPU:GB from 1:1 to 1:4 |
-//! | `function.disk` | `"512MB"` | `"512MB"` or `"10GB"` |
-//! | `function.gpu` | none | `{ kind, memory }`, memory a multiple of 1GB |
-//! | `function.concurrency` | `1` | 1..=200 |
+//! | `function.memory` | `"512MB"` | the provider's rule (FC: 128MB..=32GB in 64MB steps) |
+//! | `function.vcpu` | the provider's (FC: memory GB / 2, to 0.05) | the provider's rule (FC: 0.05..=16 in 0.05 steps, vCPU:GB from 1:1 to 1:4; Lambda, Azure Flex: not settable) |
+//! | `function.disk` | `"512MB"` | the provider's rule (FC: `"512MB"` or `"10GB"`) |
+//! | `function.gpu` | none | `{ kind, memory }`, a kind the provider offers (FC: tesla, ada), memory a multiple of 1GB |
+//! | `function.concurrency` | `1` | the provider's (FC: 1..=200, Lambda: 1) |
 //! | `function.max_instances` | `100` | ≥ 1 and ≥ the largest reserved count |
 //! | `function.reserved` | `0` | a count, or `[{ at = "HH:MM", count }, ...]` with distinct times |
 //! | `function.queue` | `0` | ≥ 0 |
 //! | `function.queue_timeout` | `"60s"` | ≥ 0 |
-//! | `function.timeout` | `"60s"` | > 0 and ≤ 1d (FC's limit) |
+//! | `function.timeout` | `"60s"` | > 0, ≤ 1d and ≤ the provider's limit |
 //! | `function.startup` | required (`"0s"` when `cold_service` is set) | a distribution |
 //! | `function.exec` | required | a distribution |
 //! | `function.keep_alive` | `platform.keep_alive` | ≥ 0 |
@@ -65,7 +65,7 @@
 //! | `workload.from` | `"0s"` | < until |
 //! | `workload.until` | the horizon | clamped to the horizon |
 //!
-//! Image size limits (from FC): at most 10 GB uncompressed for CPU functions, 15 GB with a GPU.
+//! Image size limits are the provider's (FC: at most 10 GB uncompressed for CPU functions, 15 GB with a GPU).
 
 use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;
