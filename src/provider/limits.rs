@@ -70,7 +70,7 @@ pub fn vcpu(p: &Profile, given: Option<f64>, memory_mb: u64, concurrency: u32) -
             };
             let rule = format!("{} allows {}..{} vCPU in {} steps", p.name, k(*min), k(*max), k(*step));
             let m = (x * 1000.0).round();
-            if !(m >= *min as f64 && m <= *max as f64) {
+            if m.is_nan() || m < *min as f64 || m > *max as f64 {
                 return Err(format!("vcpu {x} is out of range ({rule})"));
             }
             if (x * 1000.0 - m).abs() > 1e-6 || m as u64 % step != 0 {

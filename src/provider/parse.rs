@@ -197,7 +197,7 @@ fn date(s: &str) -> bool {
 /// Thousandths of a vCPU, exactly.
 fn milli(x: f64, path: &str, h: &Here<'_>) -> Result<u64, InputError> {
     let m = (x * 1000.0).round();
-    if !(x > 0.0) || (x * 1000.0 - m).abs() > 1e-6 {
+    if x.is_nan() || x <= 0.0 || (x * 1000.0 - m).abs() > 1e-6 {
         return Err(h.err(path, format!("{x} is not a positive number of thousandths of a vCPU")));
     }
     Ok(m as u64)
