@@ -60,9 +60,7 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
         overrides.extend(sets.iter().cloned());
         let sc = super::load(r.scenario, &overrides, None, None).map_err(|e| match e.downcast::<InputError>() {
             // a varied price sheet's own error names the sheet file, as `run` does
-            Ok(ie) if sets.iter().any(|s| s.strip_prefix("platform.pricing=") == Some(ie.source.as_str())) => {
-                ie.into()
-            }
+            Ok(ie) if sets.iter().any(|s| s.strip_prefix("platform.pricing=") == Some(ie.source.as_str())) => ie.into(),
             Ok(ie) => InputError { source: format!("--vary (setup #{i}: {})", sets.join(" ")), ..ie }.into(),
             Err(e) => e,
         })?;

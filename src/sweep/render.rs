@@ -157,7 +157,13 @@ pub fn parse_points(text: &str, m: &Meta, source: &str) -> Result<Vec<Point>> {
             .with_line(Some(line + 2))
             .into());
         }
-        out.push(Point { index, values, metrics, currency: rec[need - 2].to_string(), model: rec[need - 1].to_string() });
+        out.push(Point {
+            index,
+            values,
+            metrics,
+            currency: rec[need - 2].to_string(),
+            model: rec[need - 1].to_string(),
+        });
     }
     Ok(out)
 }
