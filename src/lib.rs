@@ -17,6 +17,7 @@ pub mod error;
 pub mod input;
 pub mod limits;
 pub mod platform;
+pub mod provider;
 pub mod report;
 pub mod scenario;
 pub mod signals;

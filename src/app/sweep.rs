@@ -112,7 +112,18 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
 pub fn evaluate(index: usize, values: Vec<String>, sc: &Scenario) -> Result<Point> {
     let (runs, bills, sheet) = run::evaluate(sc)?;
     let summary = Summary::all_only(&runs, &bills);
-    Ok(Point::of(index, values, summary.all(), &sheet.currency))
+    let mut p = Point::of(index, values, summary.all(), &sheet.currency);
+    p.model = model_of(sc, &sheet.name);
+    Ok(p)
+}
+
+/// Which model a setup ran, for sweep.md: provider, price sheet and start model.
+pub fn model_of(sc: &Scenario, sheet: &str) -> String {
+    let start = match sc.platform.pull.fetch_fraction {
+        None => "full pull (download, extract) from the registry".to_string(),
+        Some(f) => format!("accelerated pull ({} % fetched before start) from the registry", f * 100.0),
+    };
+    format!("{} · sheet {sheet} · {start}", sc.platform.provider.name)
 }
 
 /// Every rendered file, from the written `points.csv` text (so a whole sweep and merged

@@ -33,6 +33,7 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
             bucket: 2 * HOUR,
         },
         platform: Platform {
+            provider: crate::provider::load("fc").expect("built-in provider"),
             pricing: "fc3".into(),
             // built-in data, parsed by every test run (billing::sheet's tests)
             sheet: crate::billing::sheet::load("fc3").expect("the built-in fc3 sheet parses"),

@@ -4,6 +4,7 @@
 pub mod calibrate;
 pub mod init;
 pub mod pricing;
+pub mod providers;
 pub mod run;
 pub mod sweep;
 pub mod trace;
@@ -32,6 +33,8 @@ pub enum Command {
     Init(init::Args),
     /// List the built-in price sheets, or show one (or a sheet file) readably.
     Pricing(pricing::Args),
+    /// List the built-in provider profiles (limits, start, keep-alive, scale-out), or show one.
+    Providers(providers::Args),
     /// Simulate a grid of setups (--vary) and name the cheapest that meets the goals (--slo).
     Sweep(sweep::Args),
     /// Join the outputs of sweep shards (--shard K/N) into one sweep.
@@ -62,6 +65,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
         Command::Pricing(a) => pricing::run(a),
+        Command::Providers(a) => providers::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::SweepMerge(a) => sweep::merge(a),
         Command::Calibrate(a) => calibrate::run(a),

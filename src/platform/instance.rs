@@ -68,6 +68,8 @@ pub struct Instance {
     pub pull_start: Option<Micros>,
     pub pull_end: Option<Micros>,
     pub ready_at: Option<Micros>,
+    /// Its start was retried once after missing the start limit (Lambda's init retry).
+    pub start_retried: bool,
 }
 
 impl Instance {
@@ -97,6 +99,7 @@ impl Instance {
             next: NIL,
             in_avail: false,
             first_request_done: false,
+            start_retried: false,
         }
     }
 }

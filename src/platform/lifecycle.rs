@@ -5,6 +5,7 @@
 use rand::Rng as _;
 
 use crate::engine::EventQueue;
+use crate::provider::OnTimeout;
 use crate::units::Micros;
 use crate::usage::Phase;
 
@@ -46,6 +47,12 @@ pub(super) fn start_of(has_cold_service: bool, reserved: bool) -> Start {
 /// time is up did not start (FunctionNotStarted).
 pub(super) fn misses_ready(state: State) -> bool {
     matches!(state, State::Pulling | State::Creating | State::Starting)
+}
+
+/// The provider's start rule: a retrying provider runs an init that missed its limit once
+/// more (Lambda); otherwise, or the second time, the instance fails.
+pub(super) fn retries(rule: OnTimeout, state: State, retried: bool) -> bool {
+    rule == OnTimeout::Retry && state == State::Starting && !retried
 }
 
 impl Platform<'_> {
@@ -114,7 +121,9 @@ impl Platform<'_> {
         self.insts.get_mut(i).in_starting = true;
         self.funcs[f as usize].starting.push(i);
         let gen = self.insts.get(i).gen;
-        q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
+        if self.sc.platform.provider.start.on_timeout == OnTimeout::Fail {
+            q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
+        }
         self.begin_pull(i, now, q);
         Some(i)
     }
@@ -135,6 +144,10 @@ impl Platform<'_> {
         let gen = it.gen;
         let d = self.funcs[it.func as usize].startup.sample(&mut self.rng);
         q.push(now + d, Event::StartupDone { inst: i, gen });
+        // a retrying provider (Lambda) limits the init itself, from its start
+        if self.sc.platform.provider.start.on_timeout == OnTimeout::Retry {
+            q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
+        }
     }
 
     pub(super) fn become_ready(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
@@ -178,6 +191,20 @@ impl Platform<'_> {
 
     pub(super) fn on_ready_timeout(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
         if !misses_ready(self.insts.get(i).state) {
+            return;
+        }
+        let it = self.insts.get(i);
+        if retries(self.sc.platform.provider.start.on_timeout, it.state, it.start_retried) {
+            // Lambda: the init is run again during the first invoke, within the function's
+            // timeout; the phase (and its meter) stays start-up
+            let f = it.func as usize;
+            let it = self.insts.get_mut(i);
+            it.start_retried = true;
+            it.gen = it.gen.wrapping_add(1);
+            let gen = it.gen;
+            let d = self.funcs[f].startup.sample(&mut self.rng);
+            q.push(now + d, Event::StartupDone { inst: i, gen });
+            q.push(now + self.funcs[f].timeout, Event::ReadyTimeout { inst: i, gen });
             return;
         }
         // FunctionNotStarted: every request waiting on it fails
@@ -238,6 +265,13 @@ mod tests {
         assert_eq!(start_of(false, false), Start::Pull);
         assert_eq!(Start::ColdServe.first_phase(), Phase::Busy);
         assert_eq!(Start::Pull.first_phase(), Phase::Pull);
+    }
+
+    #[test]
+    fn only_a_retrying_provider_retries_an_init_and_only_once() {
+        assert!(retries(OnTimeout::Retry, State::Starting, false));
+        assert!(!retries(OnTimeout::Retry, State::Starting, true));
+        assert!(!retries(OnTimeout::Fail, State::Starting, false));
     }
 
     #[test]

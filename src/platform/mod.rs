@@ -12,6 +12,7 @@
 //! - `pull.rs`: the manifest, per-host download slots, bandwidth sharing, ordered extraction
 //!   (and `host.rs`: the layer cache);
 //! - `reserved.rs`: reserved targets and their daily schedule steps;
+//! - `scaleout.rs`: the provider's scale-out rate (a token bucket per function);
 //! - `meters.rs`: the meter and statistics hooks (phase changes, per-request rounding,
 //!   buckets, clock hours); `stats.rs`: what a run counts and the rows a sink receives;
 //! - `state.rs`: the struct-of-arrays run-time state and how a platform is built;
@@ -29,6 +30,7 @@ pub mod pull;
 mod queue;
 mod reserved;
 pub mod router;
+mod scaleout;
 mod state;
 pub mod stats;
 
@@ -63,6 +65,10 @@ pub enum Event {
         req: u32,
         cold: bool,
         failed: bool,
+    },
+    /// Scale-out tokens of function `func` are back: serve its queue.
+    ScaleOut {
+        func: u32,
     },
     /// The oldest keep-alive deadline of function `func` is due.
     KeepAlive {
@@ -242,6 +248,7 @@ impl Handler for Platform<'_> {
                 }
             }
             Event::QueueTimeout { func } => self.on_queue_timeout(func, now, q),
+            Event::ScaleOut { func } => self.on_scale_out(func, now, q),
             Event::ReservedStep { func, step } => self.on_reserved_step(func, step, now, q),
         }
     }

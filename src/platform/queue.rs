@@ -69,9 +69,14 @@ impl Platform<'_> {
         while !self.funcs[f as usize].queue.is_empty()
             && self.funcs[f as usize].live < self.funcs[f as usize].max_instances
         {
+            if !self.may_scale(f, now) {
+                self.arm_scale_timer(f, q);
+                return;
+            }
             let Some(i) = self.create_instance(f, false, now, q) else {
                 return;
             };
+            self.scaled(f);
             if self.insts.get(i).state == State::ColdServing {
                 let p = self.funcs[f as usize].queue.pop_front().expect("queue not empty");
                 self.cold_serve(i, p, now, q);

@@ -189,19 +189,21 @@ pub(super) struct Candidates {
     pub starting: Option<u32>,
     pub live: u32,
     pub max_instances: u32,
+    /// The provider's scale-out rate allows a new instance now.
+    pub may_scale: bool,
     pub queued: usize,
     pub queue_cap: usize,
 }
 
 /// The routing rule: a warm instance, else a starting one, else a new one (under
-/// `max_instances`), else the queue, else throttle.
+/// `max_instances` and the scale-out rate), else the queue, else throttle.
 #[inline(always)]
 pub(super) fn route(c: &Candidates) -> Route {
     if let Some(i) = c.warm {
         Route::Warm(i)
     } else if let Some(i) = c.starting {
         Route::Join(i)
-    } else if c.live < c.max_instances {
+    } else if c.live < c.max_instances && c.may_scale {
         Route::Cold
     } else {
         Route::Full(overflow(c.queued, c.queue_cap))
@@ -224,6 +226,7 @@ impl Platform<'_> {
         self.series.row.arrivals += 1;
         let p = Pending { arrival: now, exec };
         let pick = self.sc.platform.pick;
+        let may_scale = self.may_scale(f, now);
         let fr = &self.funcs[f as usize];
         let warm = match fr.avail_reserved.choose(&self.insts.items, pick, &mut self.rng) {
             Some(i) => Some(i),
@@ -234,6 +237,7 @@ impl Platform<'_> {
             starting: fr.starting.last().copied(),
             live: fr.live,
             max_instances: fr.max_instances,
+            may_scale,
             queued: fr.queue.len(),
             queue_cap: fr.queue_cap,
         };
@@ -241,12 +245,23 @@ impl Platform<'_> {
             Route::Warm(i) => self.dispatch(i, p, false, now, q),
             Route::Join(i) => self.attach(i, p),
             Route::Cold => match self.create_instance(f, false, now, q) {
-                Some(i) if self.insts.get(i).state == State::ColdServing => self.cold_serve(i, p, now, q),
-                Some(i) => self.attach(i, p),
+                Some(i) if self.insts.get(i).state == State::ColdServing => {
+                    self.scaled(f);
+                    self.cold_serve(i, p, now, q)
+                }
+                Some(i) => {
+                    self.scaled(f);
+                    self.attach(i, p)
+                }
                 // no host has room: the queue and the hosts are as they were
                 None => self.overflow(f, p, overflow(c.queued, c.queue_cap), now, q),
             },
-            Route::Full(o) => self.overflow(f, p, o, now, q),
+            Route::Full(o) => {
+                self.overflow(f, p, o, now, q);
+                if !may_scale {
+                    self.arm_scale_timer(f, q);
+                }
+            }
         }
     }
 
@@ -425,7 +440,7 @@ mod tests {
     use crate::platform::stats::Outcome;
 
     fn none() -> Candidates {
-        Candidates { warm: None, starting: None, live: 2, max_instances: 2, queued: 0, queue_cap: 1 }
+        Candidates { warm: None, starting: None, live: 2, max_instances: 2, may_scale: true, queued: 0, queue_cap: 1 }
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub(super) struct FnRt {
     pub(super) stats: FnStats,
     // -- cold starts, scaling, reports
     pub(super) max_instances: u32,
+    /// The provider's scale-out rate, if it has one.
+    pub(super) scale: Option<super::scaleout::Bucket>,
+    pub(super) scale_timer_armed: bool,
     pub(super) reserved_live: u32,
     pub(super) reserved_target: u32,
     pub(super) queue_cap: usize,
@@ -169,6 +172,8 @@ impl<'a> Platform<'a> {
                     spec: Spec::of(f),
                     concurrency: f.concurrency,
                     max_instances: f.max_instances,
+                    scale: sc.platform.provider.scale.as_ref().map(super::scaleout::Bucket::new),
+                    scale_timer_armed: false,
                     queue_cap: f.queue as usize,
                     queue_timeout: f.queue_timeout,
                     timeout: f.timeout,

@@ -15,6 +15,7 @@ pub(crate) fn base() -> Scenario {
     Scenario {
         simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
         platform: sc_model::Platform {
+            provider: crate::provider::load("fc").expect("built-in provider"),
             pricing: "fc3".into(),
             sheet: crate::billing::sheet::load("fc3").unwrap(),
             keep_alive: 60 * S,
@@ -399,4 +400,66 @@ fn buckets_split_usage_by_instance_kind() {
         assert_eq!(mb, st.usage_kind[k].mb_us.iter().sum::<u128>());
     }
     assert_eq!(st.started_kind, [1, 1]);
+}
+
+/// `base()` on a provider whose scale-out rate is `burst` at once, then `rate` every `per`.
+fn with_scale(burst: u32, rate: u32, per: Micros) -> Scenario {
+    let mut sc = base();
+    let src = crate::provider::Source { source: "test".into(), as_of: "2026-01-01".into() };
+    sc.platform.provider.scale = Some(crate::provider::Scale { burst, rate, per, source: src });
+    sc
+}
+
+#[test]
+fn requests_beyond_the_providers_scale_out_rate_are_throttled_without_a_queue() {
+    let mut sc = with_scale(2, 1, 10 * S);
+    for _ in 0..5 {
+        sc.workloads.push(once(0));
+    }
+    let (st, _) = run(&sc);
+    assert_eq!((st.instances_created, st.completed, st.throttled), (2, 2, 3));
+    // without the rate all five start
+    sc.platform.provider.scale = None;
+    let (st, _) = run(&sc);
+    assert_eq!((st.instances_created, st.completed, st.throttled), (5, 5, 0));
+}
+
+#[test]
+fn queued_requests_get_new_instances_as_the_scale_out_rate_refills() {
+    let mut sc = with_scale(1, 1, 2 * S);
+    sc.functions[0].queue = 10;
+    sc.functions[0].queue_timeout = 100 * S;
+    for _ in 0..3 {
+        sc.workloads.push(once(0));
+    }
+    let (st, sink) = run(&sc);
+    assert_eq!((st.throttled, st.completed, st.queue_timeouts), (0, 3, 0));
+    // one instance at 0 s, one at 2 s when a token came back, one at 4 s
+    assert_eq!((st.instances_created, sink.instances.len()), (3, 3));
+    assert_eq!(st.cold_starts, 3);
+}
+
+#[test]
+fn a_retrying_provider_runs_a_late_init_again_within_the_function_timeout() {
+    let mut sc = base();
+    sc.platform.provider = crate::provider::load("lambda").unwrap();
+    sc.platform.ready_timeout = 10 * S;
+    sc.functions[0].startup = Dist::Fixed(15 * S);
+    sc.workloads.push(once(0));
+    let (st, sink) = run(&sc);
+    // pull 10 s, init from 10 s misses its 10 s limit at 20 s, runs again for 15 s: ready at
+    // 35 s, the request ends at 36 s; the start-up meter holds both inits (25 s)
+    assert_eq!((st.completed, st.failed, st.not_started), (1, 0, 0));
+    assert_eq!(st.latency_sum_us, 36 * S as u128);
+    assert_eq!(st.usage.gbs(Phase::Startup), 25.0);
+    assert_eq!(sink.requests[0].5, Outcome::Ok);
+    // an init longer than the function's timeout fails on the retry too
+    sc.functions[0].startup = Dist::Fixed(700 * S);
+    let (st, _) = run(&sc);
+    assert_eq!((st.completed, st.failed, st.not_started), (0, 1, 1));
+    // FC's rule: no retry, the instance fails at its 10 s limit
+    sc.platform.provider = crate::provider::load("fc").unwrap();
+    sc.functions[0].startup = Dist::Fixed(15 * S);
+    let (st, _) = run(&sc);
+    assert_eq!((st.completed, st.not_started), (0, 1));
 }

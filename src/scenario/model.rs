@@ -41,6 +41,8 @@ pub enum Pick {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Platform {
+    /// The provider's profile: limits, start rule, keep-alive, scale-out rate, default sheet.
+    pub provider: crate::provider::Profile,
     /// Built-in price sheet name (`fc3`, ...) or a path, as resolved.
     pub pricing: String,
     /// That price sheet, parsed and validated once with the scenario (what `run` bills by,

@@ -16,14 +16,15 @@
 //! | `simulation.seed` | `1` | integer ≥ 0 |
 //! | `simulation.replications` | `1` | 1..=1000 |
 //! | `simulation.bucket` | `"1m"` | > 0 and ≤ horizon |
-//! | `platform.pricing` | `"fc3"` | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario's folder (to the current folder when from `--set`) |
-//! | `platform.keep_alive` | `"60s"` | ≥ 0 |
+//! | `platform.provider` | `"fc"` | a built-in provider profile (`fc`, `lambda`, `cloudrun`, `azure-flex`; [`crate::provider`]) or a file, relative as `platform.pricing`; its limits replace FC's below |
+//! | `platform.pricing` | the provider's sheet (`"fc3"` for `fc`) | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario's folder (to the current folder when from `--set`) |
+//! | `platform.keep_alive` | the provider's (`"60s"` for `fc`) | ≥ 0 |
 //! | `platform.pick` | `"mru"` | `mru`, `newest`, `least-loaded`, `random` |
 //! | `platform.hosts` | `400` | ≥ 1 |
 //! | `platform.host_memory` | `"128GB"` | whole MB, ≥ every function's memory |
 //! | `platform.cache_capacity` | `"200GB"` | ≥ 0 |
 //! | `platform.cache_ttl` | `"30m"` | ≥ 0 |
-//! | `platform.ready_timeout` | `"120s"` | > 0 (FC: 120 s) |
+//! | `platform.ready_timeout` | the provider's start limit (FC: 120 s) | > 0 |
 //! | `platform.container_create` | `"200ms"` | a duration or a distribution table |
 //! | `platform.pull.host_bandwidth` | `"5Gbps"` | > 0 |
 //! | `platform.pull.registry_bandwidth` | `"20Gbps"` | > 0 |
@@ -42,16 +43,16 @@
 //! | `image.uncompressed_ratio` | `2.5` | > 0, only with `size` |
 //! | `function.name` | required | unique, non-empty, no `.`, not all digits |
 //! | `function.image` | the image named like the function | an image name |
-//! | `function.memory` | `"512MB"` | 128MB..=32GB in 64MB steps |
-//! | `function.vcpu` | memory GB / 2, to 0.05, at least 0.05 | 0.05..=16 in 0.05 steps, vCPU:GB from 1:1 to 1:4 |
-//! | `function.disk` | `"512MB"` | `"512MB"` or `"10GB"` |
-//! | `function.gpu` | none | `{ kind, memory }`, memory a multiple of 1GB |
-//! | `function.concurrency` | `1` | 1..=200 |
+//! | `function.memory` | `"512MB"` | the provider's rule (FC: 128MB..=32GB in 64MB steps) |
+//! | `function.vcpu` | the provider's (FC: memory GB / 2, to 0.05) | the provider's rule (FC: 0.05..=16 in 0.05 steps, vCPU:GB from 1:1 to 1:4; Lambda, Azure Flex: not settable) |
+//! | `function.disk` | `"512MB"` | the provider's rule (FC: `"512MB"` or `"10GB"`) |
+//! | `function.gpu` | none | `{ kind, memory }`, a kind the provider offers (FC: tesla, ada), memory a multiple of 1GB |
+//! | `function.concurrency` | `1` | the provider's (FC: 1..=200, Lambda: 1) |
 //! | `function.max_instances` | `100` | ≥ 1 and ≥ the largest reserved count |
 //! | `function.reserved` | `0` | a count, or `[{ at = "HH:MM", count }, ...]` with distinct times |
 //! | `function.queue` | `0` | ≥ 0 |
 //! | `function.queue_timeout` | `"60s"` | ≥ 0 |
-//! | `function.timeout` | `"60s"` | > 0 and ≤ 1d (FC's limit) |
+//! | `function.timeout` | `"60s"` | > 0, ≤ 1d and ≤ the provider's limit |
 //! | `function.startup` | required (`"0s"` when `cold_service` is set) | a distribution |
 //! | `function.exec` | required | a distribution |
 //! | `function.keep_alive` | `platform.keep_alive` | ≥ 0 |
@@ -64,7 +65,7 @@
 //! | `workload.from` | `"0s"` | < until |
 //! | `workload.until` | the horizon | clamped to the horizon |
 //!
-//! Image size limits (from FC): at most 10 GB uncompressed for CPU functions, 15 GB with a GPU.
+//! Image size limits are the provider's (FC: at most 10 GB uncompressed for CPU functions, 15 GB with a GPU).
 
 use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;
@@ -101,6 +102,7 @@ pub struct RawSimulation {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPlatform {
+    pub provider: Scalar,
     pub pricing: Scalar,
     pub keep_alive: Scalar,
     pub pick: Option<RawPick>,

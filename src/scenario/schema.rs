@@ -93,6 +93,7 @@ pub const PULL: &[Key] = &[
 pub const PICKS: &[&str] = &["mru", "newest", "least-loaded", "random"];
 
 pub const PLATFORM: &[Key] = &[
+    leaf("provider"),
     leaf("pricing"),
     leaf("keep_alive"),
     Key { name: "pick", node: Node::Choice(PICKS) },
@@ -382,7 +383,7 @@ mod tests {
 
     #[test]
     fn a_misspelt_key_gets_a_suggestion_and_the_allowed_list() {
-        let p = rejected("[platform]\nhots = 3\n", "platform.hots", "allowed: pricing, keep_alive");
+        let p = rejected("[platform]\nhots = 3\n", "platform.hots", "allowed: provider, pricing, keep_alive");
         assert!(p.message.starts_with("unknown key `hots` in [platform]; did you mean `hosts`?"), "{}", p.message);
     }
 

@@ -114,11 +114,15 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
 }
 
 fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Platform, InputError> {
+    let provider = match &r.provider {
+        None => crate::provider::load("fc")?,
+        Some(v) => provider(ctx.string(v, "platform.provider", "a built-in provider or a profile file")?, ctx)?,
+    };
     let pricing = match &r.pricing {
-        None => "fc3".to_string(),
+        None => provider.pricing.clone(),
         Some(v) => pricing(ctx.string(v, "platform.pricing", "a built-in price sheet or a file")?, ctx)?,
     };
-    let keep_alive = ctx.duration(r.keep_alive.as_ref(), "platform.keep_alive")?.unwrap_or(60 * MICROS_PER_SECOND);
+    let keep_alive = ctx.duration(r.keep_alive.as_ref(), "platform.keep_alive")?.unwrap_or(provider.keep_alive.0);
     let pick = match r.pick.unwrap_or(RawPick::Mru) {
         RawPick::Mru => Pick::Mru,
         RawPick::Newest => Pick::Newest,
@@ -135,14 +139,16 @@ fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<P
     }
     let cache_capacity = ctx.size(r.cache_capacity.as_ref(), "platform.cache_capacity")?.unwrap_or(200 * GB);
     let cache_ttl = ctx.duration(r.cache_ttl.as_ref(), "platform.cache_ttl")?.unwrap_or(30 * 60 * MICROS_PER_SECOND);
-    let ready_timeout =
-        ctx.positive_duration(r.ready_timeout.as_ref(), "platform.ready_timeout")?.unwrap_or(120 * MICROS_PER_SECOND);
+    let ready_timeout = ctx
+        .positive_duration(r.ready_timeout.as_ref(), "platform.ready_timeout")?
+        .unwrap_or(provider.start.ready_timeout);
     let container_create = dist(r.container_create.as_ref(), "platform.container_create", ctx)?
         .unwrap_or(Dist::Fixed(200 * MICROS_PER_MS));
     let pull = pull(&r.pull, ctx, profile)?;
     // the sheet's own errors name the sheet file, as they always did
     let sheet = crate::billing::sheet::load(&pricing)?;
     Ok(Platform {
+        provider,
         pricing,
         sheet,
         keep_alive,
@@ -155,6 +161,26 @@ fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<P
         container_create,
         pull,
     })
+}
+
+/// A built-in provider by name, or a profile file ([`Ctx::file`]).
+fn provider(s: &str, ctx: &Ctx<'_>) -> Result<crate::provider::Profile, InputError> {
+    const KEY: &str = "platform.provider";
+    if crate::provider::builtin_names().any(|n| n == s) {
+        return crate::provider::load(s);
+    }
+    let file = ctx.file(KEY, s);
+    if !s.is_empty() && file.is_file() {
+        return crate::provider::load(&file.display().to_string());
+    }
+    Err(ctx.err(
+        KEY,
+        format!(
+            "provider \"{s}\" is neither a built-in provider nor an existing file ({}){}",
+            ctx.looked_for(KEY, &file),
+            choices(s, crate::provider::builtin_names(), "built-in providers")
+        ),
+    ))
 }
 
 /// A built-in sheet name as is, or the path of an existing file ([`Ctx::file`]).

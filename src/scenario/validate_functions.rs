@@ -8,7 +8,7 @@ use toml::Value;
 
 use super::model::*;
 use super::raw::*;
-use super::validate::{dist, element_name, GB, MAX_INSTANCES, MB};
+use super::validate::{dist, element_name, MAX_INSTANCES, MB};
 use crate::error::InputError;
 use crate::input::{choices, describe, elem_path, join, Ctx};
 use crate::units::{self, format_duration as fd, format_size as fs, Micros, MICROS_PER_DAY as DAY, MICROS_PER_SECOND};
@@ -74,40 +74,29 @@ fn function(
         return Err(ctx.err(p("image"), format!("{how}{have}")));
     };
 
-    // Memory, vCPU, disk, GPU.
+    // Memory, vCPU, disk, GPU: the provider's limits.
+    let prov = &platform.provider;
     let memory_b = ctx.size(r.memory.as_ref(), &p("memory"))?.unwrap_or(512 * MB);
-    let fc_mem = "FC allows 128MB..32GB in 64MB steps";
-    let mem_text = fs(memory_b);
-    if memory_b < 128 * MB {
-        return Err(ctx.err(p("memory"), format!("memory {mem_text} is below the minimum 128MB ({fc_mem})")));
-    }
-    if memory_b > 32 * GB {
-        return Err(ctx.err(p("memory"), format!("memory {mem_text} is above the maximum 32GB ({fc_mem})")));
-    }
-    if memory_b % (64 * MB) != 0 {
-        let lo = memory_b / (64 * MB) * 64;
-        return Err(ctx.err(
-            p("memory"),
-            format!("memory {mem_text} is not a multiple of 64MB ({fc_mem}); nearest: {}MB or {}MB", lo, lo + 64),
-        ));
-    }
+    crate::provider::limits::memory(prov, memory_b).map_err(|m| ctx.err(p("memory"), m))?;
     let memory_mb = memory_b / MB;
     if memory_mb > platform.host_memory_mb {
         return Err(ctx.err(
             p("memory"),
             format!(
-                "memory {mem_text} is more than platform.host_memory {}: no host could run an instance",
+                "memory {} is more than platform.host_memory {}: no host could run an instance",
+                fs(memory_b),
                 fs(platform.host_memory_mb * MB)
             ),
         ));
     }
-    // the vCPU:GB ratio is FC 3.0's rule: checked when an FC sheet prices the scenario
-    let fc_ratio = platform.pricing.starts_with("fc");
-    let milli_vcpu = vcpu(r.vcpu.as_ref(), &p("vcpu"), memory_mb, fc_ratio, ctx)?;
-    let disk_b = ctx.size(r.disk.as_ref(), &p("disk"))?.unwrap_or(512 * MB);
-    if disk_b != 512 * MB && disk_b != 10 * GB {
-        return Err(ctx.err(p("disk"), format!("disk {} is not offered; FC's disk is 512MB or 10GB", fs(disk_b))));
-    }
+    let concurrency = ctx.int(r.concurrency.as_ref(), &p("concurrency"), i64::MIN, i64::MAX)?.unwrap_or(1);
+    crate::provider::limits::concurrency(prov, concurrency).map_err(|m| ctx.err(p("concurrency"), m))?;
+    let concurrency = concurrency as u32;
+    let vcpu_given = ctx.number(r.vcpu.as_ref(), &p("vcpu"))?;
+    let milli_vcpu =
+        crate::provider::limits::vcpu(prov, vcpu_given, memory_mb, concurrency).map_err(|m| ctx.err(p("vcpu"), m))?;
+    let disk_given = ctx.size(r.disk.as_ref(), &p("disk"))?;
+    let disk_b = crate::provider::limits::disk(prov, disk_given).map_err(|m| ctx.err(p("disk"), m))?;
     let gpu = match &r.gpu {
         None => None,
         Some(g) => {
@@ -123,35 +112,18 @@ fn function(
             let mp = join(&gp, "memory");
             let mem =
                 ctx.required(ctx.size(g.memory.as_ref(), &mp)?, &mp, "gpu = { kind = \"ada\", memory = \"16GB\" }")?;
-            if mem == 0 || mem % GB != 0 {
-                return Err(ctx.err(
-                    &mp,
-                    format!(
-                        "gpu memory {} must be a whole number of GB, at least 1GB (FC sets GPU memory in 1GB steps)",
-                        fs(mem)
-                    ),
-                ));
-            }
-            Some(Gpu { kind: kind.to_string(), memory_mb: mem / MB })
+            crate::provider::limits::gpu(prov, kind, mem).map_err(|m| {
+                let at = if m.starts_with("gpu memory") { mp.clone() } else { join(&gp, "kind") };
+                ctx.err(at, m)
+            })?;
+            Some(Gpu { kind: kind.to_ascii_lowercase(), memory_mb: mem / MB })
         }
     };
     let image_size = images[image].uncompressed_bytes();
-    let (limit, what) = if gpu.is_some() { (15 * GB, "GPU") } else { (10 * GB, "CPU") };
-    if image_size > limit {
-        return Err(ctx.err(
-            p("image"),
-            format!(
-                "image {} is {} uncompressed; FC allows at most {} GB uncompressed for {what} functions{}",
-                images[image].name,
-                fs(image_size),
-                limit / GB,
-                if gpu.is_none() { " (15 GB with a GPU)" } else { "" }
-            ),
-        ));
-    }
+    crate::provider::limits::image(prov, &images[image].name, image_size, gpu.is_some())
+        .map_err(|m| ctx.err(p("image"), m))?;
 
     // Scaling.
-    let concurrency = ctx.int(r.concurrency.as_ref(), &p("concurrency"), 1, 200)?.unwrap_or(1) as u32;
     let max_instances = ctx.int(r.max_instances.as_ref(), &p("max_instances"), 1, MAX_INSTANCES)?.unwrap_or(100) as u32;
     let reserved = reserved(r.reserved.as_ref(), &p("reserved"), ctx)?;
     if reserved.max() > max_instances {
@@ -166,11 +138,9 @@ fn function(
     let queue = ctx.int(r.queue.as_ref(), &p("queue"), 0, u32::MAX as i64)?.unwrap_or(0) as u32;
     let queue_timeout = ctx.duration(r.queue_timeout.as_ref(), &p("queue_timeout"))?.unwrap_or(60 * MICROS_PER_SECOND);
     let timeout = ctx.positive_duration(r.timeout.as_ref(), &p("timeout"))?.unwrap_or(60 * MICROS_PER_SECOND);
+    crate::provider::limits::timeout(prov, timeout).map_err(|m| ctx.err(p("timeout"), m))?;
     if timeout > DAY {
-        return Err(ctx.err(
-            p("timeout"),
-            format!("timeout {} is above FC's maximum execution time of 1d (86400s)", fd(timeout)),
-        ));
+        return Err(ctx.err(p("timeout"), format!("timeout {} is above the model's maximum of 1d", fd(timeout))));
     }
 
     // Times.
@@ -215,47 +185,6 @@ fn function(
         keep_alive,
         cold_service,
     })
-}
-
-/// vCPU in thousandths: the default is memory GB / 2 to the nearest 0.05 (at least 0.05);
-/// a given value must be 0.05..=16 in 0.05 steps, and with `fc_ratio` (FC sheets) vCPU:GB
-/// between 1:1 and 1:4.
-fn vcpu(v: Option<&Value>, path: &str, memory_mb: u64, fc_ratio: bool, ctx: &Ctx<'_>) -> Result<u64, InputError> {
-    let gb = memory_mb as f64 / 1024.0;
-    let Some(x) = ctx.number(v, path)? else {
-        let steps = ((gb / 2.0) / 0.05).round().max(1.0) as u64;
-        return Ok(steps * 50);
-    };
-    let rule = "FC allows 0.05..16 vCPU in 0.05 steps";
-    if !(0.05 - 1e-9..=16.0 + 1e-9).contains(&x) {
-        return Err(ctx.err(path, format!("vcpu {x} is out of range ({rule})")));
-    }
-    let milli = (x * 1000.0).round();
-    if (x * 1000.0 - milli).abs() > 1e-6 || milli as u64 % 50 != 0 {
-        let lo = (x / 0.05).floor() * 0.05;
-        return Err(ctx.err(
-            path,
-            format!("vcpu {x} is not a multiple of 0.05 ({rule}); nearest: {:.2} or {:.2}", lo, lo + 0.05),
-        ));
-    }
-    let milli = milli as u64;
-    // vCPU ≤ GB ≤ 4 vCPU, in integers: milli·1024 ≤ MB·1000 ≤ 4·milli·1024.
-    if fc_ratio && (milli * 1024 > memory_mb * 1000 || memory_mb * 1000 > 4 * milli * 1024) {
-        let min_steps = (memory_mb * 1000).div_ceil(4 * 1024 * 50); // ceil(GB/4 / 0.05)
-        let max_steps = memory_mb * 1000 / (1024 * 50); // floor(GB / 0.05)
-        return Err(ctx.err(
-            path,
-            format!(
-                "vcpu {x} with memory {} is a vCPU:GB ratio of 1:{:.3}; FC 3.0 requires between 1:1 and 1:4, so for {} vcpu must be {:.2}..{:.2}",
-                fs(memory_mb * MB),
-                gb / x,
-                fs(memory_mb * MB),
-                (min_steps.max(1) * 50) as f64 / 1000.0,
-                (max_steps.min(320) * 50) as f64 / 1000.0
-            ),
-        ));
-    }
-    Ok(milli)
 }
 
 fn reserved(r: Option<&RawReserved>, path: &str, ctx: &Ctx<'_>) -> Result<Reserved, InputError> {

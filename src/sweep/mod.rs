@@ -33,6 +33,9 @@ pub struct Point {
     /// (mean, ci95 low, ci95 high) per entry of [`METRICS`].
     pub metrics: Vec<(f64, f64, f64)>,
     pub currency: String,
+    /// Which model the setup ran: provider, price sheet and start model
+    /// (`fc · sheet fc3 · full pull from the registry`).
+    pub model: String,
 }
 
 impl Point {
@@ -46,7 +49,7 @@ impl Point {
                 (mean, mean - half, mean + half)
             })
             .collect();
-        Point { index, values, metrics, currency: currency.to_string() }
+        Point { index, values, metrics, currency: currency.to_string(), model: String::new() }
     }
 
     /// (mean, ci95 low, ci95 high) of `metric`, one of [`METRICS`].
@@ -107,7 +110,7 @@ mod tests {
                 (v, v, v)
             })
             .collect();
-        Point { index, values: vec![index.to_string()], metrics, currency: cur.into() }
+        Point { index, values: vec![index.to_string()], metrics, currency: cur.into(), model: "fc · sheet fc3".into() }
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub fn points_csv(m: &Meta, points: &[Point]) -> String {
         head.extend([format!("{k}_mean"), format!("{k}_lo"), format!("{k}_hi")]);
     }
     head.push("currency".into());
+    head.push("model".into());
     let _ = w.write_record(&head);
     for p in points {
         let mut row = vec![p.index.to_string()];
@@ -112,6 +113,7 @@ pub fn points_csv(m: &Meta, points: &[Point]) -> String {
             row.extend([a.to_string(), b.to_string(), c.to_string()]);
         }
         row.push(p.currency.clone());
+        row.push(p.model.clone());
         let _ = w.write_record(&row);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -123,7 +125,7 @@ pub fn parse_points(text: &str, m: &Meta, source: &str) -> Result<Vec<Point>> {
     let mut out = Vec::new();
     for (line, rec) in r.records().enumerate() {
         let rec = rec.with_context(|| format!("{source}: row {}", line + 2))?;
-        let need = 1 + keys + 3 * METRICS.len() + 1;
+        let need = 1 + keys + 3 * METRICS.len() + 2;
         if rec.len() != need {
             bail!("{source}: row {} has {} fields, expected {need}", line + 2, rec.len());
         }
@@ -155,7 +157,13 @@ pub fn parse_points(text: &str, m: &Meta, source: &str) -> Result<Vec<Point>> {
             .with_line(Some(line + 2))
             .into());
         }
-        out.push(Point { index, values, metrics, currency: rec[need - 1].to_string() });
+        out.push(Point {
+            index,
+            values,
+            metrics,
+            currency: rec[need - 2].to_string(),
+            model: rec[need - 1].to_string(),
+        });
     }
     Ok(out)
 }
@@ -449,7 +457,11 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
             file_key(&a.key)
         );
     }
-    s.push_str("## Pareto front (cost vs p99)\n\n![Pareto front](pareto.png)\n\n");
+    s.push_str("## The model of each setup\n\nProvider (its limits, start rule, keep-alive and scale-out rate), price sheet and start model each setup ran with.\n\n| setup | values | model |\n|---|---|---|\n");
+    for p in points {
+        let _ = writeln!(s, "| #{} | {} | {} |", p.index, label(m, p), p.model);
+    }
+    s.push_str("\n## Pareto front (cost vs p99)\n\n![Pareto front](pareto.png)\n\n");
     s.push_str(SETUP_TABLE_HEAD);
     for (p, _) in points.iter().zip(front).filter(|(_, f)| **f) {
         let _ = writeln!(s, "{}", row(p));
