@@ -165,7 +165,9 @@ fn cloud_run_10_million_requests_of_200_ms_cost_usd_54_50() {
     // on Cloud Run's own limits (FC's vCPU:GB rule refuses 1 vCPU with 512 MB); its sheet is
     // the provider's default
     let f = d.write("s.toml", &text);
-    d.ok(&["run", f.to_str().unwrap(), "--out", "out", "--quiet", "--set", "platform.provider=cloudrun"]);
+    // (and its request timeout of at most 1 h)
+    let on_cloud_run = ["--set", "platform.provider=cloudrun", "--set", "function.f.timeout=1h"];
+    d.ok(&[&["run", f.to_str().unwrap(), "--out", "out", "--quiet"][..], &on_cloud_run[..]].concat());
     let (bill, s) = (Csv::parse(&d.read("out/bill.csv")), Csv::parse(&d.read("out/summary.csv")));
     assert_eq!(summary(&s, "requests"), 10_000_000.0);
     close(num(&bill, "CPU", "amount"), 48.0, "CPU");
