@@ -15,6 +15,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod input;
+pub mod latency;
 pub mod platform;
 pub mod report;
 pub mod scenario;

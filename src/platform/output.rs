@@ -4,7 +4,7 @@ use crate::engine::EventQueue;
 use crate::units::Micros;
 
 use super::instance::Pending;
-use super::latency;
+use crate::latency;
 use super::stats::{InstanceRow, Outcome, RequestRow};
 use super::{Event, Platform, RunResult};
 

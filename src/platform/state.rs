@@ -15,7 +15,7 @@ use crate::workload::trace::TraceStream;
 
 use super::host::Host;
 use super::instance::{Pending, Slab};
-use super::latlog::LatencyLog;
+use crate::latency::LatencyLog;
 use super::pull::Transfers;
 use super::router::AvailList;
 use super::stats::{FnStats, PhaseClock, Series, Sink};

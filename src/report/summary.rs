@@ -115,7 +115,7 @@ fn gbs(s: &Sample<'_>, p: Phase) -> f64 {
     s.stats.usage.gbs(p)
 }
 
-fn q_ms(h: &crate::platform::latency::Latency, q: f64) -> f64 {
+fn q_ms(h: &crate::latency::Latency, q: f64) -> f64 {
     if h.is_empty() {
         f64::NAN
     } else {

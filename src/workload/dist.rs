@@ -1,7 +1,7 @@
 //! Duration distributions: fast samplers in whole microseconds for a validated [`Dist`], plus
 //! its exact mean and closed-form quantiles (for reports and tests).
 
-use crate::scenario::model::Dist;
+use super::model::Dist;
 use crate::units::Micros;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Pareto, Weibull};

@@ -14,7 +14,7 @@ use super::timestamp::Kind;
 use super::trace::{row_error, BadRows, Format, TraceFile};
 use super::{azure2021, csv_trace};
 use crate::error::InputError;
-use crate::platform::latency::Latency;
+use crate::latency::Latency;
 
 /// What `trace stats` reports about one trace.
 #[derive(Debug, Clone)]
