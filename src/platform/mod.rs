@@ -247,3 +247,6 @@ impl Handler for Platform<'_> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod bill_tests;

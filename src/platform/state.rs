@@ -166,7 +166,7 @@ impl<'a> Platform<'a> {
                 FnRt {
                     name: f.name.clone(),
                     image: f.image,
-                    spec: Spec::of(f),
+                    spec: f.spec(),
                     concurrency: f.concurrency,
                     max_instances: f.max_instances,
                     queue_cap: f.queue as usize,

@@ -3,6 +3,7 @@
 //! turned into an index. The simulator reads only these types, never the raw TOML.
 
 use crate::units::Micros;
+use crate::usage::Spec;
 pub use crate::workload::model::{Arrivals, Dist};
 
 /// A whole scenario, ready to simulate.
@@ -166,6 +167,18 @@ pub struct Function {
     /// SimFaaS semantics: a request that starts an instance is served in this time in place of
     /// pull + create + startup + exec.
     pub cold_service: Option<Dist>,
+}
+
+impl Function {
+    /// What an instance of this function holds and is billed for.
+    pub fn spec(&self) -> Spec {
+        Spec {
+            memory_mb: self.memory_mb,
+            milli_vcpu: self.milli_vcpu,
+            disk_mb: self.disk_mb,
+            gpu_mb: self.gpu.as_ref().map_or(0, |g| g.memory_mb),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

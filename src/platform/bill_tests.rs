@@ -1,14 +1,17 @@
 //! Properties of bills over random small runs on every built-in sheet: a longer request never
 //! costs less; billed time is never less than busy time; the union rule never bills more than
 //! the sum of the requests; one phase switch changes only the lines that count that phase.
+//! They simulate runs, so they live with the platform (billing sits below it).
 
 use proptest::prelude::*;
 
-use super::*;
-use crate::platform::tests::{base, once};
-use crate::platform::{simulate, NullSink, RunResult};
+use super::tests::{base, once};
+use super::{simulate, FnStats, NullSink, RunResult};
+use crate::billing::model::{self, Sheet};
+use crate::billing::{bill, meters, sheet, Bill, Minimums};
 use crate::scenario::{Arrivals, Dist, Scenario, Workload};
 use crate::units::MICROS_PER_SECOND as S;
+use crate::usage::Phase;
 
 fn run(sc: &Scenario, sheet: &Sheet) -> (RunResult, Bill) {
     let r = simulate(sc, 0, &mut NullSink, &meters(sheet), |_| {});
