@@ -19,6 +19,7 @@ pub mod latency;
 pub mod platform;
 pub mod report;
 pub mod scenario;
+pub mod stats;
 pub mod sweep;
 pub mod units;
 pub mod usage;

@@ -12,7 +12,7 @@
 //! median pull times, and the error on each image when it is left out of the fit
 //! (leave-one-image-out cross-validation).
 
-use super::estimates::median;
+use crate::stats::median;
 use super::measure::Trial;
 use super::model::{predict, pull_time, scenario_for, LayerSize};
 use crate::scenario::Scenario;

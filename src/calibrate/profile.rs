@@ -4,7 +4,7 @@
 //! `scenario::schema::PROFILE_ROOT`).
 
 use super::analysis::Analysis;
-use super::estimates::median;
+use crate::stats::median;
 use super::meta::Meta;
 use super::numbers::{bandwidth, byte_rate, dur};
 

@@ -3,7 +3,8 @@
 
 use crate::units::format_duration;
 use crate::workload::timestamp::{self, Kind};
-use crate::workload::trace_stats::{quantile, weighted_quantile, Durations, TraceStats};
+use crate::stats::{quantile_sorted as quantile, weighted_quantile};
+use crate::workload::trace_stats::{Durations, TraceStats};
 
 /// The report of one trace, as printed.
 pub fn render(st: &TraceStats, top: usize) -> String {
