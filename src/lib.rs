@@ -23,8 +23,8 @@
 //! - [`cli`] on top (one file per subcommand: arguments, one call into [`app`], printing; no
 //!   `cli` file uses another).
 //!
-//! Two edges are known and temporary, listed in the test: `billing` still reads the
-//! platform's `FnStats` and `BucketRow`, and `sweep` runs replications through [`run`].
+//! One edge is known and temporary, listed in the test: `billing` still reads the platform's
+//! `FnStats` and `BucketRow`.
 
 pub mod app;
 pub mod billing;

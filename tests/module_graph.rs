@@ -32,11 +32,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("app", BELOW_APP),
     ("cli", BELOW_CLI),
-    // KNOWN TEMPORARY: run.rs is the application layer until it moves into `app/`.
-    ("run", BELOW_APP),
 ];
 
-/// Every module below `app` (`run` is KNOWN TEMPORARY, see above).
+/// Every module below `app`.
 const BELOW_APP: &[&str] = &[
     "units",
     "stats",
@@ -51,7 +49,6 @@ const BELOW_APP: &[&str] = &[
     "report",
     "sweep",
     "calibrate",
-    "run",
 ];
 
 /// Every module below `cli`.
@@ -69,7 +66,6 @@ const BELOW_CLI: &[&str] = &[
     "report",
     "sweep",
     "calibrate",
-    "run",
     "app",
 ];
 
@@ -78,13 +74,11 @@ const TEMPORARY: &[(&str, &str)] = &[
     // billing/mod.rs bills platform::FnStats and prices platform::BucketRow; it goes when
     // `bill(&Sheet, &RunUsage)` takes usage-only data (billing in one home).
     ("billing", "platform"),
-    // sweep/ runs replications through run.rs until the application layer holds them.
-    ("sweep", "run"),
 ];
 
-/// KNOWN TEMPORARY `cli/` files using another `cli/` file (file → sibling), to be removed
-/// when the application layer holds what they share.
-const TEMPORARY_CLI: &[(&str, &str)] = &[("run", "trace"), ("sweep", "run")];
+/// KNOWN TEMPORARY `cli/` files using another `cli/` file (file → sibling): none now; an
+/// entry here must name the change that removes it.
+const TEMPORARY_CLI: &[(&str, &str)] = &[];
 
 /// One import that the allow-list does not permit.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -15,11 +15,11 @@ use crate::workload::trace::TraceStream;
 
 use super::host::Host;
 use super::instance::{Pending, Slab};
-use crate::latency::LatencyLog;
 use super::pull::Transfers;
 use super::router::AvailList;
 use super::stats::{FnStats, PhaseClock, Series, Sink};
 use super::{Event, Platform, DEFER_LATENCIES_FROM};
+use crate::latency::LatencyLog;
 
 /// A distinct layer blob (layers with the same id in several images are one).
 #[derive(Debug, Clone)]

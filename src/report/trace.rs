@@ -1,9 +1,9 @@
 //! The printed report of `coldcost trace stats`: what a trace holds, before a scenario replays
 //! it — functions, invocations, the rate over time, rare functions, skew, durations and memory.
 
+use crate::stats::{quantile_sorted as quantile, weighted_quantile};
 use crate::units::format_duration;
 use crate::workload::timestamp::{self, Kind};
-use crate::stats::{quantile_sorted as quantile, weighted_quantile};
 use crate::workload::trace_stats::{Durations, TraceStats};
 
 /// The report of one trace, as printed.
