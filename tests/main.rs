@@ -8,6 +8,7 @@ mod calibration;
 mod cli;
 mod closed_forms;
 mod hardening;
+mod module_graph;
 mod outputs;
 mod steady_state;
 mod sweep;

@@ -23,8 +23,7 @@ use crate::report::output::OutputDir;
 use crate::report::summary::{self, Summary};
 use crate::report::trend::Trend;
 use crate::report::{figures, markdown};
-use crate::scenario::Scenario;
-use crate::usage::Spec;
+use crate::scenario::{Function, Scenario};
 
 /// What to write besides the summary.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +54,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let meters = billing::meters(sheet);
     let pricing = Pricing {
         sheet,
-        specs: sc.functions.iter().map(Spec::of).collect(),
+        specs: sc.functions.iter().map(Function::spec).collect(),
         image_mb: sc
             .functions
             .iter()

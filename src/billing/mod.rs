@@ -268,6 +268,3 @@ pub fn instance_cost(sheet: &Sheet, spec: &Spec, reserved: bool, times: &crate::
     }
     rate_cost(sheet, Some(spec), &u, [0, 0])
 }
-
-#[cfg(test)]
-mod tests;

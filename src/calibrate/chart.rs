@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use super::analysis::Analysis;
-use super::estimates::median;
+use crate::stats::median;
 
 const FONT: &str = "sans-serif";
 static REGISTER: Once = Once::new();

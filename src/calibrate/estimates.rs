@@ -1,13 +1,11 @@
 //! What the measurements say directly, before any fit: the pull events read phase by phase
 //! (the fit's starting points, shown beside it in the report), lognormal distributions of the
-//! container start times, and the sample median and quantile calibration uses.
+//! container start times. The sample median and quantile are [`crate::stats`]'s.
 
 use super::fit::PullParams;
 use super::measure::Trial;
 use super::numbers::dur;
-
-/// z such that Φ(z) = 0.99.
-const Z99: f64 = 2.326_347_874_040_840_8;
+use crate::stats::{median, Z99};
 
 /// What the pull events say phase by phase (each an ordinary least-squares line), used as a
 /// starting point and reported beside the fit.
@@ -156,22 +154,6 @@ impl LogNormal {
 
 fn micros(s: f64) -> u64 {
     (s * 1e6).round() as u64
-}
-
-pub fn median(v: &[f64]) -> f64 {
-    quantile(v, 0.5)
-}
-
-/// Linear-interpolated quantile of the samples (q in 0..=1).
-pub fn quantile(v: &[f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let pos = q * (s.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@
 //! median pull times, and the error on each image when it is left out of the fit
 //! (leave-one-image-out cross-validation).
 
-use super::estimates::median;
 use super::measure::Trial;
 use super::model::{predict, pull_time, scenario_for, LayerSize};
 use crate::scenario::Scenario;
+use crate::stats::median;
 
 /// The pull model's parameters, in seconds and bytes per second.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,9 +4,9 @@
 //! `scenario::schema::PROFILE_ROOT`).
 
 use super::analysis::Analysis;
-use super::estimates::median;
 use super::meta::Meta;
 use super::numbers::{bandwidth, byte_rate, dur};
+use crate::stats::median;
 
 /// The profile's text.
 pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {

@@ -6,12 +6,13 @@
 use std::fmt::Write as _;
 
 use super::analysis::Analysis;
-use super::estimates::{median, quantile, LogNormal, DOCKER_PARALLEL_DOWNLOADS};
+use super::estimates::{LogNormal, DOCKER_PARALLEL_DOWNLOADS};
 use super::fit::PullParams;
 use super::measure::Trial;
 use super::meta::{today, Meta};
 use super::numbers::{bandwidth, byte_rate, dur, sig4};
 use super::registry::Manifest;
+use crate::stats::{median, quantile};
 use crate::units::format_size;
 
 fn pct(x: f64) -> String {

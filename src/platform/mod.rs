@@ -21,8 +21,6 @@
 pub mod host;
 pub mod instance;
 mod keepalive;
-pub mod latency;
-mod latlog;
 mod lifecycle;
 mod meters;
 mod output;
@@ -36,6 +34,7 @@ pub mod stats;
 
 use crate::engine::rng::Rng;
 use crate::engine::{self, EventQueue, Handler, QuadHeap, SimTime};
+use crate::latency::LatencyLog;
 use crate::scenario::Scenario;
 use crate::units::Micros;
 use crate::usage::{Meters, Spec};
@@ -43,7 +42,6 @@ use crate::workload::dist::Sampler;
 
 use host::Host;
 use instance::{Pending, Slab, State};
-use latlog::LatencyLog;
 use pull::Transfers;
 use state::{FnRt, LayerInfo, ReqTable, StreamRt};
 pub use stats::{
@@ -52,7 +50,7 @@ pub use stats::{
 };
 
 /// From this many functions on, latency records are deferred and applied in batches (see
-/// `latlog`): below it the histograms stay in cache and a record costs less applied at once.
+/// `crate::latency::log`): below it the histograms stay in cache and a record costs less applied at once.
 const DEFER_LATENCIES_FROM: usize = 256;
 
 /// Everything that can happen. Instance events carry the slot's generation: a stale one
@@ -256,3 +254,6 @@ impl Handler for Platform<'_> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod bill_tests;

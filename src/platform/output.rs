@@ -4,9 +4,9 @@ use crate::engine::EventQueue;
 use crate::units::Micros;
 
 use super::instance::Pending;
-use super::latency;
 use super::stats::{InstanceRow, Outcome, RequestRow};
 use super::{Event, Platform, RunResult};
+use crate::latency;
 
 impl Platform<'_> {
     #[allow(clippy::too_many_arguments)]

@@ -15,11 +15,11 @@ use crate::workload::trace::TraceStream;
 
 use super::host::Host;
 use super::instance::{Pending, Slab};
-use super::latlog::LatencyLog;
 use super::pull::Transfers;
 use super::router::AvailList;
 use super::stats::{FnStats, PhaseClock, Series, Sink};
 use super::{Event, Platform, DEFER_LATENCIES_FROM};
+use crate::latency::LatencyLog;
 
 /// A distinct layer blob (layers with the same id in several images are one).
 #[derive(Debug, Clone)]
@@ -169,7 +169,7 @@ impl<'a> Platform<'a> {
                 FnRt {
                     name: f.name.clone(),
                     image: f.image,
-                    spec: Spec::of(f),
+                    spec: f.spec(),
                     concurrency: f.concurrency,
                     max_instances: f.max_instances,
                     scale: sc.platform.provider.scale.as_ref().map(super::scaleout::Bucket::new),

@@ -2,7 +2,7 @@
 //! per-bucket time series (streamed out as each bucket closes); and the row types a
 //! [`Sink`] receives, so the model never does file I/O itself.
 
-use super::latency::Latency;
+use crate::latency::Latency;
 use crate::units::Micros;
 use crate::usage::{Billed, FnUsage, Phase, PhaseTimes, RunUsage, Spec, Topups, Usage};
 

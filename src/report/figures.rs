@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::charts::{self, Cdf, Scatter};
 use super::summary::{Metric, Summary};
 use super::trend::Trend;
-use crate::platform::latency::Latency;
+use crate::latency::Latency;
 use crate::platform::RunResult;
 use crate::scenario::Scenario;
 

@@ -8,6 +8,7 @@
 use super::fmt::{csv_field, float};
 use crate::billing::{Bill, FnCost};
 use crate::platform::{FnStats, RunResult};
+use crate::stats::mean_ci;
 use crate::usage::{Phase, Usage};
 
 /// What a column reads its value from: one function's (or ALL's) counters and costs in one
@@ -115,7 +116,7 @@ fn gbs(s: &Sample<'_>, p: Phase) -> f64 {
     s.stats.usage.gbs(p)
 }
 
-fn q_ms(h: &crate::platform::latency::Latency, q: f64) -> f64 {
+fn q_ms(h: &crate::latency::Latency, q: f64) -> f64 {
     if h.is_empty() {
         f64::NAN
     } else {
@@ -138,36 +139,6 @@ pub type Values = [f64; COUNT];
 pub fn values(st: &FnStats, cost: &FnCost, horizon_us: u64) -> Values {
     let s = Sample { stats: st, cost, horizon_us };
     std::array::from_fn(|c| (COLUMNS[c].get)(&s))
-}
-
-/// Two-sided 95% Student t quantile for `df` degrees of freedom.
-pub fn t95(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::NAN,
-        1..=30 => T[df - 1],
-        31..=60 => 2.042 - (df - 30) as f64 * (2.042 - 2.000) / 30.0,
-        61..=120 => 2.000 - (df - 60) as f64 * (2.000 - 1.980) / 60.0,
-        _ => 1.960,
-    }
-}
-
-/// Mean and 95% half-width of the finite values (NaN where there are none / too few).
-pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
-    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return (mean, f64::NAN);
-    }
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, t95(v.len() - 1) * (var / n).sqrt())
 }
 
 /// Per-function stats and costs of a run plus the ALL row.
@@ -345,18 +316,6 @@ pub fn render_bills(bills: &[Bill]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mean_and_interval_follow_student_t() {
-        let (m, h) = mean_ci(&[1.0, 2.0, 3.0]);
-        assert_eq!(m, 2.0);
-        // s = 1, n = 3: 4.303 / sqrt(3)
-        assert!((h - 4.303 / 3f64.sqrt()).abs() < 1e-12);
-        let (m, h) = mean_ci(&[5.0]);
-        assert_eq!(m, 5.0);
-        assert!(h.is_nan());
-        assert!(mean_ci(&[f64::NAN]).0.is_nan());
-    }
 
     #[test]
     fn every_column_has_a_value() {

@@ -1,9 +1,10 @@
 //! The printed report of `coldcost trace stats`: what a trace holds, before a scenario replays
 //! it — functions, invocations, the rate over time, rare functions, skew, durations and memory.
 
+use crate::stats::{quantile_sorted as quantile, weighted_quantile};
 use crate::units::format_duration;
 use crate::workload::timestamp::{self, Kind};
-use crate::workload::trace_stats::{quantile, weighted_quantile, Durations, TraceStats};
+use crate::workload::trace_stats::{Durations, TraceStats};
 
 /// The report of one trace, as printed.
 pub fn render(st: &TraceStats, top: usize) -> String {

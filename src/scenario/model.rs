@@ -3,6 +3,8 @@
 //! turned into an index. The simulator reads only these types, never the raw TOML.
 
 use crate::units::Micros;
+use crate::usage::Spec;
+pub use crate::workload::model::{Arrivals, Dist};
 
 /// A whole scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +174,18 @@ pub struct Function {
     pub cold_service: Option<Dist>,
 }
 
+impl Function {
+    /// What an instance of this function holds and is billed for.
+    pub fn spec(&self) -> Spec {
+        Spec {
+            memory_mb: self.memory_mb,
+            milli_vcpu: self.milli_vcpu,
+            disk_mb: self.disk_mb,
+            gpu_mb: self.gpu.as_ref().map_or(0, |g| g.memory_mb),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
     /// Index into `Scenario::functions` (for a trace workload, the first of its functions).
@@ -180,69 +194,4 @@ pub struct Workload {
     /// Arrivals happen in `[from, until)`; `until` is at most the horizon.
     pub from: Micros,
     pub until: Micros,
-}
-
-/// An arrival process (rates are per second).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Arrivals {
-    Poisson {
-        rate: f64,
-    },
-    /// Non-homogeneous Poisson: rate(t) = mean · (1 + a·cos(2π (t − peak) / period)),
-    /// a = (peak_ratio − 1) / (peak_ratio + 1), so max/min = peak_ratio.
-    Diurnal {
-        mean: f64,
-        peak_ratio: f64,
-        period: Micros,
-        /// Time (from 0) of the first peak.
-        peak: Micros,
-    },
-    /// Two-state Markov-modulated Poisson: exponential sojourns with the given means.
-    Bursty {
-        on_rate: f64,
-        off_rate: f64,
-        mean_on: Micros,
-        mean_off: Micros,
-    },
-    /// One arrival every `interval`, the first at the window's start.
-    Constant {
-        interval: Micros,
-    },
-    /// Invocations replayed from a real trace; they go to the trace's own functions.
-    Trace(Box<crate::workload::trace::TraceArrivals>),
-}
-
-/// A distribution of durations; samples are whole microseconds ≥ 0.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Dist {
-    Fixed(Micros),
-    /// Exponential with this mean.
-    Exp {
-        mean: Micros,
-    },
-    /// ln(X / 1 s) ~ Normal(mu, sigma), X in seconds.
-    LogNormal {
-        mu: f64,
-        sigma: f64,
-    },
-    /// Gamma with shape k and scale θ (µs).
-    Gamma {
-        shape: f64,
-        scale: f64,
-    },
-    /// Weibull with shape k and scale λ (µs).
-    Weibull {
-        shape: f64,
-        scale: f64,
-    },
-    /// Pareto with shape α and scale (minimum) x_m (µs).
-    Pareto {
-        shape: f64,
-        scale: f64,
-    },
-    /// Piecewise-linear inverse CDF through (percentile in 0..=100, value µs) points,
-    /// percentiles strictly increasing from 0 to 100, values non-decreasing.
-    Empirical {
-        points: Vec<(f64, f64)>,
-    },
 }

@@ -18,6 +18,7 @@ use super::validate_images::images;
 use super::BUILTIN_PRICING;
 use crate::error::InputError;
 use crate::input::{choices, join, key_of, list, usable_name, Ctx};
+use crate::stats::Z99;
 use crate::units::{
     format_duration as fd, format_size as fs, Micros, MICROS_PER_DAY as DAY, MICROS_PER_MS, MICROS_PER_SECOND,
 };
@@ -28,8 +29,6 @@ pub(super) const GB: u64 = 1 << 30;
 const MAX_HOSTS: i64 = 1_000_000;
 pub(super) const MAX_INSTANCES: i64 = 1_000_000;
 pub(super) const MAX_LAYERS: i64 = 1_000;
-/// z such that Φ(z) = 0.99: ln(p99 / median) = σ·z for a log-normal.
-const Z99: f64 = 2.326_347_874_040_840_8;
 
 /// Validates the whole scenario.
 pub fn scenario(

@@ -75,25 +75,13 @@ pub struct Usage {
     pub inst_us: [u128; Phase::COUNT],
 }
 
-/// The spec an instance is billed for.
+/// The spec an instance is billed for (`scenario::Function::spec` gives a function's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Spec {
     pub memory_mb: u64,
     pub milli_vcpu: u64,
     pub disk_mb: u64,
     pub gpu_mb: u64,
-}
-
-impl Spec {
-    /// What an instance of `f` holds and is billed for.
-    pub fn of(f: &crate::scenario::Function) -> Spec {
-        Spec {
-            memory_mb: f.memory_mb,
-            milli_vcpu: f.milli_vcpu,
-            disk_mb: f.disk_mb,
-            gpu_mb: f.gpu.as_ref().map_or(0, |g| g.memory_mb),
-        }
-    }
 }
 
 impl Usage {

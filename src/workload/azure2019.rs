@@ -27,12 +27,12 @@ use std::sync::Arc;
 
 use rand::Rng as _;
 
+use super::model::Dist;
 use super::timestamp::Kind;
 use super::trace::{row_error, Arrival, BadRows, Files, FxMap, Layout, Scan, Spread, TraceData, TraceFile, TraceFn};
 use crate::engine::rng::Rng;
 use crate::engine::QuadHeap;
 use crate::error::InputError;
-use crate::scenario::model::Dist;
 use crate::units::Micros;
 
 /// µs in a minute.

@@ -1,7 +1,8 @@
 //! Duration distributions: fast samplers in whole microseconds for a validated [`Dist`], plus
 //! its exact mean and closed-form quantiles (for reports and tests).
 
-use crate::scenario::model::Dist;
+use super::model::Dist;
+use crate::stats::{inverse_normal_cdf, Z99};
 use crate::units::Micros;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Pareto, Weibull};
@@ -11,9 +12,6 @@ const US_PER_S: f64 = crate::units::MICROS_PER_SECOND as f64;
 
 /// Samples saturate here, so a sum of a few of them never overflows a `Micros`.
 const SAMPLE_CAP: Micros = u64::MAX / 4;
-
-/// The standard normal quantile at 0.99 (used by [`lognormal_from_median_p99`]).
-const Z_P99: f64 = 2.326_347_874_040_840_8;
 
 impl Dist {
     /// Prepare a fast sampler (precomputed `rand_distr` objects). Never fails for a validated
@@ -171,7 +169,7 @@ fn to_micros(x: f64) -> Micros {
 pub fn lognormal_from_median_p99(median: Micros, p99: Micros) -> (f64, f64) {
     let m = median as f64;
     let mu = (m / US_PER_S).ln();
-    let sigma = (p99 as f64 / m).ln() / Z_P99;
+    let sigma = (p99 as f64 / m).ln() / Z99;
     (mu, sigma)
 }
 
@@ -200,101 +198,6 @@ fn gamma_fn(x: f64) -> f64 {
         a += c / (x + i as f64);
     }
     (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
-}
-
-/// Standard normal quantile Φ⁻¹(p) for p in (0, 1); ±∞ at the ends.
-/// Wichura's AS241 (PPND16), accurate to about 1 part in 1e16. The coefficient tables keep
-/// the published digits so they can be checked against the paper.
-#[allow(clippy::excessive_precision)]
-fn inverse_normal_cdf(p: f64) -> f64 {
-    const A: [f64; 8] = [
-        3.387_132_872_796_366_608,
-        1.331_416_678_917_843_774_5e2,
-        1.971_590_950_306_551_442_7e3,
-        1.373_169_376_550_946_112_5e4,
-        4.592_195_393_154_987_145_7e4,
-        6.726_577_092_700_870_085_3e4,
-        3.343_057_558_358_812_810_5e4,
-        2.509_080_928_730_122_672_7e3,
-    ];
-    const B: [f64; 8] = [
-        1.0,
-        4.231_333_070_160_091_125_2e1,
-        6.871_870_074_920_579_083e2,
-        5.394_196_021_424_751_107_7e3,
-        2.121_379_430_158_659_586_7e4,
-        3.930_789_580_009_271_061e4,
-        2.872_908_573_572_194_267_4e4,
-        5.226_495_278_852_854_561e3,
-    ];
-    const C: [f64; 8] = [
-        1.423_437_110_749_683_577_34,
-        4.630_337_846_156_545_295_9,
-        5.769_497_221_460_691_405_5,
-        3.647_848_324_763_204_605_04,
-        1.270_458_252_452_368_382_58,
-        2.417_807_251_774_506_117_7e-1,
-        2.272_384_498_926_918_458_33e-2,
-        7.745_450_142_783_414_076_4e-4,
-    ];
-    const D: [f64; 8] = [
-        1.0,
-        2.053_191_626_637_758_821_87,
-        1.676_384_830_183_803_849_4,
-        6.897_673_349_851_000_045_5e-1,
-        1.481_039_764_274_800_745_9e-1,
-        1.519_866_656_361_645_719_66e-2,
-        5.475_938_084_995_344_946e-4,
-        1.050_750_071_644_416_843_24e-9,
-    ];
-    const E: [f64; 8] = [
-        6.657_904_643_501_103_777_2,
-        5.463_784_911_164_114_369_9,
-        1.784_826_539_917_291_335_8,
-        2.965_605_718_285_048_912_3e-1,
-        2.653_218_952_657_612_309_3e-2,
-        1.242_660_947_388_078_438_6e-3,
-        2.711_555_568_743_487_578_15e-5,
-        2.010_334_399_292_288_132_65e-7,
-    ];
-    const F: [f64; 8] = [
-        1.0,
-        5.998_322_065_558_879_376_9e-1,
-        1.369_298_809_227_358_053_1e-1,
-        1.487_536_129_085_061_485_25e-2,
-        7.868_691_311_456_132_591e-4,
-        1.846_318_317_510_054_681_8e-5,
-        1.421_511_758_316_445_888_7e-7,
-        2.044_263_103_389_939_785_64e-15,
-    ];
-    fn horner(c: &[f64; 8], x: f64) -> f64 {
-        c.iter().rev().fold(0.0, |acc, &k| acc * x + k)
-    }
-    if p <= 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if p >= 1.0 {
-        return f64::INFINITY;
-    }
-    let q = p - 0.5;
-    if q.abs() <= 0.425 {
-        let r = 0.180_625 - q * q;
-        return q * horner(&A, r) / horner(&B, r);
-    }
-    let r = if q < 0.0 { p } else { 1.0 - p };
-    let r = (-r.ln()).sqrt();
-    let x = if r <= 5.0 {
-        let r = r - 1.6;
-        horner(&C, r) / horner(&D, r)
-    } else {
-        let r = r - 5.0;
-        horner(&E, r) / horner(&F, r)
-    };
-    if q < 0.0 {
-        -x
-    } else {
-        x
-    }
 }
 
 #[cfg(test)]
@@ -499,20 +402,6 @@ mod tests {
         ] {
             let got = gamma_fn(x);
             assert!((got - want).abs() / want < 1e-13, "Γ({x}) = {got}, want {want}");
-        }
-    }
-
-    #[test]
-    fn inverse_normal_cdf_matches_known_values() {
-        for (p, want) in [
-            (0.5, 0.0),
-            (0.975, 1.959_963_984_540_054),
-            (0.99, Z_P99),
-            (0.001, -3.090_232_306_167_813_6),
-            (1e-10, -6.361_340_902_404_056),
-        ] {
-            let got = inverse_normal_cdf(p);
-            assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "Φ⁻¹({p}) = {got}");
         }
     }
 }

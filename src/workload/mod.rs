@@ -3,6 +3,7 @@ pub mod azure2019;
 pub mod azure2021;
 pub mod csv_trace;
 pub mod dist;
+pub mod model;
 pub mod records;
 pub mod rows;
 pub mod synthetic;

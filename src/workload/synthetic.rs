@@ -1,7 +1,7 @@
 //! Synthetic arrival processes: a stateful generator of arrival times for one workload's
 //! [`Arrivals`] (Poisson, diurnal by thinning, two-state MMPP, constant) within `[from, until)`.
 
-use crate::scenario::model::Arrivals;
+use super::model::Arrivals;
 use crate::units::Micros;
 use rand::Rng;
 use rand_distr::Exp1;

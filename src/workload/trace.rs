@@ -17,10 +17,10 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::model::Dist;
 use crate::engine::rng::Rng;
 use crate::error::InputError;
 use crate::limits::LineLimit;
-use crate::scenario::model::Dist;
 use crate::units::Micros;
 
 use super::azure2019::{self, Az19Layout, Az19Stream};

@@ -14,7 +14,7 @@ use super::timestamp::Kind;
 use super::trace::{row_error, BadRows, Format, TraceFile};
 use super::{azure2021, csv_trace};
 use crate::error::InputError;
-use crate::platform::latency::Latency;
+use crate::latency::Latency;
 
 /// What `trace stats` reports about one trace.
 #[derive(Debug, Clone)]
@@ -284,32 +284,6 @@ fn read_columns(
     Ok(out)
 }
 
-/// The `q` quantile of sorted `v` by linear interpolation between ranks (numpy's default).
-pub fn quantile(v: &[f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-}
-
-/// A weighted quantile: the smallest value whose cumulative weight reaches `q` of the total.
-pub fn weighted_quantile(v: &[(f64, u64)], q: f64) -> f64 {
-    let mut s: Vec<(f64, u64)> = v.to_vec();
-    s.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: u64 = s.iter().map(|x| x.1).sum();
-    let target = (q * total as f64).ceil().max(1.0) as u64;
-    let mut seen = 0;
-    for (x, w) in &s {
-        seen += w;
-        if seen >= target {
-            return *x;
-        }
-    }
-    s.last().map_or(f64::NAN, |x| x.0)
-}
-
 impl TraceStats {
     pub fn invocations(&self) -> u64 {
         self.functions.iter().map(|f| f.1).sum()
@@ -328,21 +302,5 @@ impl TraceStats {
         let k = ((counts.len() as f64 * share).round() as usize).clamp(1, counts.len().max(1));
         let top: u64 = counts.iter().take(k).sum();
         (k, top as f64 / self.invocations().max(1) as f64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantiles_interpolate_like_numpy() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(quantile(&v, 0.5), 2.5);
-        assert_eq!(quantile(&v, 0.0), 1.0);
-        assert_eq!(quantile(&v, 1.0), 4.0);
-        assert!(quantile(&[], 0.5).is_nan());
-        assert_eq!(weighted_quantile(&[(10.0, 1), (1.0, 9)], 0.5), 1.0);
-        assert_eq!(weighted_quantile(&[(10.0, 9), (1.0, 1)], 0.5), 10.0);
     }
 }

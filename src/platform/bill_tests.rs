@@ -1,14 +1,18 @@
 //! Properties of bills over random small runs on every built-in sheet: a longer request never
 //! costs less; billed time is never less than busy time; the union rule never bills more than
 //! the sum of the requests; one phase switch changes only the lines that count that phase.
+//! They simulate runs, so they live with the platform (billing sits below it).
 
 use proptest::prelude::*;
 
-use super::*;
-use crate::platform::tests::{base, once};
-use crate::platform::{simulate, NullSink, RunResult};
+use super::tests::{base, once};
+use super::{simulate, NullSink, RunResult};
+use crate::billing::model::{self, Sheet};
+use crate::billing::{bill, meters, rate_cost, sheet, Bill};
 use crate::scenario::{Arrivals, Dist, Scenario, Workload};
 use crate::units::MICROS_PER_SECOND as S;
+use crate::usage::Meters;
+use crate::usage::Phase;
 
 /// A run billed without the hourly minimum (its top-up prices exact usage while the items
 /// are rounded, so these properties are about the items).

@@ -16,6 +16,9 @@
 
 use std::sync::Arc;
 
+pub mod log;
+pub use log::LatencyLog;
+
 /// Values kept as they are before switching to bins.
 pub const SMALL: usize = 64;
 
