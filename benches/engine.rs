@@ -13,12 +13,18 @@ fn simfaas_readme(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/simfaas-readme.toml");
     let sc = scenario::load(&path, &["simulation.horizon=100000s".to_string()]).expect("example scenario loads");
     // count the requests once, for the throughput figure
-    let requests: u64 =
-        simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).functions.iter().map(|(_, s)| s.requests).sum();
+    let requests: u64 = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {})
+        .unwrap()
+        .functions
+        .iter()
+        .map(|(_, s)| s.requests)
+        .sum();
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(requests));
     g.sample_size(20);
-    g.bench_function("simfaas_readme_1e5s", |b| b.iter(|| simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {})));
+    g.bench_function("simfaas_readme_1e5s", |b| {
+        b.iter(|| simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).unwrap())
+    });
     g.finish();
 }
 

@@ -36,7 +36,7 @@ fn allocations(example: &str, horizon_s: u64) -> (u64, u64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(example);
     let sc = scenario::load(&path, &[format!("simulation.horizon={horizon_s}s")]).expect("example loads");
     let before = ALLOCS.with(|c| c.get());
-    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {});
+    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).unwrap();
     let after = ALLOCS.with(|c| c.get());
     (after - before, r.functions.iter().map(|(_, s)| s.requests).sum())
 }
@@ -62,7 +62,7 @@ fn a_ten_times_longer_run_makes_no_more_allocations_per_request() {
 fn allocations_of(sc: &Path, set: &[String]) -> (u64, u64) {
     let sc = scenario::load(sc, set).expect("scenario loads");
     let before = ALLOCS.with(|c| c.get());
-    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {});
+    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).unwrap();
     let after = ALLOCS.with(|c| c.get());
     (after - before, r.functions.iter().map(|(_, s)| s.requests).sum())
 }

@@ -93,7 +93,7 @@ fn run() -> &'static Run {
         let set = ["simulation.horizon=495m".into(), "platform.ready_timeout=1h".into()];
         let sc = scenario::load(&example("azure2019-sample.toml"), &set).unwrap();
         let mut sink = Counting::default();
-        let r = simulate(&sc, 0, &mut sink, &Meters::default(), |_| {});
+        let r = simulate(&sc, 0, &mut sink, &Meters::default(), |_| {}).unwrap();
         Run { sc, sink, stats: r.functions }
     })
 }

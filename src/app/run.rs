@@ -93,7 +93,8 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
                 last = now;
                 let total = total_done.fetch_add(delta, Ordering::Relaxed) + delta;
                 bar.tick_to(total, started);
-            });
+            })
+            .with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
             let trend = sink.finish().context("cannot write the streamed report files")?;
             Ok((result, trend))
@@ -192,11 +193,12 @@ pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
     let out: Vec<(RunResult, Bill)> = (0..sc.simulation.replications)
         .into_par_iter()
         .map(|r| {
-            let run = simulate(sc, r, &mut NullSink, &meters, |_| {});
+            let run = simulate(sc, r, &mut NullSink, &meters, |_| {})
+                .with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
             let bill = billing::bill(sheet, &run.usage());
-            (run, bill)
+            Ok((run, bill))
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let (runs, bills) = out.into_iter().unzip();
     Ok((runs, bills, sheet.clone()))
 }

@@ -108,7 +108,8 @@ pub fn pull_time(sc: &mut Scenario, p: &PullParams) -> f64 {
     pull.extract_rate = p.extract_rate;
     pull.extract_overhead = (p.extract_overhead * 1e6).round() as u64;
     pull.parallel_layers = p.parallel_layers;
-    let r = simulate(sc, 1, &mut NullSink, &Meters::default(), |_| {});
+    // a one-host pull of a validated image completes (every pull does); a stall is a bug
+    let r = simulate(sc, 1, &mut NullSink, &Meters::default(), |_| {}).expect("a single pull never stalls");
     let st = &r.functions[0].1;
     assert_eq!(st.pulls, 1, "the fit's scenario pulls once");
     st.pull_us as f64 / 1e6

@@ -34,22 +34,80 @@ pub trait Handler {
     fn handle_external(&mut self, _now: SimTime, _queue: &mut EventQueue<Self::Event>) {}
 }
 
+/// More events than this at one simulated instant means the model is stuck in a loop that
+/// never advances the clock (no real scenario comes near: it would be a million arrivals at
+/// one microsecond, each with sixty follow-ups); the run stops with a [`Stall`].
+pub const SAME_INSTANT_LIMIT: u64 = 1 << 26;
+
+/// How many events past the limit are handled (and counted by kind) to say what loops.
+const DIAGNOSE: u64 = 4096;
+
+/// A run that stopped because one instant saw more than its limit of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stall {
+    /// The simulated time that never advanced.
+    pub at: SimTime,
+    /// Events handled at that instant before the run stopped.
+    pub events: u64,
+    /// The kinds of the last events handled there (the `Debug` name of each event,
+    /// `external` for the handler's own stream) and how many of each, most frequent first.
+    pub kinds: Vec<(String, u64)>,
+}
+
+impl std::fmt::Display for Stall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        write!(
+            f,
+            "the simulation stopped: {} events at t = {} µs without the clock advancing (a model loop); last events there: {}",
+            self.events,
+            self.at,
+            kinds.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for Stall {}
+
+/// The name of an event's kind: its `Debug` text up to the first space, brace or parenthesis.
+fn kind_of<E: std::fmt::Debug>(event: &E) -> String {
+    let text = format!("{event:?}");
+    let end = text.find([' ', '{', '(']).unwrap_or(text.len());
+    text[..end].to_string()
+}
+
 /// Run events in (time, sequence) order while their time is before `until`.
 /// `progress` is called with the current time every 2^16 events, so a caller can draw a bar
-/// without the loop paying for it. Returns the number of events handled.
+/// without the loop paying for it. Returns the number of events handled, or a [`Stall`] when
+/// more than `limit` events happen at one instant (the guard is one compare per event).
 pub fn run<H: Handler>(
     handler: &mut H,
     queue: &mut EventQueue<H::Event>,
     until: SimTime,
+    limit: u64,
     mut progress: impl FnMut(SimTime),
-) -> u64 {
+) -> Result<u64, Stall>
+where
+    H::Event: std::fmt::Debug,
+{
     let mut handled: u64 = 0;
+    let mut instant: SimTime = 0;
+    let mut same: u64 = 0;
     loop {
         let tq = queue.peek_time().unwrap_or(SimTime::MAX);
         let te = handler.next_external().unwrap_or(SimTime::MAX);
         let now = tq.min(te);
         if now >= until {
             break;
+        }
+        if now == instant {
+            same += 1;
+            if same > limit {
+                return Err(diagnose(handler, queue, now, same - 1));
+            }
+        } else {
+            instant = now;
+            same = 1;
         }
         if tq <= te {
             let Some((now, event)) = queue.pop() else {
@@ -64,7 +122,39 @@ pub fn run<H: Handler>(
             progress(now);
         }
     }
-    handled
+    Ok(handled)
+}
+
+/// Handle up to [`DIAGNOSE`] more events at `at`, counting their kinds, and say what loops.
+#[cold]
+fn diagnose<H: Handler>(handler: &mut H, queue: &mut EventQueue<H::Event>, at: SimTime, events: u64) -> Stall
+where
+    H::Event: std::fmt::Debug,
+{
+    let mut kinds: Vec<(String, u64)> = Vec::new();
+    let mut count = |k: String| match kinds.iter_mut().find(|(x, _)| *x == k) {
+        Some(e) => e.1 += 1,
+        None => kinds.push((k, 1)),
+    };
+    let mut n = events;
+    for _ in 0..DIAGNOSE {
+        let tq = queue.peek_time().unwrap_or(SimTime::MAX);
+        let te = handler.next_external().unwrap_or(SimTime::MAX);
+        if tq.min(te) != at {
+            break;
+        }
+        if tq <= te {
+            let Some((now, event)) = queue.pop() else { break };
+            count(kind_of(&event));
+            handler.handle(now, event, queue);
+        } else {
+            count("external".to_string());
+            handler.handle_external(te, queue);
+        }
+        n += 1;
+    }
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Stall { at, events: n, kinds }
 }
 
 #[cfg(test)]
@@ -91,7 +181,7 @@ mod tests {
         q.push(5, 100);
         q.push(0, 0);
         let mut h = Echo { seen: vec![] };
-        let n = run(&mut h, &mut q, 25, |_| {});
+        let n = run(&mut h, &mut q, 25, SAME_INSTANT_LIMIT, |_| {}).unwrap();
         assert_eq!(h.seen, vec![(0, 0), (5, 100), (10, 1), (20, 2)]);
         assert_eq!(n, 4);
         // the event at 30 is left in the queue, not run
@@ -124,7 +214,49 @@ mod tests {
         let mut q = EventQueue::new();
         q.push(15, 1);
         let mut h = Ticks { next: 5, seen: vec![] };
-        run(&mut h, &mut q, 26, |_| {});
+        run(&mut h, &mut q, 26, SAME_INSTANT_LIMIT, |_| {}).unwrap();
         assert_eq!(h.seen, vec![(5, 1005), (5, 7), (15, 1), (15, 1015), (15, 7), (25, 1025), (25, 7)]);
+    }
+
+    /// A handler whose event 9 reschedules itself at the same instant forever.
+    #[derive(Debug)]
+    enum Loop {
+        Spin { at: SimTime },
+        Once,
+    }
+
+    struct Spinner;
+
+    impl Handler for Spinner {
+        type Event = Loop;
+        fn handle(&mut self, now: SimTime, event: Loop, queue: &mut EventQueue<Loop>) {
+            if let Loop::Spin { at } = event {
+                queue.push(at, Loop::Spin { at });
+                queue.push(now, Loop::Once);
+            }
+        }
+    }
+
+    #[test]
+    fn a_loop_at_one_instant_stops_with_the_time_and_the_kinds_of_its_events() {
+        let mut q = EventQueue::new();
+        q.push(3, Loop::Once);
+        q.push(7, Loop::Spin { at: 7 });
+        let stall = run(&mut Spinner, &mut q, 100, 1000, |_| {}).unwrap_err();
+        assert_eq!(stall.at, 7);
+        assert_eq!(stall.events, 1000 + 4096);
+        assert_eq!(stall.kinds, vec![("Once".to_string(), 2048), ("Spin".to_string(), 2048)]);
+        let text = stall.to_string();
+        assert!(text.contains("t = 7 µs") && text.contains("Spin ×2048"), "{text}");
+    }
+
+    #[test]
+    fn many_events_at_one_instant_under_the_limit_run_to_the_end() {
+        let mut q = EventQueue::new();
+        for _ in 0..1000 {
+            q.push(5, 1u32);
+        }
+        let mut h = Echo { seen: vec![] };
+        assert_eq!(run(&mut h, &mut q, 10, 1000, |_| {}), Ok(1000));
     }
 }

@@ -18,7 +18,7 @@ use crate::usage::Phase;
 /// are rounded, so these properties are about the items).
 fn run(sc: &Scenario, sheet: &Sheet) -> (RunResult, Bill) {
     let meters = Meters { hourly: None, ..meters(sheet) };
-    let r = simulate(sc, 0, &mut NullSink, &meters, |_| {});
+    let r = simulate(sc, 0, &mut NullSink, &meters, |_| {}).unwrap();
     let b = bill(sheet, &r.usage());
     (r, b)
 }
@@ -130,7 +130,7 @@ fn the_hourly_minimum_is_summed_by_the_meters_and_carried_by_the_bill() {
     // one request in a 1000 s horizon: one function-hour with activity, far below CNY 0.01
     let sc = scenario(500_000, 1, &[0]);
     let fc3 = sheet::load("fc3").unwrap();
-    let r = simulate(&sc, 0, &mut NullSink, &meters(&fc3), |_| {});
+    let r = simulate(&sc, 0, &mut NullSink, &meters(&fc3), |_| {}).unwrap();
     let b = bill(&fc3, &r.usage());
     assert_eq!(b.minimum_hours, 1);
     // the hour is the whole run: its top-up is the minimum less its first-tier cost
@@ -142,6 +142,6 @@ fn the_hourly_minimum_is_summed_by_the_meters_and_carried_by_the_bill() {
     assert_eq!((line.quantity, line.amount), (1.0, b.minimum));
     // no minimum on the sheet: no top-up
     let usd = sheet::load("fc3-usd").unwrap();
-    let r = simulate(&sc, 0, &mut NullSink, &meters(&usd), |_| {});
+    let r = simulate(&sc, 0, &mut NullSink, &meters(&usd), |_| {}).unwrap();
     assert_eq!((bill(&usd, &r.usage()).minimum, bill(&usd, &r.usage()).minimum_hours), (0.0, 0));
 }

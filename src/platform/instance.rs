@@ -51,6 +51,9 @@ pub struct Instance {
     /// Reserved scale-down: release as soon as it is idle.
     pub release_when_idle: bool,
     pub in_starting: bool,
+    /// Past its manifest, the pull holds (pins) every layer of the image, cached or on its
+    /// way: a layer a pull waits for is in use, whatever the cache's TTL.
+    pub holds_image: bool,
     pub phase_since: Micros,
     /// When the instance last became idle (keep-alive counts from here).
     pub idle_since: Micros,
@@ -60,7 +63,8 @@ pub struct Instance {
     // -- second line on
     pub times: PhaseTimes,
     pub host: u32,
-    /// Layers `[0, cursor)` of the image are cached on the host and pinned by this instance.
+    /// Layers `[0, cursor)` of the image are cached on the host and pinned by this instance
+    /// (with `holds_image`, every layer of the image is pinned).
     pub cursor: u32,
     pub created: Micros,
     /// Requests waiting for this instance to start (at most `concurrency`).
@@ -95,6 +99,7 @@ impl Instance {
             release_when_idle: false,
             cursor: 0,
             in_starting: false,
+            holds_image: false,
             prev: NIL,
             next: NIL,
             in_avail: false,

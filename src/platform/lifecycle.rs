@@ -228,11 +228,12 @@ impl Platform<'_> {
         self.leave_starting(i);
         let (f, h, cursor, reserved, marked) = {
             let it = self.insts.get(i);
-            (it.func, it.host, it.cursor, it.reserved, it.release_when_idle)
+            let pinned = if it.holds_image { u32::MAX } else { it.cursor };
+            (it.func, it.host, pinned, it.reserved, it.release_when_idle)
         };
         let img = self.funcs[f as usize].image;
         let host = &mut self.hosts[h as usize];
-        for k in 0..cursor as usize {
+        for k in 0..(cursor as usize).min(self.image_layers[img].len()) {
             host.unpin(self.image_layers[img][k], now);
         }
         if let Some(k) = host.pulls.iter().position(|&x| x == i) {

@@ -160,19 +160,20 @@ pub struct Platform<'a> {
 }
 
 /// Simulate one replication of `sc` to its horizon, streaming rows into `sink`.
-/// `progress` receives the simulated time now and then.
+/// `progress` receives the simulated time now and then. A model loop that never advances the
+/// clock stops the run with a [`engine::Stall`] instead of spinning.
 pub fn simulate(
     sc: &Scenario,
     replication: u32,
     sink: &mut dyn Sink,
     meters: &Meters,
     progress: impl FnMut(SimTime),
-) -> RunResult {
+) -> Result<RunResult, engine::Stall> {
     let mut queue = EventQueue::new();
     let mut p = Platform::new(sc, replication, sink, meters);
     p.start(&mut queue);
-    let events = engine::run(&mut p, &mut queue, sc.simulation.horizon, progress);
-    p.finish(queue, replication, events)
+    let events = engine::run(&mut p, &mut queue, sc.simulation.horizon, engine::SAME_INSTANT_LIMIT, progress)?;
+    Ok(p.finish(queue, replication, events))
 }
 
 impl Handler for Platform<'_> {

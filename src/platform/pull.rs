@@ -194,7 +194,10 @@ impl Platform<'_> {
             if self.hosts[h as usize].state(l, now, ttl).is_none() {
                 self.request_download(h, l, now, q);
             }
+            // the pull uses the layer from now on: it cannot expire or be evicted under it
+            self.hosts[h as usize].pin(l, now);
         }
+        self.insts.get_mut(i).holds_image = true;
         self.hosts[h as usize].pulls.push(i);
         self.advance_pull(i, now, q);
     }
@@ -285,10 +288,8 @@ impl Platform<'_> {
         while cursor < n {
             let l = self.image_layers[img][cursor as usize];
             match next_step(self.hosts[h as usize].state(l, now, ttl)) {
-                Step::Pin => {
-                    self.hosts[h as usize].pin(l, now);
-                    cursor += 1;
-                }
+                // pinned since the manifest
+                Step::Pin => cursor += 1,
                 Step::Extract => {
                     self.hosts[h as usize].set_state(l, LayerState::Extracting);
                     let info = &self.layers[l as usize];
@@ -299,7 +300,10 @@ impl Platform<'_> {
                 }
                 Step::Wait => break,
                 Step::Fetch => {
+                    // not reached while the pull pins its layers; kept so a pull never waits
+                    // on a layer nobody fetches
                     self.request_download(h, l, now, q);
+                    self.hosts[h as usize].pin(l, now);
                     break;
                 }
             }

@@ -72,7 +72,7 @@ pub(crate) fn once(at: Micros) -> Workload {
 
 fn run(sc: &Scenario) -> (FnStats, VecSink) {
     let mut sink = VecSink { keep_requests: true, ..Default::default() };
-    let r = simulate(sc, 0, &mut sink, &Meters::default(), |_| {});
+    let r = simulate(sc, 0, &mut sink, &Meters::default(), |_| {}).unwrap();
     let st = r.functions.into_iter().next().unwrap().1;
     assert_conserved(&st);
     (st, sink)
@@ -340,7 +340,7 @@ fn speed_probe_simfaas_model() {
         until: sc.simulation.horizon,
     });
     let t = std::time::Instant::now();
-    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {});
+    let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).unwrap();
     let el = t.elapsed().as_secs_f64();
     let st = &r.functions[0].1;
     println!(
@@ -373,7 +373,7 @@ fn clock_hours_with_activity_are_reported_with_their_usage() {
     let meters =
         Meters { rules: vec![], hourly: Some(std::sync::Arc::new(|_: &[crate::usage::Usage; 2], _: [u64; 2]| 0.0)) };
     let mut sink = VecSink::default();
-    let r = simulate(&sc, 0, &mut sink, &meters, |_| {});
+    let r = simulate(&sc, 0, &mut sink, &meters, |_| {}).unwrap();
     let hours: Vec<(u64, u64, u64)> = sink
         .hours
         .iter()
@@ -462,4 +462,41 @@ fn a_retrying_provider_runs_a_late_init_again_within_the_function_timeout() {
     sc.functions[0].startup = Dist::Fixed(15 * S);
     let (st, _) = run(&sc);
     assert_eq!((st.completed, st.not_started), (0, 1));
+}
+
+/// Run `sc` with a small same-instant guard, so a model loop shows as an error, not a hang.
+fn run_guarded(sc: &Scenario) -> Result<FnStats, engine::Stall> {
+    let mut sink = VecSink::default();
+    let mut queue = EventQueue::new();
+    let mut p = super::Platform::new(sc, 0, &mut sink, &Meters::default());
+    p.start(&mut queue);
+    let events = engine::run(&mut p, &mut queue, sc.simulation.horizon, 100_000, |_| {})?;
+    let r = p.finish(queue, 0, events);
+    Ok(r.functions.into_iter().next().unwrap().1)
+}
+
+#[test]
+fn a_zero_cache_ttl_lets_every_pull_complete() {
+    // the layer just extracted is in use by the pull that waits for it: it stays until the
+    // instance goes, then leaves at once
+    let mut sc = base();
+    sc.platform.cache_ttl = 0;
+    sc.functions[0].keep_alive = 0;
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(100 * S));
+    let (st, _) = run(&sc);
+    assert_eq!((st.completed, st.not_started, st.failed), (2, 0, 0));
+    assert_eq!((st.pulls, st.cache_hits), (2, 0), "the layer left when its only user went");
+    assert_eq!(st.pull_us, 2 * 10 * S as u128);
+}
+
+#[test]
+fn zero_byte_layers_with_no_overheads_and_a_zero_ttl_pull_at_once() {
+    let mut sc = base();
+    sc.platform.cache_ttl = 0;
+    sc.images[0].layers =
+        (0..3).map(|i| Layer { id: format!("img#{i}"), compressed: 0, uncompressed: 0, files: 0 }).collect();
+    sc.workloads.push(once(0));
+    let st = run_guarded(&sc).expect("no loop at one instant");
+    assert_eq!((st.completed, st.pulls, st.pull_us), (1, 1, 0));
 }
