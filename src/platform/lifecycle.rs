@@ -43,10 +43,11 @@ pub(super) fn start_of(has_cold_service: bool, reserved: bool) -> Start {
     }
 }
 
-/// The `ready_timeout` rule: an instance still pulling, creating or starting up when its
-/// time is up did not start (FunctionNotStarted).
+/// The `ready_timeout` rule: its clock starts when the container starts (after the pull and
+/// the container's creation, as FC's 120 s limit); an instance whose server is still starting
+/// when its time is up did not start (FunctionNotStarted).
 pub(super) fn misses_ready(state: State) -> bool {
-    matches!(state, State::Pulling | State::Creating | State::Starting)
+    state == State::Starting
 }
 
 /// The provider's start rule: a retrying provider runs an init that missed its limit once
@@ -120,10 +121,6 @@ impl Platform<'_> {
         // requests may wait on it while it starts
         self.insts.get_mut(i).in_starting = true;
         self.funcs[f as usize].starting.push(i);
-        let gen = self.insts.get(i).gen;
-        if self.sc.platform.provider.start.on_timeout == OnTimeout::Fail {
-            q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
-        }
         self.begin_pull(i, now, q);
         Some(i)
     }
@@ -144,10 +141,9 @@ impl Platform<'_> {
         let gen = it.gen;
         let d = self.funcs[it.func as usize].startup.sample(&mut self.rng);
         q.push(now + d, Event::StartupDone { inst: i, gen });
-        // a retrying provider (Lambda) limits the init itself, from its start
-        if self.sc.platform.provider.start.on_timeout == OnTimeout::Retry {
-            q.push(now + self.sc.platform.ready_timeout, Event::ReadyTimeout { inst: i, gen });
-        }
+        // the start limit times the server's start, after the pull and the container's creation
+        // (FC's 120 s rule); a retrying provider (Lambda) limits the init the same way
+        q.push(now.saturating_add(self.sc.platform.ready_timeout), Event::ReadyTimeout { inst: i, gen });
     }
 
     pub(super) fn become_ready(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
@@ -276,11 +272,9 @@ mod tests {
     }
 
     #[test]
-    fn only_an_instance_still_starting_misses_its_ready_timeout() {
-        for s in [State::Pulling, State::Creating, State::Starting] {
-            assert!(misses_ready(s));
-        }
-        for s in [State::ColdServing, State::Ready, State::Dead] {
+    fn only_an_instance_whose_server_is_still_starting_misses_its_ready_timeout() {
+        assert!(misses_ready(State::Starting));
+        for s in [State::Pulling, State::Creating, State::ColdServing, State::Ready, State::Dead] {
             assert!(!misses_ready(s));
         }
     }

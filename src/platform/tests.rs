@@ -138,8 +138,9 @@ fn an_instance_that_misses_ready_timeout_fails_its_requests_and_serves_none() {
     assert_eq!((st.failed, st.not_started, st.completed), (1, 1, 0));
     assert_eq!(sink.instances.len(), 1);
     let (_, _, times, ended, reason, served) = &sink.instances[0];
-    assert_eq!((*ended, *reason, *served), (Some(120 * S), "not_started", 0));
-    assert_eq!(times[Phase::Pull.index()] + times[Phase::Startup.index()], 120 * S);
+    // the limit counts from the container's start, after the 10 s pull
+    assert_eq!((*ended, *reason, *served), (Some(130 * S), "not_started", 0));
+    assert_eq!((times[Phase::Pull.index()], times[Phase::Startup.index()]), (10 * S, 120 * S));
     assert_eq!(sink.requests[0].5, Outcome::Failed);
 }
 
@@ -499,4 +500,17 @@ fn zero_byte_layers_with_no_overheads_and_a_zero_ttl_pull_at_once() {
     sc.workloads.push(once(0));
     let st = run_guarded(&sc).expect("no loop at one instant");
     assert_eq!((st.completed, st.pulls, st.pull_us), (1, 1, 0));
+}
+
+#[test]
+fn the_start_limit_times_the_start_after_pull_and_create() {
+    // pull 10 s + create 5 s + startup 115 s = 130 s: over 120 s counted from creation, but the
+    // server starts 115 s after the container does, within FC's 120 s
+    let mut sc = base();
+    sc.platform.container_create = Dist::Fixed(5 * S);
+    sc.functions[0].startup = Dist::Fixed(115 * S);
+    sc.workloads.push(once(0));
+    let (st, _) = run(&sc);
+    assert_eq!((st.completed, st.not_started), (1, 0));
+    assert_eq!(st.latency_sum_us, 131 * S as u128);
 }
