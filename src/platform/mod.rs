@@ -9,8 +9,8 @@
 //! - `queue.rs`: the request queue (draining into freed slots and new instances, timeouts);
 //! - `keepalive.rs`: idle timers of on-demand instances and their reclaim;
 //! - `lifecycle.rs`: placement on a host, create, start, ready, `ready_timeout`, release;
-//! - `pull.rs`: the manifest, per-host download slots, bandwidth sharing, ordered extraction
-//!   (and `host.rs`: the layer cache);
+//! - `pull.rs`: the manifest, per-host download slots, ordered extraction (and `host.rs`: the
+//!   layer cache; `bandwidth.rs`: max-min fair sharing of the links among downloads);
 //! - `reserved.rs`: reserved targets and their daily schedule steps;
 //! - `scaleout.rs`: the provider's scale-out rate (a token bucket per function);
 //! - `meters.rs`: the meter and statistics hooks (phase changes, per-request rounding,
@@ -18,6 +18,7 @@
 //! - `state.rs`: the struct-of-arrays run-time state and how a platform is built;
 //!   `instance.rs`: the instance slab; `output.rs`: rows and the close at the horizon.
 
+mod bandwidth;
 pub mod host;
 pub mod instance;
 mod keepalive;

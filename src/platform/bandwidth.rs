@@ -1,0 +1,471 @@
+//! Layer downloads sharing the host links and the registry link max-min fairly, as a fluid
+//! model: every download crosses its host's link and the registry's; rates come from
+//! progressive filling (all rates rise together; a download stops rising when one of its
+//! links is full), recomputed when a download starts or ends.
+//!
+//! Every host has the same link, so a download's fair rate depends only on how many downloads
+//! its host has (`k`, at most `parallel_layers`): it is `min(host / k, λ)`, where `λ` is the
+//! registry's water level. Downloads with the same `k` form a *class* that moves at one rate,
+//! so each class keeps one virtual clock (bytes moved by each of its members since the class
+//! began) and its members' finish tags (clock + bytes) in a heap, as fluid processor-sharing
+//! simulators do. A download's start or end touches its host's other downloads (at most
+//! `parallel_layers`) and the classes (at most `parallel_layers`), never every download in
+//! flight: its cost does not grow with the size of a pull storm beyond a heap's log.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::units::Micros;
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct Xfer {
+    host: u32,
+    layer: u32,
+    /// Its class: the number of downloads on its host.
+    class: u32,
+    /// The class's virtual clock at which its last byte moves.
+    tag: f64,
+    /// Bumped on every move and at the end: heap entries with another stamp are stale.
+    stamp: u32,
+    /// Start order (ties among finishes are reported in it).
+    seq: u64,
+    /// Next download on the same host.
+    next: u32,
+}
+
+/// (tag bits, start order, slot, stamp): tags are non-negative, so their bits sort as they do.
+type Entry = Reverse<(u64, u64, u32, u32)>;
+
+#[derive(Debug, Clone, Default)]
+struct Class {
+    /// Bytes moved by each member since the class's clock began.
+    clock: f64,
+    /// Bytes per µs of each member.
+    rate: f64,
+    members: u64,
+    /// Hosts with this many downloads.
+    hosts: u64,
+    heap: BinaryHeap<Entry>,
+}
+
+/// All downloads moving bytes right now, across all hosts.
+#[derive(Debug, Clone)]
+pub struct Transfers {
+    /// Bytes per µs.
+    host_bw: f64,
+    registry_bw: f64,
+    last: Micros,
+    slots: Vec<Xfer>,
+    free: Vec<u32>,
+    seq: u64,
+    /// Downloads on each host and the first of them (a list through `Xfer::next`).
+    count: Vec<u32>,
+    head: Vec<u32>,
+    /// Class `k` at index `k` (index 0 unused).
+    classes: Vec<Class>,
+    active: u64,
+    scratch: Vec<(u64, u32)>,
+    touched: Vec<(u32, u32)>,
+}
+
+impl Transfers {
+    /// Bandwidths in bytes per second.
+    pub fn new(hosts: usize, host_bw: f64, registry_bw: f64) -> Self {
+        Transfers {
+            host_bw: host_bw / 1e6,
+            registry_bw: registry_bw / 1e6,
+            last: 0,
+            slots: Vec::new(),
+            free: Vec::new(),
+            seq: 0,
+            count: vec![0; hosts],
+            head: vec![NIL; hosts],
+            classes: vec![Class::default()],
+            active: 0,
+            scratch: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.active as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.active == 0
+    }
+
+    /// Bytes per second each link carries: a host's link (for an audit: never over
+    /// `host_bandwidth`).
+    pub fn host_in_use(&self, host: u32) -> f64 {
+        let k = self.count[host as usize];
+        if k == 0 {
+            0.0
+        } else {
+            k as f64 * self.classes[k as usize].rate * 1e6
+        }
+    }
+
+    /// Bytes per second the registry's link carries (never over `registry_bandwidth`).
+    pub fn registry_in_use(&self) -> f64 {
+        self.classes.iter().map(|c| c.members as f64 * c.rate).sum::<f64>() * 1e6
+    }
+
+    /// Bytes per second of each download on `host` now (0 when it has none).
+    pub fn rate_on(&self, host: u32) -> f64 {
+        let k = self.count[host as usize];
+        if k == 0 {
+            0.0
+        } else {
+            self.classes[k as usize].rate * 1e6
+        }
+    }
+
+    /// Move every class's clock to `now`.
+    fn advance(&mut self, now: Micros) {
+        let dt = now.saturating_sub(self.last) as f64;
+        if dt > 0.0 {
+            for c in &mut self.classes {
+                if c.members > 0 {
+                    c.clock += c.rate * dt;
+                }
+            }
+        }
+        self.last = now;
+    }
+
+    fn class_mut(&mut self, k: u32) -> &mut Class {
+        let k = k as usize;
+        if self.classes.len() <= k {
+            self.classes.resize_with(k + 1, Class::default);
+        }
+        &mut self.classes[k]
+    }
+
+    /// Put slot `id` into class `k` with `left` bytes to move.
+    fn enter(&mut self, id: u32, k: u32, left: f64) {
+        let c = self.class_mut(k);
+        if c.members == 0 {
+            // an empty class's clock restarts at 0: tags stay small and exact
+            c.clock = 0.0;
+            c.heap.clear();
+        }
+        let tag = c.clock + left.max(0.0);
+        c.members += 1;
+        let x = &mut self.slots[id as usize];
+        x.stamp = x.stamp.wrapping_add(1);
+        x.class = k;
+        x.tag = tag;
+        let entry = Reverse((tag.to_bits(), x.seq, id, x.stamp));
+        self.classes[k as usize].heap.push(entry);
+    }
+
+    /// Bytes slot `id` has still to move.
+    fn left(&self, id: u32) -> f64 {
+        let x = &self.slots[id as usize];
+        x.tag - self.classes[x.class as usize].clock
+    }
+
+    /// Move the downloads on `host` from class `from` to class `to` (its count changed).
+    fn regroup(&mut self, host: u32, from: u32, to: u32) {
+        if from > 0 {
+            self.classes[from as usize].hosts -= 1;
+        }
+        if to > 0 {
+            self.class_mut(to).hosts += 1;
+        }
+        let mut id = self.head[host as usize];
+        while id != NIL {
+            let left = self.left(id);
+            self.classes[from as usize].members -= 1;
+            self.enter(id, to, left);
+            id = self.slots[id as usize].next;
+        }
+    }
+
+    /// Start moving `bytes` of `layer` to `host`.
+    pub fn start(&mut self, now: Micros, host: u32, layer: u32, bytes: f64) {
+        self.advance(now);
+        let k = self.count[host as usize];
+        self.regroup(host, k, k + 1);
+        let x = Xfer { host, layer, class: 0, tag: 0.0, stamp: 0, seq: self.seq, next: self.head[host as usize] };
+        self.seq += 1;
+        let id = match self.free.pop() {
+            Some(id) => {
+                let stamp = self.slots[id as usize].stamp;
+                self.slots[id as usize] = Xfer { stamp, ..x };
+                id
+            }
+            None => {
+                self.slots.push(x);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.head[host as usize] = id;
+        self.count[host as usize] = k + 1;
+        self.active += 1;
+        self.enter(id, k + 1, bytes);
+        self.recompute();
+    }
+
+    /// Remove every transfer that is done at `now`, appending (host, layer) to `done` in the
+    /// order they started.
+    pub fn finish(&mut self, now: Micros, done: &mut Vec<(u32, u32)>) {
+        self.advance(now);
+        let mut ended = std::mem::take(&mut self.scratch);
+        ended.clear();
+        for k in 1..self.classes.len() {
+            let c = &mut self.classes[k];
+            // done if what is left would take under half a microsecond
+            let (clock, slack) = (c.clock, c.rate * 0.5);
+            while let Some(&Reverse((tag, seq, id, stamp))) = c.heap.peek() {
+                let x = &self.slots[id as usize];
+                if x.stamp != stamp || x.class != k as u32 {
+                    c.heap.pop();
+                    continue;
+                }
+                if f64::from_bits(tag) - clock > slack {
+                    break;
+                }
+                c.heap.pop();
+                ended.push((seq, id));
+            }
+        }
+        if ended.is_empty() {
+            self.scratch = ended;
+            return;
+        }
+        ended.sort_unstable();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
+        for &(_, id) in &ended {
+            let (h, k) = {
+                let x = &self.slots[id as usize];
+                (x.host, x.class)
+            };
+            if !touched.iter().any(|&(t, _)| t == h) {
+                touched.push((h, self.count[h as usize]));
+            }
+            self.unlink(id);
+            self.classes[k as usize].members -= 1;
+            let x = &mut self.slots[id as usize];
+            x.stamp = x.stamp.wrapping_add(1);
+            done.push((x.host, x.layer));
+            self.free.push(id);
+            self.active -= 1;
+        }
+        for &(h, from) in &touched {
+            let to = self.count[h as usize];
+            self.regroup(h, from, to);
+        }
+        self.touched = touched;
+        self.scratch = ended;
+        self.recompute();
+    }
+
+    /// Take slot `id` off its host's list.
+    fn unlink(&mut self, id: u32) {
+        let h = self.slots[id as usize].host as usize;
+        let next = self.slots[id as usize].next;
+        if self.head[h] == id {
+            self.head[h] = next;
+        } else {
+            let mut p = self.head[h];
+            while self.slots[p as usize].next != id {
+                p = self.slots[p as usize].next;
+            }
+            self.slots[p as usize].next = next;
+        }
+        self.count[h] -= 1;
+    }
+
+    /// The fair rate of each class: `min(host / k, λ)`, λ the registry's water level.
+    fn recompute(&mut self) {
+        let hosts: u64 = self.classes.iter().map(|c| c.hosts).sum();
+        let level = water_level(self.host_bw, self.registry_bw, hosts, &self.classes);
+        for (k, c) in self.classes.iter_mut().enumerate().skip(1) {
+            c.rate = (self.host_bw / k as f64).min(level);
+            // a heap of mostly stale entries is rebuilt: its size stays within twice its members
+            if c.heap.len() > 2 * c.members as usize + 64 {
+                let slots = &self.slots;
+                c.heap.retain(|&Reverse((_, _, id, stamp))| {
+                    let x = &slots[id as usize];
+                    x.stamp == stamp && x.class == k as u32
+                });
+            }
+        }
+    }
+
+    /// When the next transfer finishes (rounded up to a whole µs).
+    pub fn next_finish(&mut self) -> Option<Micros> {
+        let mut best: Option<Micros> = None;
+        for k in 1..self.classes.len() {
+            let c = &mut self.classes[k];
+            if c.members == 0 {
+                continue;
+            }
+            while let Some(&Reverse((tag, _, id, stamp))) = c.heap.peek() {
+                let x = &self.slots[id as usize];
+                if x.stamp != stamp || x.class != k as u32 {
+                    c.heap.pop();
+                    continue;
+                }
+                let left = ((f64::from_bits(tag) - c.clock).max(0.0) / c.rate).ceil();
+                // a finish beyond any horizon saturates instead of wrapping
+                let t = self.last.saturating_add(if left < u64::MAX as f64 { left as Micros } else { Micros::MAX });
+                best = Some(best.map_or(t, |b| b.min(t)));
+                break;
+            }
+        }
+        best
+    }
+}
+
+/// Progressive filling with one registry link over hosts with equal links: the level `λ`
+/// such that `Σ_hosts min(k_h λ, host) = registry`, or infinity when every host's link fills
+/// first. Hosts with more downloads fill their link at a lower level (`host / k`), so they
+/// are taken out from the largest `k` down until the level no longer reaches theirs.
+fn water_level(host: f64, registry: f64, hosts: u64, classes: &[Class]) -> f64 {
+    if hosts as f64 * host <= registry {
+        return f64::INFINITY;
+    }
+    let mut left = registry;
+    // downloads on hosts whose links are not yet full
+    let mut weight: f64 = classes.iter().enumerate().map(|(k, c)| k as f64 * c.hosts as f64).sum();
+    for k in (1..classes.len()).rev() {
+        let c = &classes[k];
+        if c.hosts == 0 {
+            continue;
+        }
+        let level = left / weight;
+        if level <= host / k as f64 {
+            return level;
+        }
+        // these hosts' links fill below the level: they take their whole link
+        left -= c.hosts as f64 * host;
+        weight -= k as f64 * c.hosts as f64;
+    }
+    f64::INFINITY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(tr: &mut Transfers) -> Vec<(Micros, u32)> {
+        let mut out = vec![];
+        while let Some(t) = tr.next_finish() {
+            let mut done = vec![];
+            tr.finish(t, &mut done);
+            for (_, l) in done {
+                out.push((t, l));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_download_takes_bytes_over_bandwidth() {
+        // 100 MB/s host, faster registry: 50 MB take 0.5 s
+        let mut tr = Transfers::new(1, 100e6, 1e12);
+        tr.start(0, 0, 7, 50e6);
+        assert_eq!(drain(&mut tr), vec![(500_000, 7)]);
+    }
+
+    #[test]
+    fn two_downloads_on_one_host_share_its_bandwidth_and_the_survivor_speeds_up() {
+        // 100 MB/s; A = 10 MB, B = 30 MB, both at t=0.
+        // Shared: 50 MB/s each; A done at 0.2 s (B has 20 MB left), then B alone at 100 MB/s: +0.2 s.
+        let mut tr = Transfers::new(1, 100e6, 1e12);
+        tr.start(0, 0, 1, 10e6);
+        tr.start(0, 0, 2, 30e6);
+        assert_eq!(drain(&mut tr), vec![(200_000, 1), (400_000, 2)]);
+    }
+
+    #[test]
+    fn the_registry_caps_downloads_across_hosts() {
+        // two hosts at 100 MB/s each, registry 100 MB/s total: 50 MB/s each.
+        let mut tr = Transfers::new(2, 100e6, 100e6);
+        tr.start(0, 0, 1, 10e6);
+        tr.start(0, 1, 2, 10e6);
+        assert_eq!(drain(&mut tr), vec![(200_000, 1), (200_000, 2)]);
+    }
+
+    #[test]
+    fn a_download_that_starts_later_slows_the_first_from_then_on() {
+        // 100 MB/s; A = 20 MB at t=0; B = 5 MB at t=0.1 s (A has 10 MB left).
+        // From 0.1 s both at 50 MB/s: B done at 0.2 s (A has 5 MB left), A alone: +0.05 s.
+        let mut tr = Transfers::new(1, 100e6, 1e12);
+        tr.start(0, 0, 1, 20e6);
+        tr.start(100_000, 0, 2, 5e6);
+        assert_eq!(drain(&mut tr), vec![(200_000, 2), (250_000, 1)]);
+    }
+
+    #[test]
+    fn a_download_held_back_by_its_host_hands_its_registry_share_to_the_others() {
+        // Hosts of 40 MB/s, registry 90 MB/s. Host 0 downloads four layers of 100 MB, hosts 1
+        // and 2 one layer of 50 MB each. Progressive filling: at 10 MB/s host 0's link is full
+        // (4 × 10 = 40); the other two rise until the registry is full: (90 − 40) / 2 = 25 MB/s
+        // each, under their hosts' 40. They finish at 50 / 25 = 2 s; then host 0's four stay at
+        // 10 MB/s (its link), done at 100 / 10 = 10 s. (The old rule, min(host / 4, 90 / 6 = 15)
+        // = 10 and min(40, 15) = 15, left 20 MB/s of the registry idle: 3.33 s for hosts 1, 2.)
+        let mut tr = Transfers::new(3, 40e6, 90e6);
+        for l in 0..4 {
+            tr.start(0, 0, l, 100e6);
+        }
+        tr.start(0, 1, 10, 50e6);
+        tr.start(0, 2, 20, 50e6);
+        assert_eq!(tr.rate_on(0), 10e6);
+        assert_eq!((tr.rate_on(1), tr.rate_on(2)), (25e6, 25e6));
+        assert_eq!(tr.registry_in_use(), 90e6);
+        assert_eq!(tr.host_in_use(0), 40e6);
+        assert_eq!(
+            drain(&mut tr),
+            vec![(2_000_000, 10), (2_000_000, 20), (10_000_000, 0), (10_000_000, 1), (10_000_000, 2), (10_000_000, 3)]
+        );
+    }
+
+    #[test]
+    fn the_registry_level_rises_as_host_bound_downloads_end() {
+        // Hosts of 60 MB/s, registry 100 MB/s. Host 0: three layers (20 MB/s each at most);
+        // hosts 1, 2: one each. Level λ: 3 × min(λ, 20) + 2 × min(λ, 60) = 100 → λ = 20 would
+        // give 60 + 40 = 100: every download at 20 MB/s. Host 1's 20 MB end at 1 s; then
+        // 3 × min(λ, 20) + min(λ, 60) = 100 → λ = 40 for host 2 (and 20 on host 0).
+        // Host 2 had 100 − 20 = 80 MB left: 2 s more, done at 3 s.
+        let mut tr = Transfers::new(3, 60e6, 100e6);
+        for l in 0..3 {
+            tr.start(0, 0, l, 200e6);
+        }
+        tr.start(0, 1, 10, 20e6);
+        tr.start(0, 2, 20, 100e6);
+        let mut done = vec![];
+        assert_eq!(tr.next_finish(), Some(1_000_000));
+        tr.finish(1_000_000, &mut done);
+        assert_eq!(done, vec![(1, 10)]);
+        assert_eq!((tr.rate_on(0), tr.rate_on(2)), (20e6, 40e6));
+        assert_eq!(tr.next_finish(), Some(3_000_000));
+    }
+
+    #[test]
+    fn links_never_carry_more_than_their_capacity_and_every_download_ends() {
+        let mut tr = Transfers::new(5, 30e6, 70e6);
+        let (mut t, mut ended) = (0, 0);
+        for i in 0..40u32 {
+            tr.start(t, i % 5, i, (1 + i % 7) as f64 * 1e6);
+            assert!(tr.registry_in_use() <= 70e6 * (1.0 + 1e-12));
+            for h in 0..5 {
+                assert!(tr.host_in_use(h) <= 30e6 * (1.0 + 1e-12));
+            }
+            t += 20_000;
+            while let Some(f) = tr.next_finish().filter(|&f| f <= t) {
+                let mut done = vec![];
+                tr.finish(f, &mut done);
+                ended += done.len();
+            }
+        }
+        ended += drain(&mut tr).len();
+        assert_eq!((ended, tr.len()), (40, 0));
+    }
+}
