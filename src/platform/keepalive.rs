@@ -29,7 +29,7 @@ pub(super) fn on_idle(it: &Instance, keep_alive: Micros, now: Micros) -> KeepAli
     } else if keep_alive == 0 {
         KeepAlive::ReleaseNow("keep_alive")
     } else {
-        KeepAlive::Until(now + keep_alive)
+        KeepAlive::Until(now.saturating_add(keep_alive))
     }
 }
 

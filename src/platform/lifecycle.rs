@@ -131,7 +131,7 @@ impl Platform<'_> {
         it.state = State::Creating;
         let gen = it.gen;
         let d = self.create.sample(&mut self.rng);
-        q.push(now + d, Event::CreateDone { inst: i, gen });
+        q.push(now.saturating_add(d), Event::CreateDone { inst: i, gen });
     }
 
     pub(super) fn on_create_done(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
@@ -140,7 +140,7 @@ impl Platform<'_> {
         it.state = State::Starting;
         let gen = it.gen;
         let d = self.funcs[it.func as usize].startup.sample(&mut self.rng);
-        q.push(now + d, Event::StartupDone { inst: i, gen });
+        q.push(now.saturating_add(d), Event::StartupDone { inst: i, gen });
         // the start limit times the server's start, after the pull and the container's creation
         // (FC's 120 s rule); a retrying provider (Lambda) limits the init the same way
         q.push(now.saturating_add(self.sc.platform.ready_timeout), Event::ReadyTimeout { inst: i, gen });
@@ -199,8 +199,8 @@ impl Platform<'_> {
             it.gen = it.gen.wrapping_add(1);
             let gen = it.gen;
             let d = self.funcs[f].startup.sample(&mut self.rng);
-            q.push(now + d, Event::StartupDone { inst: i, gen });
-            q.push(now + self.funcs[f].timeout, Event::ReadyTimeout { inst: i, gen });
+            q.push(now.saturating_add(d), Event::StartupDone { inst: i, gen });
+            q.push(now.saturating_add(self.funcs[f].timeout), Event::ReadyTimeout { inst: i, gen });
             return;
         }
         // FunctionNotStarted: every request waiting on it fails

@@ -40,10 +40,13 @@ pub(super) fn next_step(state: Option<LayerState>) -> Step {
 
 /// How long extracting a layer takes: its uncompressed bytes at `extract_rate`, plus a cost
 /// per file and a fixed cost per layer; `fraction` is the part of the image fetched.
+/// Saturates: a time beyond any horizon (10⁹ files × a day each) stays beyond it, never wraps.
 pub(super) fn extract_time(uncompressed: u64, files: u64, fraction: f64, pl: &Pull) -> Micros {
     let secs = uncompressed as f64 * fraction / pl.extract_rate;
     let files = (files as f64 * fraction).round() as u64;
-    (secs * 1e6).ceil() as Micros + files * pl.extract_per_file + pl.extract_overhead
+    // `as` saturates a float too large for u64
+    let bytes = (secs * 1e6).ceil() as Micros;
+    bytes.saturating_add(files.saturating_mul(pl.extract_per_file)).saturating_add(pl.extract_overhead)
 }
 
 impl Platform<'_> {
@@ -75,7 +78,7 @@ impl Platform<'_> {
             it.state = State::Pulling;
             it.pull_start = Some(now);
             let gen = it.gen;
-            q.push(now + self.sc.platform.pull.manifest, Event::ManifestDone { inst: i, gen });
+            q.push(now.saturating_add(self.sc.platform.pull.manifest), Event::ManifestDone { inst: i, gen });
         }
     }
 
@@ -104,7 +107,7 @@ impl Platform<'_> {
         if host.downloads_active < self.sc.platform.pull.parallel_layers {
             host.add_wanted(l, LayerState::Downloading, now);
             host.downloads_active += 1;
-            q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: l });
+            q.push(now.saturating_add(self.sc.platform.pull.layer_overhead), Event::OverheadDone { host: h, layer: l });
         } else {
             host.add_wanted(l, LayerState::Queued, now);
             host.download_queue.push_back(l);
@@ -141,7 +144,10 @@ impl Platform<'_> {
                 if host.layers.get(&next).map(|e| e.state) == Some(LayerState::Queued) {
                     host.set_state(next, LayerState::Downloading);
                     host.downloads_active += 1;
-                    q.push(now + self.sc.platform.pull.layer_overhead, Event::OverheadDone { host: h, layer: next });
+                    q.push(
+                        now.saturating_add(self.sc.platform.pull.layer_overhead),
+                        Event::OverheadDone { host: h, layer: next },
+                    );
                     break;
                 }
             }
@@ -191,7 +197,7 @@ impl Platform<'_> {
                     let info = &self.layers[l as usize];
                     let dur =
                         extract_time(info.uncompressed, info.files, self.fetch_fraction(), &self.sc.platform.pull);
-                    q.push(now + dur, Event::ExtractDone { host: h, layer: l });
+                    q.push(now.saturating_add(dur), Event::ExtractDone { host: h, layer: l });
                     break;
                 }
                 Step::Wait => break,
@@ -247,5 +253,15 @@ mod tests {
         assert_eq!(extract_time(150_000_000, 1000, 1.0, &pl), 1_500_000 + 10_000 + 85_000);
         // half of the image fetched: half the bytes and files
         assert_eq!(extract_time(150_000_000, 1000, 0.5, &pl), 750_000 + 5_000 + 85_000);
+    }
+
+    #[test]
+    fn an_extraction_too_long_to_count_saturates_instead_of_wrapping() {
+        let mut pl = crate::platform::tests::base().platform.pull;
+        // the largest inputs allowed: 10⁹ files of 100 years each, 1024 TB at 1 B/s
+        pl.extract_per_file = 36_500 * crate::units::MICROS_PER_DAY;
+        assert_eq!(extract_time(0, 1_000_000_000, 1.0, &pl), u64::MAX);
+        pl.extract_rate = 1.0;
+        assert_eq!(extract_time(1 << 50, 0, 1.0, &pl), u64::MAX);
     }
 }

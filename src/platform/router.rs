@@ -274,7 +274,7 @@ impl Platform<'_> {
                 fr.stats.queued += 1;
                 if !fr.queue_timer_armed {
                     fr.queue_timer_armed = true;
-                    q.push(now + fr.queue_timeout, Event::QueueTimeout { func: f });
+                    q.push(now.saturating_add(fr.queue_timeout), Event::QueueTimeout { func: f });
                 }
             }
             Overflow::Reject(outcome) => {
@@ -313,7 +313,7 @@ impl Platform<'_> {
         it.inflight = 1;
         self.count_start(f, false);
         let req = self.reqs.open(p.arrival, now);
-        q.push(now + d, Event::Done { inst: i, req, cold: true, failed: false });
+        q.push(now.saturating_add(d), Event::Done { inst: i, req, cold: true, failed: false });
     }
 
     /// Start executing `p` on ready instance `i` now.
@@ -336,7 +336,7 @@ impl Platform<'_> {
         }
         fr.stats.wait_sum_us += (now - p.arrival) as u128;
         let req = self.reqs.open(p.arrival, now);
-        q.push(now + run, Event::Done { inst: i, req, cold, failed });
+        q.push(now.saturating_add(run), Event::Done { inst: i, req, cold, failed });
         let full = it.inflight >= fr.concurrency;
         let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
         if it.in_avail {

@@ -403,7 +403,13 @@ fn image_rules_are_checked() {
     fails(
         &image_with("layers = [{ compressed = \"1MB\", uncompressed = \"2MB\", files = -1 }]"),
         "image.api.layers[0].files",
-        "at least 0",
+        "0..=1000000000",
+    );
+    // a count that times a per-file cost would overflow the model's arithmetic
+    fails(
+        &image_with("layers = [{ compressed = \"1MB\", uncompressed = \"2MB\", files = 4000000000000 }]"),
+        "image.api.layers[0].files",
+        "files 4000000000000 is out of range; allowed: 0..=1000000000",
     );
     fails(
         &image_with("layers = [{ compressed = \"1MB\", uncompressed = \"2MB\" }]\nlayer_count = 2"),

@@ -27,6 +27,9 @@ pub(super) const MB: u64 = 1 << 20;
 pub(super) const GB: u64 = 1 << 30;
 /// Upper bounds that keep counts sane for the engine (each far above any real setup).
 const MAX_HOSTS: i64 = 1_000_000;
+/// Files in one layer: far above any real image (a large one holds about 10⁵) and small
+/// enough that a count times a duration stays within what the model's arithmetic handles.
+pub(super) const MAX_FILES: i64 = 1_000_000_000;
 pub(super) const MAX_INSTANCES: i64 = 1_000_000;
 pub(super) const MAX_LAYERS: i64 = 1_000;
 

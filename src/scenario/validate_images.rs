@@ -7,7 +7,7 @@ use toml::Value;
 
 use super::model::*;
 use super::raw::*;
-use super::validate::{element_name, MAX_LAYERS};
+use super::validate::{element_name, MAX_FILES, MAX_LAYERS};
 use crate::error::InputError;
 use crate::input::{elem_path, join, Ctx};
 use crate::units::{self, format_size as fs};
@@ -106,7 +106,7 @@ fn explicit_layers(raw: &[RawLayer], name: &str, here: &str, ctx: &Ctx<'_>) -> R
             &join(&lp, "uncompressed"),
             example,
         )?;
-        let files = ctx.int(l.files.as_ref(), &join(&lp, "files"), 0, i64::MAX)?.unwrap_or(0) as u64;
+        let files = ctx.int(l.files.as_ref(), &join(&lp, "files"), 0, MAX_FILES)?.unwrap_or(0) as u64;
         let id = match &l.id {
             None => format!("{name}#{j}"),
             Some(v) => {
