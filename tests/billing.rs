@@ -21,6 +21,7 @@ keep_alive = "0s"
 
 [platform.pull]
 layer_overhead = "0s"
+extract_overhead = "0s"
 manifest = "0s"
 extract_rate = "150MB/s"
 

@@ -9,6 +9,8 @@
 //!
 //! # Defaults
 //!
+//! The source of each platform default is in the README's "Defaults and their sources".
+//!
 //! | key | default | allowed |
 //! |---|---|---|
 //! | `simulation.name` | file stem (`quickstart` for the built-in) | non-empty, no `/`, `\`, `..` |
@@ -28,11 +30,11 @@
 //! | `platform.container_create` | `"200ms"` | a duration or a distribution table |
 //! | `platform.pull.host_bandwidth` | `"5Gbps"` | > 0 |
 //! | `platform.pull.registry_bandwidth` | `"20Gbps"` | > 0 |
-//! | `platform.pull.layer_overhead` | `"75ms"` | ≥ 0 |
+//! | `platform.pull.layer_overhead` | `"21ms"` | ≥ 0 |
 //! | `platform.pull.manifest` | `"20ms"` | ≥ 0 |
 //! | `platform.pull.extract_rate` | `"150MB/s"` | > 0 |
 //! | `platform.pull.extract_per_file` | `"250us"` | ≥ 0 |
-//! | `platform.pull.extract_overhead` | `"0s"` | ≥ 0 |
+//! | `platform.pull.extract_overhead` | `"64ms"` | ≥ 0 |
 //! | `platform.pull.parallel_layers` | `3` | 1..=64 |
 //! | `platform.pull.acceleration` | `{ enabled = false, fetch_fraction = 0.065 }` | fetch_fraction in (0, 1] |
 //! | `platform.pull.profile` | none | a calibration profile file, relative as `platform.pricing` |

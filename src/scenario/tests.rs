@@ -179,11 +179,11 @@ fn a_minimal_scenario_gets_every_default() {
         Pull {
             host_bandwidth: 625e6,
             registry_bandwidth: 2.5e9,
-            layer_overhead: 75_000,
+            layer_overhead: 21_000,
             manifest: 20_000,
             extract_rate: 150.0 * 1048576.0,
             extract_per_file: 250,
-            extract_overhead: 0,
+            extract_overhead: 64_000,
             parallel_layers: 3,
             fetch_fraction: None,
             profile: None,

@@ -216,15 +216,16 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
     };
     let host_bandwidth = bw(&r.host_bandwidth, "host_bandwidth", 5e9 / 8.0)?;
     let registry_bandwidth = bw(&r.registry_bandwidth, "registry_bandwidth", 20e9 / 8.0)?;
+    // defaults measured by calibration here (README, "Defaults and their sources")
     let layer_overhead =
-        ctx.duration(r.layer_overhead.as_ref(), "platform.pull.layer_overhead")?.unwrap_or(75 * MICROS_PER_MS);
+        ctx.duration(r.layer_overhead.as_ref(), "platform.pull.layer_overhead")?.unwrap_or(21 * MICROS_PER_MS);
     let manifest = ctx.duration(r.manifest.as_ref(), "platform.pull.manifest")?.unwrap_or(20 * MICROS_PER_MS);
     let extract_rate = match ctx.byte_rate(r.extract_rate.as_ref(), "platform.pull.extract_rate")? {
         Some(x) if x <= 0.0 => return Err(ctx.err("platform.pull.extract_rate", "extract_rate must be more than 0B/s")),
         x => x.unwrap_or(150.0 * MB as f64),
     };
     let extract_per_file = ctx.duration(r.extract_per_file.as_ref(), "platform.pull.extract_per_file")?.unwrap_or(250);
-    let extract_overhead = ctx.duration(r.extract_overhead.as_ref(), "platform.pull.extract_overhead")?.unwrap_or(0);
+    let extract_overhead = ctx.duration(r.extract_overhead.as_ref(), "platform.pull.extract_overhead")?.unwrap_or(64 * MICROS_PER_MS);
     let parallel_layers =
         ctx.int(r.parallel_layers.as_ref(), "platform.pull.parallel_layers", 1, 64)?.unwrap_or(3) as u32;
     let acc = r.acceleration.clone().unwrap_or_default();
