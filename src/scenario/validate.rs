@@ -225,7 +225,8 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
         x => x.unwrap_or(150.0 * MB as f64),
     };
     let extract_per_file = ctx.duration(r.extract_per_file.as_ref(), "platform.pull.extract_per_file")?.unwrap_or(250);
-    let extract_overhead = ctx.duration(r.extract_overhead.as_ref(), "platform.pull.extract_overhead")?.unwrap_or(64 * MICROS_PER_MS);
+    let extract_overhead =
+        ctx.duration(r.extract_overhead.as_ref(), "platform.pull.extract_overhead")?.unwrap_or(64 * MICROS_PER_MS);
     let parallel_layers =
         ctx.int(r.parallel_layers.as_ref(), "platform.pull.parallel_layers", 1, 64)?.unwrap_or(3) as u32;
     let acc = r.acceleration.clone().unwrap_or_default();
