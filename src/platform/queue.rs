@@ -17,8 +17,10 @@ impl Platform<'_> {
     /// Give a freed slot to the oldest queued request that has not timed out.
     #[inline(always)]
     pub(super) fn fill_from_queue(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        let f = self.insts.get(i).func as usize;
-        if !self.funcs[f].queue.is_empty() {
+        let it = self.insts.get(i);
+        let f = it.func as usize;
+        // an instance marked to leave takes no more requests
+        if !self.funcs[f].queue.is_empty() && !it.release_when_idle {
             self.drain_queue_into(i, now, q);
         }
     }

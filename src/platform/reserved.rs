@@ -93,6 +93,9 @@ impl Platform<'_> {
                     let Some(i) = victim else { break };
                     self.funcs[fu].reserved_live -= 1;
                     self.insts.get_mut(i).release_when_idle = true;
+                    // out of routing at once: it only finishes what it runs (or waits on)
+                    self.leave_available(i);
+                    self.leave_starting(i);
                     if self.insts.get(i).state == State::Ready && self.insts.get(i).inflight == 0 {
                         self.release(i, now, "scale_down", q);
                     }

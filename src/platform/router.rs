@@ -416,8 +416,12 @@ impl Platform<'_> {
         }
     }
 
+    /// Put a ready instance with a free slot back in routing; one marked to leave stays out.
     pub(super) fn make_available(&mut self, i: u32) {
         let it = self.insts.get(i);
+        if it.release_when_idle {
+            return;
+        }
         let fr = &mut self.funcs[it.func as usize];
         let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
         list.push(&mut self.insts.items, i, self.sc.platform.pick);

@@ -462,4 +462,25 @@ fn a_retrying_provider_runs_a_late_init_again_within_the_function_timeout() {
     sc.functions[0].startup = Dist::Fixed(15 * S);
     let (st, _) = run(&sc);
     assert_eq!((st.completed, st.not_started), (0, 1));
+
+/// Issue 11 item 3: a reserved instance marked to leave while busy must not take new
+/// requests, and goes as soon as the ones it runs end — even under steady load.
+#[test]
+fn a_reserved_scale_down_drains_under_load() {
+    let mut sc = base();
+    sc.functions[0].concurrency = 4;
+    // about 6.7 requests in flight: both reserved instances stay busy all the time
+    sc.workloads.push(Workload {
+        function: 0,
+        arrivals: Arrivals::Constant { interval: 150_000 },
+        from: 0,
+        until: 1000 * S,
+    });
+    sc.functions[0].reserved =
+        Reserved::Daily(vec![ReservedStep { at: 0, count: 2 }, ReservedStep { at: 100 * S, count: 1 }]);
+    let (_, sink) = run(&sc);
+    let gone: Vec<_> = sink.instances.iter().filter(|r| r.4 == "scale_down").collect();
+    assert_eq!(gone.len(), 1, "one reserved instance leaves at the 100 s step");
+    // its requests in flight at 100 s end by 101 s (1 s each); it takes no new one
+    assert!(gone[0].3.is_some_and(|t| (100 * S..=101 * S).contains(&t)), "ended at {:?}", gone[0].3);
 }
