@@ -103,6 +103,7 @@ impl Platform<'_> {
         self.hosts[h as usize].mem_free_mb -= fr.spec.memory_mb;
         fr.live += 1;
         if reserved {
+            super::reserved::book_shortfall(fr, now);
             fr.reserved_live += 1;
         }
         fr.stats.instances_created += 1;
@@ -242,6 +243,7 @@ impl Platform<'_> {
         host.mem_free_mb += fr.spec.memory_mb;
         fr.live -= 1;
         if reserved && !marked {
+            super::reserved::book_shortfall(fr, now);
             fr.reserved_live -= 1;
         }
         fr.stats.live_change(now, -1);
@@ -250,6 +252,7 @@ impl Platform<'_> {
         if reserved {
             self.adjust_reserved(f, now, q);
         }
+        self.retry_short(now, q);
         self.serve_queue_with_new_instance(f, now, q);
     }
 }

@@ -154,6 +154,8 @@ pub struct Platform<'a> {
     /// Latency records waiting to be applied (large fleets only); histogram key =
     /// function × 2 + cold.
     latlog: Option<LatencyLog>,
+    /// Functions whose reserved target found no room, in order: retried when memory frees.
+    short: Vec<u32>,
     scratch_pulls: Vec<u32>,
     scratch_done: Vec<(u32, u32)>,
     scratch_pending: Vec<Pending>,

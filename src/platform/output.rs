@@ -81,6 +81,7 @@ impl Platform<'_> {
             self.emit_instance(i, None, "horizon");
         }
         for f in 0..self.funcs.len() {
+            super::reserved::book_shortfall(&mut self.funcs[f], end);
             let queued: Vec<Pending> = self.funcs[f].queue.drain(..).collect();
             for p in queued {
                 self.funcs[f].stats.in_flight += 1;

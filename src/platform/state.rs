@@ -62,6 +62,8 @@ pub(super) struct FnRt {
     pub(super) scale_timer_armed: bool,
     pub(super) reserved_live: u32,
     pub(super) reserved_target: u32,
+    /// Since when `reserved_target - reserved_live` has held (for the shortfall integral).
+    pub(super) short_since: Micros,
     pub(super) queue_cap: usize,
     pub(super) queue_timeout: Micros,
     pub(super) cold_service: Option<Sampler>,
@@ -192,6 +194,7 @@ impl<'a> Platform<'a> {
                     live: 0,
                     reserved_live: 0,
                     reserved_target: 0,
+                    short_since: 0,
                     stats: FnStats {
                         billed: vec![Default::default(); meters.rules.len()],
                         ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })
@@ -245,6 +248,7 @@ impl<'a> Platform<'a> {
             meters: meters.clone(),
             reqs: ReqTable::default(),
             latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),
+            short: Vec::new(),
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
             scratch_pending: Vec::new(),

@@ -484,3 +484,25 @@ fn a_reserved_scale_down_drains_under_load() {
     // its requests in flight at 100 s end by 101 s (1 s each); it takes no new one
     assert!(gone[0].3.is_some_and(|t| (100 * S..=101 * S).contains(&t)), "ended at {:?}", gone[0].3);
 }
+
+/// Issue 11 item 2: a reserved step that finds no room is retried when memory frees on a
+/// host (here: another function's instance reclaimed), and the instance·seconds it was
+/// short are counted.
+#[test]
+fn a_reserved_step_without_room_is_met_when_memory_frees() {
+    let mut sc = base();
+    sc.platform.host_memory_mb = 2048;
+    let mut b = sc.functions[0].clone();
+    b.name = "b".into();
+    sc.functions.push(b);
+    // b's instance: created at 0, pulls 10 s, runs 1 s, kept 60 s → released at 71 s
+    sc.workloads.push(Workload { function: 1, ..once(0) });
+    // a wants 2 reserved from 5 s; only one fits until b's instance goes
+    sc.functions[0].reserved =
+        Reserved::Daily(vec![ReservedStep { at: 0, count: 0 }, ReservedStep { at: 5 * S, count: 2 }]);
+    let mut sink = VecSink::default();
+    let r = simulate(&sc, 0, &mut sink, &Meters::default(), |_| {});
+    let a = &r.functions[0].1;
+    assert_eq!(a.instances_created, 2);
+    assert_eq!(a.reserved_shortfall_us, 66 * S as u128);
+}

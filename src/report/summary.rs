@@ -63,6 +63,7 @@ columns! {
     InstancesCreated "instances_created" 0 |s| s.stats.instances_created as f64;
     InstancesNotStarted "instances_not_started" 0 |s| s.stats.not_started as f64;
     InstancesMean "instances_mean" 4 |s| s.stats.live_area as f64 / s.horizon_us as f64;
+    ReservedShortfallSeconds "reserved_shortfall_seconds" 6 |s| s.stats.reserved_shortfall_us as f64 / 1e6;
     Pulls "pulls" 0 |s| s.stats.pulls as f64;
     CacheHits "cache_hits" 0 |s| s.stats.cache_hits as f64;
     PullSeconds "pull_seconds" 6 |s| s.stats.pull_us as f64 / 1e6;
