@@ -65,6 +65,14 @@ impl Platform<'_> {
         let fu = f as usize;
         book_shortfall(&mut self.funcs[fu], 0);
         self.funcs[fu].reserved_target = target_at_midnight(&self.sc.functions[fu].reserved);
+        if self.sc.simulation.warm_start {
+            // provisioned before traffic: ready at t = 0 (what finds no room is short)
+            while self.funcs[fu].reserved_live < self.funcs[fu].reserved_target {
+                if self.create_warm(f, 0).is_none() {
+                    break;
+                }
+            }
+        }
         self.adjust_reserved(f, 0, q);
         for k in 0..self.funcs[fu].steps.len() {
             let first = first_turn(self.funcs[fu].steps[k].at);

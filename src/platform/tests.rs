@@ -13,7 +13,10 @@ const MB: u64 = 1 << 20;
 /// (1500 MB at 150 MB/s, nothing to download, no overheads); no workloads yet.
 pub(crate) fn base() -> Scenario {
     Scenario {
-        simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
+        simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S,
+            warm_start: true,
+            warmup: 0,
+        },
         platform: sc_model::Platform {
             provider: crate::provider::load("fc").expect("built-in provider"),
             pricing: "fc3".into(),
@@ -178,16 +181,39 @@ fn reserved_instances_are_used_first_and_never_reclaimed() {
     assert_eq!(st.cold_starts, 0);
     assert_eq!(sink.instances.len(), 2);
     assert!(sink.instances.iter().all(|r| r.4 == "horizon"));
-    // the two reserved instances exist for the whole run: 10 s pull each (second waits on the
-    // same layer), then idle-reserved except the 1 s request
+    // warm start: the two reserved instances are ready at t = 0 and idle-reserved for the
+    // whole run except the 1 s request; no pull
     let idle: u64 = sink.instances.iter().map(|r| r.2[Phase::IdleReserved.index()]).sum();
-    assert_eq!(idle, 2 * 990 * S - S);
+    assert_eq!(idle, 2 * 1000 * S - S);
+    assert_eq!((st.pulls, st.cache_hits, st.usage.gbs(Phase::Pull)), (0, 0, 0.0));
+}
+
+/// Issue 11 item 7: with `warm_start` a request at t = 0 finds a ready reserved instance (no
+/// cold start, nothing metered for its start); without it, the reserved instance pulls first
+/// and the request waits for it.
+#[test]
+fn warm_start_makes_reserved_instances_ready_at_time_zero() {
+    let mut sc = base();
+    sc.functions[0].reserved = Reserved::Fixed(1);
+    sc.workloads.push(once(0));
+    let (st, sink) = run(&sc);
+    assert_eq!((st.cold_starts, st.pulls, st.latency_sum_us), (0, 0, S as u128));
+    assert_eq!(sink.instances[0].2[Phase::Startup.index()] + sink.instances[0].2[Phase::Pull.index()], 0);
+    // a later on-demand instance on the same host finds the image cached
+    sc.workloads.push(once(0));
+    let (st, _) = run(&sc);
+    assert_eq!((st.instances_created, st.pulls, st.cache_hits), (2, 0, 1));
+    sc.simulation.warm_start = false;
+    sc.workloads.pop();
+    let (st, _) = run(&sc);
+    assert_eq!((st.cold_starts, st.pulls, st.latency_sum_us), (1, 1, 11 * S as u128));
 }
 
 #[test]
 fn two_instances_on_one_host_wait_on_one_download_of_a_layer() {
     let mut sc = base();
     sc.functions[0].reserved = Reserved::Fixed(2);
+    sc.simulation.warm_start = false;
     let (st, _) = run(&sc);
     assert_eq!(st.pulls, 2);
     // both pulls end when the single extraction ends

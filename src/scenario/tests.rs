@@ -162,7 +162,7 @@ fn a_minimal_scenario_gets_every_default() {
     let sec = MICROS_PER_SECOND;
     assert_eq!(
         s.simulation,
-        Simulation { name: "test".into(), horizon: 86_400 * sec, seed: 1, replications: 1, bucket: 60 * sec }
+        Simulation { name: "test".into(), horizon: 86_400 * sec, seed: 1, replications: 1, bucket: 60 * sec, warm_start: true, warmup: 0 }
     );
     let p = &s.platform;
     assert_eq!(p.pricing, "fc3");
