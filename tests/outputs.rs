@@ -113,8 +113,14 @@ fn md_numbers(md: &str, label: &str) -> Vec<f64> {
 #[test]
 fn a_run_writes_a_review_page_whose_numbers_are_the_summary_means_and_charts_that_decode() {
     let d = Dir::new();
-    // 10 h: the report worker starts at 7 h, so two images are pulled
-    run_example(&d, "fc-python-api.toml", "o", &["--set", "simulation.horizon=10h", "--replications", "2"]);
+    // 10 h: the report worker starts at 7 h, so two images are pulled (the reserved api
+    // instances too: no warm start)
+    run_example(
+        &d,
+        "fc-python-api.toml",
+        "o",
+        &["--set", "simulation.horizon=10h", "--set", "simulation.warm_start=false", "--replications", "2"],
+    );
     let md = d.read("o/report.md");
     let s = Csv::parse(&d.read("o/summary.csv"));
     let mean = s.rows.iter().find(|r| r[1] == "mean" && r[2] == "ALL").unwrap().clone();

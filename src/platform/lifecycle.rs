@@ -243,7 +243,7 @@ impl Platform<'_> {
         let f = self.insts.get(i).func;
         let mut pending = std::mem::take(&mut self.insts.get_mut(i).pending);
         for p in pending.drain(..) {
-            self.funcs[f as usize].stats.failed += 1;
+            self.funcs[f as usize].stats.failed += (p.arrival >= self.warmup) as u64;
             self.series.row.failed += 1;
             self.emit_request(f, p.arrival, None, None, true, None, Outcome::Failed);
         }

@@ -45,7 +45,7 @@ impl Platform<'_> {
                 Some(p) if timed_out(p, fr.queue_timeout, now) => {
                     let p = *p;
                     fr.queue.pop_front();
-                    fr.stats.queue_timeouts += 1;
+                    fr.stats.queue_timeouts += (p.arrival >= self.warmup) as u64;
                     self.series.row.queue_timeouts += 1;
                     self.emit_request(f, p.arrival, None, None, false, None, Outcome::QueueTimeout);
                 }

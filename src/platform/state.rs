@@ -72,6 +72,8 @@ pub(super) struct FnRt {
     pub(super) steps: Vec<ReservedStep>,
     pub(super) image: usize,
     pub(super) name: String,
+    /// Significant digits of its latency histograms.
+    pub(super) latency_digits: u8,
 }
 
 /// One workload's arrivals: a synthetic process for one function, or a trace whose
@@ -170,6 +172,7 @@ impl<'a> Platform<'a> {
                 };
                 FnRt {
                     name: f.name.clone(),
+                    latency_digits: if from_trace { 2 } else { 3 },
                     image: f.image,
                     spec: f.spec(),
                     concurrency: f.concurrency,
@@ -228,6 +231,7 @@ impl<'a> Platform<'a> {
         Platform {
             sc,
             horizon: sc.simulation.horizon,
+            warmup: sc.simulation.warmup,
             funcs,
             layers,
             image_holders: vec![Vec::new(); image_layers.len()],
@@ -264,6 +268,32 @@ impl<'a> Platform<'a> {
         }
         for f in 0..self.funcs.len() {
             self.start_reserved(f as u32, q);
+        }
+        if self.warmup > 0 {
+            q.push(self.warmup, Event::Warmup);
+        }
+    }
+
+    /// The warmup is over: every function's statistics start afresh (live instances kept),
+    /// and each live instance's meters restart here — what it did before is not billed.
+    /// The time series stays whole. Requests that arrived before are left out as they end.
+    pub(super) fn on_warmup(&mut self, now: Micros) {
+        self.flush_latencies();
+        for f in &mut self.funcs {
+            let (live, billed) = (f.stats.live, f.stats.billed.len());
+            f.stats = FnStats {
+                billed: vec![Default::default(); billed],
+                live,
+                live_since: now,
+                ..FnStats::with_latency_digits(f.latency_digits)
+            };
+            f.short_since = now;
+        }
+        let live: Vec<u32> = self.insts.live().collect();
+        for i in live {
+            let it = self.insts.get_mut(i);
+            it.times = [0; crate::usage::Phase::COUNT];
+            it.phase_since = now;
         }
     }
 }

@@ -13,7 +13,12 @@ const MB: u64 = 1 << 20;
 /// (1500 MB at 150 MB/s, nothing to download, no overheads); no workloads yet.
 pub(crate) fn base() -> Scenario {
     Scenario {
-        simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S,
+        simulation: Simulation {
+            name: "t".into(),
+            horizon: 1000 * S,
+            seed: 7,
+            replications: 1,
+            bucket: 60 * S,
             warm_start: true,
             warmup: 0,
         },
@@ -531,4 +536,25 @@ fn a_reserved_step_without_room_is_met_when_memory_frees() {
     let a = &r.functions[0].1;
     assert_eq!(a.instances_created, 2);
     assert_eq!(a.reserved_shortfall_us, 66 * S as u128);
+}
+
+/// Issue 11 item 7: `simulation.warmup` leaves the first stretch out of the statistics and
+/// the meters: the cold request at 0 s is not counted, the instance's time is metered from
+/// the warmup on, and a request that arrives after it is counted in full.
+#[test]
+fn the_warmup_is_left_out_of_statistics_and_meters() {
+    let mut sc = base();
+    sc.functions[0].keep_alive = 600 * S;
+    sc.simulation.warmup = 50 * S;
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(100 * S));
+    let (st, _) = run(&sc);
+    assert_eq!((st.requests, st.completed, st.cold_starts), (1, 1, 0));
+    assert_eq!((st.pulls, st.pull_us, st.instances_created), (0, 0, 0));
+    assert_eq!(st.latency_sum_us, S as u128);
+    // live from 50 s until its keep-alive ends at 701 s: 1 s busy, 650 s idle, no pull
+    assert_eq!(st.usage.inst_us[Phase::Busy.index()], S as u128);
+    assert_eq!(st.usage.inst_us[Phase::IdleKeepalive.index()], 650 * S as u128);
+    assert_eq!(st.usage.inst_us[Phase::Pull.index()], 0);
+    assert_eq!(st.live_area, 651 * S as u128);
 }

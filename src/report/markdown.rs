@@ -181,6 +181,27 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
     );
     let _ = writeln!(
         s,
+        "- Reserved instances at t = 0: {}.",
+        if sc.simulation.warm_start {
+            "ready with their image cached (`simulation.warm_start`: provisioned instances are ready before traffic); their start is not metered or billed"
+        } else {
+            "pulled and started under traffic (`simulation.warm_start = false`): their start is metered and its cold starts counted"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "- Warmup: {}.",
+        if sc.simulation.warmup > 0 {
+            format!(
+                "the first {} are left out of the statistics and the bill (requests arriving in it are not counted; meters restart at its end)",
+                fd(sc.simulation.warmup)
+            )
+        } else {
+            "none (`simulation.warmup = 0`): statistics and the bill cover the whole horizon".to_string()
+        }
+    );
+    let _ = writeln!(
+        s,
         "- Every sheet lists its inferred rules ([INF] in billing-rules.md) with their defaults: `coldcost pricing show {}`.",
         sheet.name
     );

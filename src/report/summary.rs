@@ -218,7 +218,7 @@ impl Summary {
                 rows = fns.iter().map(|(n, _, _)| Row { name: n.clone(), replications: Vec::new() }).collect();
             }
             for (k, (_, st, cost)) in fns.iter().enumerate() {
-                rows[k].replications.push(values(st, cost, r.horizon));
+                rows[k].replications.push(values(st, cost, r.horizon - r.warmup));
             }
         }
         Summary { rows, replications: runs.iter().map(|r| r.replication + 1).collect(), currency }
