@@ -493,6 +493,7 @@ fn a_retrying_provider_runs_a_late_init_again_within_the_function_timeout() {
     sc.functions[0].startup = Dist::Fixed(15 * S);
     let (st, _) = run(&sc);
     assert_eq!((st.completed, st.not_started), (0, 1));
+}
 
 /// Issue 11 item 3: a reserved instance marked to leave while busy must not take new
 /// requests, and goes as soon as the ones it runs end — even under steady load.

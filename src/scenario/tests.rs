@@ -1141,6 +1141,8 @@ fn a_provider_profile_of_your_own_is_read_from_a_file() {
         "{e}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn warm_start_and_warmup_are_read_and_a_warmup_must_leave_time() {
     let s = ok(&section("simulation", "warm_start = false\nwarmup = \"10m\""));
