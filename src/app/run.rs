@@ -105,7 +105,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let mut trend = None;
     for r in results {
         let (run, t) = r?;
-        bills.push(billing::bill(sheet, &run.usage()));
+        bills.push(billing::with_month(sheet, &run.usage(), run.horizon - run.warmup));
         runs.push(run);
         trend = trend.or(t);
     }
@@ -193,7 +193,7 @@ pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
         .into_par_iter()
         .map(|r| {
             let run = simulate(sc, r, &mut NullSink, &meters, |_| {});
-            let bill = billing::bill(sheet, &run.usage());
+            let bill = billing::with_month(sheet, &run.usage(), run.horizon - run.warmup);
             (run, bill)
         })
         .collect();
