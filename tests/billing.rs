@@ -281,3 +281,36 @@ fn validate_refuses_a_scenario_whose_price_sheet_is_broken_with_the_message_run_
     let sweep = d.bad(&["sweep", good.to_str().unwrap(), "--out", "w", "--vary", "platform.pricing=fc3,broken.toml"]);
     assert!(sweep.contains("broken.toml:") && sweep.contains("phases.pull"), "{sweep}");
 }
+
+/// Issue 11 item 8: the monthly figure is the bill of a 30-day month of the run's usage, not
+/// the run's bill scaled. A one-hour Lambda run with the free tier (1 M requests and
+/// 400,000 GB·s a month) costs nothing over its hour, yet its month — 2,592,000 requests of
+/// 1 s at 1 GB — is over both grants: (2,592,000 − 400,000) GB·s × 0.0000166667 +
+/// (2,592,000 − 1,000,000) requests × 0.0000002 = USD 36.85183 — the cost of a 30-day run of
+/// the same traffic. (The hour's first minute, its cold start, is left out by a warmup.)
+#[test]
+fn the_monthly_figure_bills_a_month_of_usage_with_its_free_grants() {
+    let d = Dir::new();
+    let sheet = std::fs::read_to_string(crate::util::repo().join("scenarios/pricing/lambda.toml")).unwrap();
+    let sheet = d.write("lambda-free.toml", &sheet.replace("enabled = false", "enabled = true"));
+    let w = "[[workload]]\narrivals = { kind = \"constant\", interval = \"1s\" }\n";
+    let text = scenario("memory = \"1024MB\"\nstartup = \"0s\"\nexec = \"1s\"\ntimeout = \"15m\"", w, "1h", 0);
+    let text = text.replace("timeout = \"1d\"\n", "");
+    let f = d.write("s.toml", &text);
+    let run = |out: &str, extra: &[&str]| {
+        let base = ["run", f.to_str().unwrap(), "--out", out, "--quiet", "--set", "platform.provider=lambda"];
+        let sets = ["--set", "platform.keep_alive=10m", "--set", &format!("platform.pricing={}", sheet.display())];
+        d.ok(&[&base[..], &sets[..], extra].concat());
+        Csv::parse(&d.read(&format!("{out}/summary.csv")))
+    };
+    let hour = run("hour", &["--set", "simulation.warmup=1m"]);
+    let hand = (2_592_000.0 - 400_000.0) * 0.0000166667 + (2_592_000.0 - 1_000_000.0) * 0.0000002;
+    assert_eq!(summary(&hour, "cost"), 0.0, "the hour alone is within the free grants");
+    let month_of_hour = summary(&hour, "cost_per_month");
+    assert!((month_of_hour - hand).abs() < 1e-6 * hand, "{month_of_hour} vs {hand}");
+    let month = run("month", &["--set", "simulation.horizon=30d"]);
+    let cost = summary(&month, "cost");
+    // the 30-day run also holds its one cold start: within a millionth
+    assert!((cost - month_of_hour).abs() < 1e-5 * cost, "30-day run {cost} vs the hour's month {month_of_hour}");
+    assert!((summary(&month, "cost_per_month") - cost).abs() < 1e-6 * cost, "a 30-day run is its own month");
+}

@@ -106,7 +106,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let mut trend = None;
     for r in results {
         let (run, t) = r?;
-        bills.push(billing::bill(sheet, &run.usage()));
+        bills.push(billing::with_month(sheet, &run.usage(), run.horizon - run.warmup));
         runs.push(run);
         trend = trend.or(t);
     }
@@ -195,7 +195,7 @@ pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
         .map(|r| {
             let run = simulate(sc, r, &mut NullSink, &meters, |_| {})
                 .with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
-            let bill = billing::bill(sheet, &run.usage());
+            let bill = billing::with_month(sheet, &run.usage(), run.horizon - run.warmup);
             Ok((run, bill))
         })
         .collect::<Result<Vec<_>>>()?;

@@ -107,6 +107,22 @@ pub struct Bill {
     pub total: f64,
     /// Per function: money by phase (pull..idle_reserved), requests, minimum; and CU.
     pub functions: Vec<FnCost>,
+    /// The bill of a 30-day month of this usage ([`with_month`]).
+    pub month: Option<Box<Bill>>,
+}
+
+/// Days in the month the monthly figure is billed for.
+pub const MONTH_DAYS: u64 = 30;
+
+/// The bill of a run that covered `covered_us` µs, with the bill of a 30-day month beside it:
+/// the run's usage scaled to 30 days ([`RunUsage::scaled`]) and billed as a month, so
+/// monthly tiers, free grants and minimums apply to the month's usage (not to the run's,
+/// scaled afterwards). Still a pure function of usage.
+pub fn with_month(sheet: &Sheet, run: &RunUsage, covered_us: u64) -> Bill {
+    let mut b = bill(sheet, run);
+    let k = (MONTH_DAYS * crate::units::MICROS_PER_DAY) as f64 / covered_us.max(1) as f64;
+    b.month = Some(Box::new(bill(sheet, &run.scaled(k))));
+    b
 }
 
 /// What one function costs, its share of each line.
@@ -222,6 +238,7 @@ pub fn bill(sheet: &Sheet, run: &RunUsage) -> Bill {
         minimum_hours,
         total: priced + minimum,
         functions,
+        month: None,
     }
 }
 

@@ -31,6 +31,8 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
             seed: 1,
             replications: 1,
             bucket: 2 * HOUR,
+            warm_start: true,
+            warmup: 0,
         },
         platform: Platform {
             provider: crate::provider::load("fc").expect("built-in provider"),

@@ -96,14 +96,54 @@ impl Platform<'_> {
         now: Micros,
         q: &mut EventQueue<Event>,
     ) -> Option<u32> {
-        let h = self.place(f, now)?;
         let start = start_of(self.funcs[f as usize].cold_service.is_some(), reserved);
-        let first_phase = start.first_phase();
+        let i = self.admit(f, reserved, start.first_phase(), now)?;
+        if start == Start::ColdServe {
+            self.insts.get_mut(i).state = State::ColdServing;
+            return Some(i);
+        }
+        // requests may wait on it while it starts
+        self.insts.get_mut(i).in_starting = true;
+        self.funcs[f as usize].starting.push(i);
+        self.begin_pull(i, now, q);
+        Some(i)
+    }
+
+    /// `simulation.warm_start`: a reserved instance that exists at t = 0 ready, its image
+    /// cached (and pinned) on its host, as provisioned instances are before traffic. Its
+    /// earlier start is not metered: it opens idle-reserved. None when no host has room.
+    pub(super) fn create_warm(&mut self, f: u32, now: Micros) -> Option<u32> {
+        let i = self.admit(f, true, Phase::IdleReserved, now)?;
+        let (h, img) = (self.insts.get(i).host, self.funcs[f as usize].image);
+        let pl = &self.sc.platform;
+        let host = &mut self.hosts[h as usize];
+        for &l in &self.image_layers[img] {
+            if host.state(l, now, pl.cache_ttl) != Some(LayerState::Cached) {
+                host.cache(l, self.layers[l as usize].uncompressed, now, pl.cache_capacity, pl.cache_ttl);
+            }
+            host.pin(l, now);
+        }
+        if !self.image_holders[img].contains(&h) {
+            self.image_holders[img].push(h);
+        }
+        let it = self.insts.get_mut(i);
+        it.cursor = self.image_layers[img].len() as u32;
+        it.state = State::Ready;
+        it.ready_at = Some(now);
+        self.make_available(i);
+        Some(i)
+    }
+
+    /// Place a new instance of `f` and count it: memory taken, live counts, meters opened
+    /// in `first_phase`. None when no host has room.
+    fn admit(&mut self, f: u32, reserved: bool, first_phase: Phase, now: Micros) -> Option<u32> {
+        let h = self.place(f, now)?;
         let i = self.insts.alloc(f, h, reserved, now, first_phase);
         let fr = &mut self.funcs[f as usize];
         self.hosts[h as usize].mem_free_mb -= fr.spec.memory_mb;
         fr.live += 1;
         if reserved {
+            super::reserved::book_shortfall(fr, now);
             fr.reserved_live += 1;
         }
         fr.stats.instances_created += 1;
@@ -114,14 +154,6 @@ impl Platform<'_> {
         if let Some(h) = &mut fr.hour_clock {
             h.shift(now - self.hour_start, None, Some(first_phase), k);
         }
-        if start == Start::ColdServe {
-            self.insts.get_mut(i).state = State::ColdServing;
-            return Some(i);
-        }
-        // requests may wait on it while it starts
-        self.insts.get_mut(i).in_starting = true;
-        self.funcs[f as usize].starting.push(i);
-        self.begin_pull(i, now, q);
         Some(i)
     }
 
@@ -207,7 +239,7 @@ impl Platform<'_> {
         let f = self.insts.get(i).func;
         let mut pending = std::mem::take(&mut self.insts.get_mut(i).pending);
         for p in pending.drain(..) {
-            self.funcs[f as usize].stats.failed += 1;
+            self.funcs[f as usize].stats.failed += (p.arrival >= self.warmup) as u64;
             self.series.row.failed += 1;
             self.emit_request(f, p.arrival, None, None, true, None, Outcome::Failed);
         }
@@ -239,6 +271,7 @@ impl Platform<'_> {
         host.mem_free_mb += fr.spec.memory_mb;
         fr.live -= 1;
         if reserved && !marked {
+            super::reserved::book_shortfall(fr, now);
             fr.reserved_live -= 1;
         }
         fr.stats.live_change(now, -1);
@@ -247,6 +280,7 @@ impl Platform<'_> {
         if reserved {
             self.adjust_reserved(f, now, q);
         }
+        self.retry_short(now, q);
         self.serve_queue_with_new_instance(f, now, q);
     }
 }

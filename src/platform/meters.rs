@@ -53,6 +53,8 @@ impl Platform<'_> {
         if self.meters.rules.is_empty() {
             return;
         }
+        // only the part after the warmup is billed
+        let start = start.max(self.warmup).min(end);
         let it = self.insts.get_mut(i);
         let first = !it.first_request_done;
         it.first_request_done = true;
@@ -105,7 +107,8 @@ impl Platform<'_> {
                 let mut row = BucketRow { start, end: self.next_hour, started, ..Default::default() };
                 add_instance_time(&mut row.usage, &inst, &f.spec);
                 let active = started.iter().any(|&n| n > 0) || inst.iter().flatten().any(|&x| x > 0);
-                if active {
+                // hours that ended by the warmup are left out of the bill
+                if active && self.next_hour > self.warmup {
                     self.meters.hour(&mut f.stats.topups, &row.usage, row.started);
                     self.sink.function_hour(fi, &row);
                 }

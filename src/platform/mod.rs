@@ -107,6 +107,8 @@ pub enum Event {
     QueueTimeout {
         func: u32,
     },
+    /// The warmup is over: statistics and meters start from here.
+    Warmup,
     /// A daily reserved-instance step takes effect.
     ReservedStep {
         func: u32,
@@ -123,12 +125,16 @@ pub struct RunResult {
     pub specs: Vec<Spec>,
     pub events: u64,
     pub horizon: Micros,
+    /// Statistics and the bill cover `[warmup, horizon)`.
+    pub warmup: Micros,
 }
 
 /// The model of one replication.
 pub struct Platform<'a> {
     sc: &'a Scenario,
     horizon: Micros,
+    /// `simulation.warmup`: requests that arrive before it and usage before it are left out.
+    warmup: Micros,
     funcs: Vec<FnRt>,
     layers: Vec<LayerInfo>,
     image_layers: Vec<Vec<u32>>,
@@ -155,6 +161,8 @@ pub struct Platform<'a> {
     /// Latency records waiting to be applied (large fleets only); histogram key =
     /// function × 2 + cold.
     latlog: Option<LatencyLog>,
+    /// Functions whose reserved target found no room, in order: retried when memory frees.
+    short: Vec<u32>,
     scratch_pulls: Vec<u32>,
     scratch_done: Vec<(u32, u32)>,
     scratch_pending: Vec<Pending>,
@@ -250,6 +258,7 @@ impl Handler for Platform<'_> {
             Event::QueueTimeout { func } => self.on_queue_timeout(func, now, q),
             Event::ScaleOut { func } => self.on_scale_out(func, now, q),
             Event::ReservedStep { func, step } => self.on_reserved_step(func, step, now, q),
+            Event::Warmup => self.on_warmup(now),
         }
     }
 }

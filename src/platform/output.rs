@@ -65,7 +65,7 @@ impl Platform<'_> {
                 self.bill_request(inst, start, end);
                 let it = self.insts.get(inst);
                 let (f, id) = (it.func, it.id);
-                self.funcs[f as usize].stats.in_flight += 1;
+                self.funcs[f as usize].stats.in_flight += (arrival >= self.warmup) as u64;
                 self.emit_request(f, arrival, Some(start), None, cold, Some(id), Outcome::InFlight);
             }
         }
@@ -74,16 +74,17 @@ impl Platform<'_> {
             let f = self.insts.get(i).func;
             let pending = std::mem::take(&mut self.insts.get_mut(i).pending);
             for p in &pending {
-                self.funcs[f as usize].stats.in_flight += 1;
+                self.funcs[f as usize].stats.in_flight += (p.arrival >= self.warmup) as u64;
                 self.emit_request(f, p.arrival, None, None, true, None, Outcome::InFlight);
             }
             self.set_phase(i, None, end);
             self.emit_instance(i, None, "horizon");
         }
         for f in 0..self.funcs.len() {
+            super::reserved::book_shortfall(&mut self.funcs[f], end);
             let queued: Vec<Pending> = self.funcs[f].queue.drain(..).collect();
             for p in queued {
-                self.funcs[f].stats.in_flight += 1;
+                self.funcs[f].stats.in_flight += (p.arrival >= self.warmup) as u64;
                 self.emit_request(f as u32, p.arrival, None, None, false, None, Outcome::InFlight);
             }
             let st = &mut self.funcs[f].stats;
@@ -100,6 +101,7 @@ impl Platform<'_> {
             functions: self.funcs.into_iter().map(|f| (f.name, f.stats)).collect(),
             events,
             horizon: end,
+            warmup: self.warmup,
         }
     }
 }

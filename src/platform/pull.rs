@@ -221,8 +221,10 @@ impl Platform<'_> {
             }
             let it = self.insts.get_mut(i);
             it.pull_end = Some(now);
-            let took = now - it.pull_start.unwrap_or(now);
-            self.funcs[it.func as usize].stats.pull_us += took as u128;
+            let began = it.pull_start.unwrap_or(now);
+            if began >= self.warmup {
+                self.funcs[it.func as usize].stats.pull_us += (now - began) as u128;
+            }
             self.start_create(i, now, q);
         }
     }

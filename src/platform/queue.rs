@@ -17,8 +17,10 @@ impl Platform<'_> {
     /// Give a freed slot to the oldest queued request that has not timed out.
     #[inline(always)]
     pub(super) fn fill_from_queue(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        let f = self.insts.get(i).func as usize;
-        if !self.funcs[f].queue.is_empty() {
+        let it = self.insts.get(i);
+        let f = it.func as usize;
+        // an instance marked to leave takes no more requests
+        if !self.funcs[f].queue.is_empty() && !it.release_when_idle {
             self.drain_queue_into(i, now, q);
         }
     }
@@ -43,7 +45,7 @@ impl Platform<'_> {
                 Some(p) if timed_out(p, fr.queue_timeout, now) => {
                     let p = *p;
                     fr.queue.pop_front();
-                    fr.stats.queue_timeouts += 1;
+                    fr.stats.queue_timeouts += (p.arrival >= self.warmup) as u64;
                     self.series.row.queue_timeouts += 1;
                     self.emit_request(f, p.arrival, None, None, false, None, Outcome::QueueTimeout);
                 }

@@ -7,6 +7,7 @@ use crate::scenario::Reserved;
 use crate::units::{Micros, MICROS_PER_DAY as DAY};
 
 use super::instance::State;
+use super::state::FnRt;
 use super::{Event, Platform};
 
 /// How the live reserved instances of a function move towards their target.
@@ -50,11 +51,28 @@ pub(super) fn first_turn(at: Micros) -> Micros {
     }
 }
 
+/// Add the reserved shortfall since the last change of the target or the live count:
+/// call before either changes (and at the horizon).
+pub(super) fn book_shortfall(fr: &mut FnRt, now: Micros) {
+    let short = fr.reserved_target.saturating_sub(fr.reserved_live) as u128;
+    fr.stats.reserved_shortfall_us += short * (now - fr.short_since) as u128;
+    fr.short_since = now;
+}
+
 impl Platform<'_> {
     /// Function `f`'s reserved instances at time 0 and the first turn of each daily step.
     pub(super) fn start_reserved(&mut self, f: u32, q: &mut EventQueue<Event>) {
         let fu = f as usize;
+        book_shortfall(&mut self.funcs[fu], 0);
         self.funcs[fu].reserved_target = target_at_midnight(&self.sc.functions[fu].reserved);
+        if self.sc.simulation.warm_start {
+            // provisioned before traffic: ready at t = 0 (what finds no room is short)
+            while self.funcs[fu].reserved_live < self.funcs[fu].reserved_target {
+                if self.create_warm(f, 0).is_none() {
+                    break;
+                }
+            }
+        }
         self.adjust_reserved(f, 0, q);
         for k in 0..self.funcs[fu].steps.len() {
             let first = first_turn(self.funcs[fu].steps[k].at);
@@ -68,6 +86,9 @@ impl Platform<'_> {
     /// busy or starting surplus to go when idle.
     pub(super) fn adjust_reserved(&mut self, f: u32, now: Micros, q: &mut EventQueue<Event>) {
         let fu = f as usize;
+        if let Ok(k) = self.short.binary_search(&f) {
+            self.short.remove(k);
+        }
         // one instance at a time, deciding again after each: a release re-enters this
         // function (the room it leaves may go to the reserved target)
         loop {
@@ -75,7 +96,11 @@ impl Platform<'_> {
                 Adjust::Hold => break,
                 Adjust::Add(_) => {
                     if self.create_instance(f, true, now, q).is_none() {
-                        break;
+                        // no host has room: try again when memory frees on any host
+                        if let Err(k) = self.short.binary_search(&f) {
+                            self.short.insert(k, f);
+                        }
+                        return;
                     }
                 }
                 Adjust::Remove(_) => {
@@ -91,8 +116,12 @@ impl Platform<'_> {
                         }),
                     };
                     let Some(i) = victim else { break };
+                    book_shortfall(&mut self.funcs[fu], now);
                     self.funcs[fu].reserved_live -= 1;
                     self.insts.get_mut(i).release_when_idle = true;
+                    // out of routing at once: it only finishes what it runs (or waits on)
+                    self.leave_available(i);
+                    self.leave_starting(i);
                     if self.insts.get(i).state == State::Ready && self.insts.get(i).inflight == 0 {
                         self.release(i, now, "scale_down", q);
                     }
@@ -101,8 +130,21 @@ impl Platform<'_> {
         }
     }
 
+    /// Memory freed on a host: functions short of their reserved target try again, in
+    /// function order.
+    pub(super) fn retry_short(&mut self, now: Micros, q: &mut EventQueue<Event>) {
+        if self.short.is_empty() {
+            return;
+        }
+        let short = std::mem::take(&mut self.short);
+        for &f in &short {
+            self.adjust_reserved(f, now, q);
+        }
+    }
+
     pub(super) fn on_reserved_step(&mut self, f: u32, step: u32, now: Micros, q: &mut EventQueue<Event>) {
         let s = self.funcs[f as usize].steps[step as usize];
+        book_shortfall(&mut self.funcs[f as usize], now);
         self.funcs[f as usize].reserved_target = s.count;
         self.adjust_reserved(f, now, q);
         if now + DAY < self.horizon {

@@ -289,7 +289,9 @@ impl Platform<'_> {
     pub(super) fn attach(&mut self, i: u32, p: Pending) {
         let f = self.insts.get(i).func as usize;
         let conc = self.funcs[f].concurrency as usize;
-        self.funcs[f].stats.cold_starts += 1;
+        if p.arrival >= self.warmup {
+            self.funcs[f].stats.cold_starts += 1;
+        }
         self.series.row.cold_starts += 1;
         let it = self.insts.get_mut(i);
         it.pending.push(p);
@@ -306,12 +308,17 @@ impl Platform<'_> {
     /// service time, then the instance is idle.
     pub(super) fn cold_serve(&mut self, i: u32, p: Pending, now: Micros, q: &mut EventQueue<Event>) {
         let f = self.insts.get(i).func as usize;
-        self.funcs[f].stats.cold_starts += 1;
+        let counted = p.arrival >= self.warmup;
+        if counted {
+            self.funcs[f].stats.cold_starts += 1;
+        }
         self.series.row.cold_starts += 1;
         let d = self.funcs[f].cold_service.as_ref().expect("cold-serving needs cold_service").sample(&mut self.rng);
         let it = self.insts.get_mut(i);
         it.inflight = 1;
-        self.count_start(f, false);
+        if counted {
+            self.count_start(f, false);
+        }
         let req = self.reqs.open(p.arrival, now);
         q.push(now.saturating_add(d), Event::Done { inst: i, req, cold: true, failed: false });
     }
@@ -328,13 +335,16 @@ impl Platform<'_> {
         let failed = p.exec > fr.timeout;
         let run = p.exec.min(fr.timeout);
         let k = it.reserved as usize;
-        fr.stats.started += 1;
-        fr.stats.started_kind[k] += 1;
+        // a request that arrived during the warmup is left out of the statistics and the bill
+        if p.arrival >= self.warmup {
+            fr.stats.started += 1;
+            fr.stats.started_kind[k] += 1;
+            fr.stats.wait_sum_us += (now - p.arrival) as u128;
+        }
         self.series.row.started[k] += 1;
         if let Some(h) = &mut fr.hour_clock {
             h.started[k] += 1;
         }
-        fr.stats.wait_sum_us += (now - p.arrival) as u128;
         let req = self.reqs.open(p.arrival, now);
         q.push(now.saturating_add(run), Event::Done { inst: i, req, cold, failed });
         let full = it.inflight >= fr.concurrency;
@@ -361,13 +371,16 @@ impl Platform<'_> {
         let (arrival, start) = self.reqs.close(req);
         self.bill_request(i, start, now);
         let mut log_full = false;
+        let counted = arrival >= self.warmup;
         {
             let fr = &mut self.funcs[f];
             let st = &mut fr.stats;
             let lat = now - arrival;
             if failed {
-                st.failed += 1;
+                st.failed += counted as u64;
                 self.series.row.failed += 1;
+            } else if !counted {
+                self.series.row.completed += 1;
             } else {
                 st.completed += 1;
                 self.series.row.completed += 1;
@@ -416,8 +429,12 @@ impl Platform<'_> {
         }
     }
 
+    /// Put a ready instance with a free slot back in routing; one marked to leave stays out.
     pub(super) fn make_available(&mut self, i: u32) {
         let it = self.insts.get(i);
+        if it.release_when_idle {
+            return;
+        }
         let fr = &mut self.funcs[it.func as usize];
         let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
         list.push(&mut self.insts.items, i, self.sc.platform.pick);

@@ -62,6 +62,8 @@ pub(super) struct FnRt {
     pub(super) scale_timer_armed: bool,
     pub(super) reserved_live: u32,
     pub(super) reserved_target: u32,
+    /// Since when `reserved_target - reserved_live` has held (for the shortfall integral).
+    pub(super) short_since: Micros,
     pub(super) queue_cap: usize,
     pub(super) queue_timeout: Micros,
     pub(super) cold_service: Option<Sampler>,
@@ -70,6 +72,8 @@ pub(super) struct FnRt {
     pub(super) steps: Vec<ReservedStep>,
     pub(super) image: usize,
     pub(super) name: String,
+    /// Significant digits of its latency histograms.
+    pub(super) latency_digits: u8,
 }
 
 /// One workload's arrivals: a synthetic process for one function, or a trace whose
@@ -168,6 +172,7 @@ impl<'a> Platform<'a> {
                 };
                 FnRt {
                     name: f.name.clone(),
+                    latency_digits: if from_trace { 2 } else { 3 },
                     image: f.image,
                     spec: f.spec(),
                     concurrency: f.concurrency,
@@ -192,6 +197,7 @@ impl<'a> Platform<'a> {
                     live: 0,
                     reserved_live: 0,
                     reserved_target: 0,
+                    short_since: 0,
                     stats: FnStats {
                         billed: vec![Default::default(); meters.rules.len()],
                         ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })
@@ -225,6 +231,7 @@ impl<'a> Platform<'a> {
         Platform {
             sc,
             horizon: sc.simulation.horizon,
+            warmup: sc.simulation.warmup,
             funcs,
             layers,
             image_holders: vec![Vec::new(); image_layers.len()],
@@ -245,6 +252,7 @@ impl<'a> Platform<'a> {
             meters: meters.clone(),
             reqs: ReqTable::default(),
             latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),
+            short: Vec::new(),
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
             scratch_pending: Vec::new(),
@@ -260,6 +268,32 @@ impl<'a> Platform<'a> {
         }
         for f in 0..self.funcs.len() {
             self.start_reserved(f as u32, q);
+        }
+        if self.warmup > 0 {
+            q.push(self.warmup, Event::Warmup);
+        }
+    }
+
+    /// The warmup is over: every function's statistics start afresh (live instances kept),
+    /// and each live instance's meters restart here — what it did before is not billed.
+    /// The time series stays whole. Requests that arrived before are left out as they end.
+    pub(super) fn on_warmup(&mut self, now: Micros) {
+        self.flush_latencies();
+        for f in &mut self.funcs {
+            let (live, billed) = (f.stats.live, f.stats.billed.len());
+            f.stats = FnStats {
+                billed: vec![Default::default(); billed],
+                live,
+                live_since: now,
+                ..FnStats::with_latency_digits(f.latency_digits)
+            };
+            f.short_since = now;
+        }
+        let live: Vec<u32> = self.insts.live().collect();
+        for i in live {
+            let it = self.insts.get_mut(i);
+            it.times = [0; crate::usage::Phase::COUNT];
+            it.phase_since = now;
         }
     }
 }

@@ -62,6 +62,8 @@ pub struct FnStats {
     pub pulls: u64,
     pub cache_hits: u64,
     pub pull_us: u128,
+    /// Instance·µs the reserved target was not met (no host had room for the missing ones).
+    pub reserved_shortfall_us: u128,
     pub latency: Latency,
     /// Instance·µs of live instances (for the time-average count).
     pub live_area: u128,
@@ -98,6 +100,7 @@ impl FnStats {
             pulls: 0,
             cache_hits: 0,
             pull_us: 0,
+            reserved_shortfall_us: 0,
             latency_sum_us: 0,
             wait_sum_us: 0,
             started: 0,
@@ -138,6 +141,7 @@ impl FnStats {
         self.pulls += o.pulls;
         self.cache_hits += o.cache_hits;
         self.pull_us += o.pull_us;
+        self.reserved_shortfall_us += o.reserved_shortfall_us;
         self.latency_sum_us += o.latency_sum_us;
         self.wait_sum_us += o.wait_sum_us;
         self.started += o.started;

@@ -13,7 +13,15 @@ const MB: u64 = 1 << 20;
 /// (1500 MB at 150 MB/s, nothing to download, no overheads); no workloads yet.
 pub(crate) fn base() -> Scenario {
     Scenario {
-        simulation: Simulation { name: "t".into(), horizon: 1000 * S, seed: 7, replications: 1, bucket: 60 * S },
+        simulation: Simulation {
+            name: "t".into(),
+            horizon: 1000 * S,
+            seed: 7,
+            replications: 1,
+            bucket: 60 * S,
+            warm_start: true,
+            warmup: 0,
+        },
         platform: sc_model::Platform {
             provider: crate::provider::load("fc").expect("built-in provider"),
             pricing: "fc3".into(),
@@ -179,16 +187,39 @@ fn reserved_instances_are_used_first_and_never_reclaimed() {
     assert_eq!(st.cold_starts, 0);
     assert_eq!(sink.instances.len(), 2);
     assert!(sink.instances.iter().all(|r| r.4 == "horizon"));
-    // the two reserved instances exist for the whole run: 10 s pull each (second waits on the
-    // same layer), then idle-reserved except the 1 s request
+    // warm start: the two reserved instances are ready at t = 0 and idle-reserved for the
+    // whole run except the 1 s request; no pull
     let idle: u64 = sink.instances.iter().map(|r| r.2[Phase::IdleReserved.index()]).sum();
-    assert_eq!(idle, 2 * 990 * S - S);
+    assert_eq!(idle, 2 * 1000 * S - S);
+    assert_eq!((st.pulls, st.cache_hits, st.usage.gbs(Phase::Pull)), (0, 0, 0.0));
+}
+
+/// Issue 11 item 7: with `warm_start` a request at t = 0 finds a ready reserved instance (no
+/// cold start, nothing metered for its start); without it, the reserved instance pulls first
+/// and the request waits for it.
+#[test]
+fn warm_start_makes_reserved_instances_ready_at_time_zero() {
+    let mut sc = base();
+    sc.functions[0].reserved = Reserved::Fixed(1);
+    sc.workloads.push(once(0));
+    let (st, sink) = run(&sc);
+    assert_eq!((st.cold_starts, st.pulls, st.latency_sum_us), (0, 0, S as u128));
+    assert_eq!(sink.instances[0].2[Phase::Startup.index()] + sink.instances[0].2[Phase::Pull.index()], 0);
+    // a later on-demand instance on the same host finds the image cached
+    sc.workloads.push(once(0));
+    let (st, _) = run(&sc);
+    assert_eq!((st.instances_created, st.pulls, st.cache_hits), (2, 0, 1));
+    sc.simulation.warm_start = false;
+    sc.workloads.pop();
+    let (st, _) = run(&sc);
+    assert_eq!((st.cold_starts, st.pulls, st.latency_sum_us), (1, 1, 11 * S as u128));
 }
 
 #[test]
 fn two_instances_on_one_host_wait_on_one_download_of_a_layer() {
     let mut sc = base();
     sc.functions[0].reserved = Reserved::Fixed(2);
+    sc.simulation.warm_start = false;
     let (st, _) = run(&sc);
     assert_eq!(st.pulls, 2);
     // both pulls end when the single extraction ends
@@ -513,4 +544,69 @@ fn the_start_limit_times_the_start_after_pull_and_create() {
     let (st, _) = run(&sc);
     assert_eq!((st.completed, st.not_started), (1, 0));
     assert_eq!(st.latency_sum_us, 131 * S as u128);
+}
+
+/// Issue 11 item 3: a reserved instance marked to leave while busy must not take new
+/// requests, and goes as soon as the ones it runs end — even under steady load.
+#[test]
+fn a_reserved_scale_down_drains_under_load() {
+    let mut sc = base();
+    sc.functions[0].concurrency = 4;
+    // about 6.7 requests in flight: both reserved instances stay busy all the time
+    sc.workloads.push(Workload {
+        function: 0,
+        arrivals: Arrivals::Constant { interval: 150_000 },
+        from: 0,
+        until: 1000 * S,
+    });
+    sc.functions[0].reserved =
+        Reserved::Daily(vec![ReservedStep { at: 0, count: 2 }, ReservedStep { at: 100 * S, count: 1 }]);
+    let (_, sink) = run(&sc);
+    let gone: Vec<_> = sink.instances.iter().filter(|r| r.4 == "scale_down").collect();
+    assert_eq!(gone.len(), 1, "one reserved instance leaves at the 100 s step");
+    // its requests in flight at 100 s end by 101 s (1 s each); it takes no new one
+    assert!(gone[0].3.is_some_and(|t| (100 * S..=101 * S).contains(&t)), "ended at {:?}", gone[0].3);
+}
+
+/// Issue 11 item 2: a reserved step that finds no room is retried when memory frees on a
+/// host (here: another function's instance reclaimed), and the instance·seconds it was
+/// short are counted.
+#[test]
+fn a_reserved_step_without_room_is_met_when_memory_frees() {
+    let mut sc = base();
+    sc.platform.host_memory_mb = 2048;
+    let mut b = sc.functions[0].clone();
+    b.name = "b".into();
+    sc.functions.push(b);
+    // b's instance: created at 0, pulls 10 s, runs 1 s, kept 60 s → released at 71 s
+    sc.workloads.push(Workload { function: 1, ..once(0) });
+    // a wants 2 reserved from 5 s; only one fits until b's instance goes
+    sc.functions[0].reserved =
+        Reserved::Daily(vec![ReservedStep { at: 0, count: 0 }, ReservedStep { at: 5 * S, count: 2 }]);
+    let mut sink = VecSink::default();
+    let r = simulate(&sc, 0, &mut sink, &Meters::default(), |_| {}).unwrap();
+    let a = &r.functions[0].1;
+    assert_eq!(a.instances_created, 2);
+    assert_eq!(a.reserved_shortfall_us, 66 * S as u128);
+}
+
+/// Issue 11 item 7: `simulation.warmup` leaves the first stretch out of the statistics and
+/// the meters: the cold request at 0 s is not counted, the instance's time is metered from
+/// the warmup on, and a request that arrives after it is counted in full.
+#[test]
+fn the_warmup_is_left_out_of_statistics_and_meters() {
+    let mut sc = base();
+    sc.functions[0].keep_alive = 600 * S;
+    sc.simulation.warmup = 50 * S;
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(100 * S));
+    let (st, _) = run(&sc);
+    assert_eq!((st.requests, st.completed, st.cold_starts), (1, 1, 0));
+    assert_eq!((st.pulls, st.pull_us, st.instances_created), (0, 0, 0));
+    assert_eq!(st.latency_sum_us, S as u128);
+    // live from 50 s until its keep-alive ends at 701 s: 1 s busy, 650 s idle, no pull
+    assert_eq!(st.usage.inst_us[Phase::Busy.index()], S as u128);
+    assert_eq!(st.usage.inst_us[Phase::IdleKeepalive.index()], 650 * S as u128);
+    assert_eq!(st.usage.inst_us[Phase::Pull.index()], 0);
+    assert_eq!(st.live_area, 651 * S as u128);
 }

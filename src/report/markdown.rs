@@ -11,8 +11,7 @@ use crate::scenario::{Reserved, Scenario};
 use crate::units::{format_duration as fd, format_size as fs};
 use crate::usage::Phase;
 
-/// Days in the month used for the monthly extrapolation.
-pub const MONTH_DAYS: f64 = 30.0;
+use crate::billing::MONTH_DAYS;
 
 fn num(v: f64, d: usize) -> String {
     if v.is_finite() {
@@ -26,8 +25,7 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
     let all = summary.all();
     let v = |m: Metric| all.mean(m);
     let cur = &sheet.currency;
-    let horizon_s = sc.simulation.horizon as f64 / 1e6;
-    let month = v(Metric::Cost) * MONTH_DAYS * 86_400.0 / horizon_s;
+    let month = v(Metric::CostPerMonth);
     let per_million = v(Metric::Cost) / v(Metric::Requests) * 1e6;
     let pull_share = v(Metric::CostPull) / v(Metric::Cost);
     let mut s = String::new();
@@ -82,7 +80,11 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
     let _ =
         writeln!(s, "| image pulls / cache hits | {} / {} |", num(v(Metric::Pulls), 1), num(v(Metric::CacheHits), 1));
     let _ = writeln!(s, "| cost over the horizon | {} {cur} |", num(v(Metric::Cost), 4));
-    let _ = writeln!(s, "| cost per month ({MONTH_DAYS:.0} days, extrapolated) | {} {cur} |", num(month, 2));
+    let _ = writeln!(
+        s,
+        "| cost per month ({MONTH_DAYS} days of this usage, billed as a month) | {} {cur} |",
+        num(month, 2)
+    );
     let _ = writeln!(s, "| cost per million requests | {} {cur} |", num(per_million, 4));
     let _ = writeln!(s, "| share of cost that is image pull | {} % |", num(pull_share * 100.0, 2));
     let _ = writeln!(
@@ -175,9 +177,32 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
     }
     let _ = writeln!(
         s,
-        "- Free tier {}; monthly tiers are applied to the horizon's usage as if it started a billing month; \
-         the monthly figure scales the horizon's cost linearly.",
+        "- Free tier {}; the cost over the horizon applies monthly tiers and free grants to the horizon's usage \
+         as if it were a billing month; the cost per month is the bill of a {MONTH_DAYS}-day month whose usage is \
+         the run's (after any warmup) scaled to {MONTH_DAYS} days, with tiers, free grants and minimums applied \
+         to the month.",
         if sheet.free_tier_enabled { "on" } else { "off" }
+    );
+    let _ = writeln!(
+        s,
+        "- Reserved instances at t = 0: {}.",
+        if sc.simulation.warm_start {
+            "ready with their image cached (`simulation.warm_start`: provisioned instances are ready before traffic); their start is not metered or billed"
+        } else {
+            "pulled and started under traffic (`simulation.warm_start = false`): their start is metered and its cold starts counted"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "- Warmup: {}.",
+        if sc.simulation.warmup > 0 {
+            format!(
+                "the first {} are left out of the statistics and the bill (requests arriving in it are not counted; meters restart at its end)",
+                fd(sc.simulation.warmup)
+            )
+        } else {
+            "none (`simulation.warmup = 0`): statistics and the bill cover the whole horizon".to_string()
+        }
     );
     let _ = writeln!(
         s,

@@ -16,6 +16,9 @@ use crate::usage::{Phase, Usage};
 pub struct Sample<'a> {
     pub stats: &'a FnStats,
     pub cost: &'a FnCost,
+    /// What a 30-day month of this usage costs, billed as a month (NaN if not billed).
+    pub month: f64,
+    /// The stretch the statistics cover (horizon − warmup).
     pub horizon_us: u64,
 }
 
@@ -63,6 +66,7 @@ columns! {
     InstancesCreated "instances_created" 0 |s| s.stats.instances_created as f64;
     InstancesNotStarted "instances_not_started" 0 |s| s.stats.not_started as f64;
     InstancesMean "instances_mean" 4 |s| s.stats.live_area as f64 / s.horizon_us as f64;
+    ReservedShortfallSeconds "reserved_shortfall_seconds" 6 |s| s.stats.reserved_shortfall_us as f64 / 1e6;
     Pulls "pulls" 0 |s| s.stats.pulls as f64;
     CacheHits "cache_hits" 0 |s| s.stats.cache_hits as f64;
     PullSeconds "pull_seconds" 6 |s| s.stats.pull_us as f64 / 1e6;
@@ -88,6 +92,7 @@ columns! {
     CostRequests "cost_requests" 8 |s| s.cost.by_phase[6];
     CostMinimum "cost_minimum" 8 |s| s.cost.minimum;
     Cost "cost" 8 |s| s.cost.total;
+    CostPerMonth "cost_per_month" 8 |s| s.month;
 }
 
 /// Number of columns (and metrics).
@@ -136,8 +141,8 @@ fn ratio(a: u128, b: u64) -> f64 {
 pub type Values = [f64; COUNT];
 
 /// The values of every column for one function (or ALL) of one replication.
-pub fn values(st: &FnStats, cost: &FnCost, horizon_us: u64) -> Values {
-    let s = Sample { stats: st, cost, horizon_us };
+pub fn values(st: &FnStats, cost: &FnCost, month: f64, horizon_us: u64) -> Values {
+    let s = Sample { stats: st, cost, month, horizon_us };
     std::array::from_fn(|c| (COLUMNS[c].get)(&s))
 }
 
@@ -216,8 +221,14 @@ impl Summary {
             if rows.is_empty() {
                 rows = fns.iter().map(|(n, _, _)| Row { name: n.clone(), replications: Vec::new() }).collect();
             }
+            // the month's bill per function, then its total for ALL
+            let month: Vec<f64> = match &bill.month {
+                Some(m) => m.functions.iter().map(|c| c.total).chain([m.total]).collect(),
+                None => vec![f64::NAN; bill.functions.len() + 1],
+            };
+            let month = &month[month.len() - fns.len()..];
             for (k, (_, st, cost)) in fns.iter().enumerate() {
-                rows[k].replications.push(values(st, cost, r.horizon));
+                rows[k].replications.push(values(st, cost, month[k], r.horizon - r.warmup));
             }
         }
         Summary { rows, replications: runs.iter().map(|r| r.replication + 1).collect(), currency }
@@ -319,7 +330,7 @@ mod tests {
 
     #[test]
     fn every_column_has_a_value() {
-        assert_eq!(values(&FnStats::default(), &FnCost::default(), 1).len(), COLUMNS.len());
+        assert_eq!(values(&FnStats::default(), &FnCost::default(), 0.0, 1).len(), COLUMNS.len());
     }
 
     #[test]

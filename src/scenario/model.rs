@@ -26,6 +26,11 @@ pub struct Simulation {
     pub replications: u32,
     /// Time-series resolution.
     pub bucket: Micros,
+    /// Instances reserved at t = 0 exist ready, their image cached, their start unmetered
+    /// (provisioned instances are ready before traffic).
+    pub warm_start: bool,
+    /// Statistics and the bill leave out `[0, warmup)`.
+    pub warmup: Micros,
 }
 
 /// How a new request picks among ready instances with a free slot.

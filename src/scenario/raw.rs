@@ -99,6 +99,8 @@ pub struct RawSimulation {
     pub seed: Scalar,
     pub replications: Scalar,
     pub bucket: Scalar,
+    pub warm_start: Scalar,
+    pub warmup: Scalar,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -73,7 +73,15 @@ const ARRIVALS: Node = Node::Tagged {
     example: "{ kind = \"poisson\", rate = \"2/s\" }",
 };
 
-pub const SIMULATION: &[Key] = &[leaf("name"), leaf("horizon"), leaf("seed"), leaf("replications"), leaf("bucket")];
+pub const SIMULATION: &[Key] = &[
+    leaf("name"),
+    leaf("horizon"),
+    leaf("seed"),
+    leaf("replications"),
+    leaf("bucket"),
+    leaf("warm_start"),
+    leaf("warmup"),
+];
 
 pub const ACCELERATION: &[Key] = &[leaf("enabled"), leaf("fetch_fraction")];
 

@@ -162,7 +162,15 @@ fn a_minimal_scenario_gets_every_default() {
     let sec = MICROS_PER_SECOND;
     assert_eq!(
         s.simulation,
-        Simulation { name: "test".into(), horizon: 86_400 * sec, seed: 1, replications: 1, bucket: 60 * sec }
+        Simulation {
+            name: "test".into(),
+            horizon: 86_400 * sec,
+            seed: 1,
+            replications: 1,
+            bucket: 60 * sec,
+            warm_start: true,
+            warmup: 0
+        }
     );
     let p = &s.platform;
     assert_eq!(p.pricing, "fc3");
@@ -1139,4 +1147,17 @@ fn a_provider_profile_of_your_own_is_read_from_a_file() {
         "{e}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn warm_start_and_warmup_are_read_and_a_warmup_must_leave_time() {
+    let s = ok(&section("simulation", "warm_start = false\nwarmup = \"10m\""));
+    assert!(!s.simulation.warm_start);
+    assert_eq!(s.simulation.warmup, 600 * MICROS_PER_SECOND);
+    fails(
+        &section("simulation", "horizon = \"1h\"\nwarmup = \"1h\""),
+        "simulation.warmup",
+        "not shorter than the horizon",
+    );
+    fails(&section("simulation", "warm_start = 3"), "simulation.warm_start", "");
 }

@@ -112,7 +112,19 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
             ),
         ));
     }
-    Ok(Simulation { name, horizon, seed, replications, bucket })
+    let warm_start = ctx.boolean(r.warm_start.as_ref(), "simulation.warm_start")?.unwrap_or(true);
+    let warmup = ctx.duration(r.warmup.as_ref(), "simulation.warmup")?.unwrap_or(0);
+    if warmup >= horizon {
+        return Err(ctx.err(
+            "simulation.warmup",
+            format!(
+                "warmup {} is not shorter than the horizon {}; statistics need time after it, e.g. warmup = \"10m\"",
+                crate::units::format_duration(warmup),
+                crate::units::format_duration(horizon)
+            ),
+        ));
+    }
+    Ok(Simulation { name, horizon, seed, replications, bucket, warm_start, warmup })
 }
 
 fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Platform, InputError> {

@@ -151,6 +151,48 @@ pub struct RunUsage {
     pub functions: Vec<FnUsage>,
 }
 
+impl Usage {
+    /// This usage × `k` (each sum rounded to the nearest unit).
+    pub fn scaled(&self, k: f64) -> Usage {
+        let s = |a: &[u128; Phase::COUNT]| a.map(|x| scale(x, k));
+        Usage {
+            mb_us: s(&self.mb_us),
+            mvcpu_us: s(&self.mvcpu_us),
+            disk_mb_us: s(&self.disk_mb_us),
+            gpu_mb_us: s(&self.gpu_mb_us),
+            inst_us: s(&self.inst_us),
+        }
+    }
+}
+
+fn scale(x: u128, k: f64) -> u128 {
+    (x as f64 * k).round() as u128
+}
+
+impl RunUsage {
+    /// The usage of a run `k` times as long with the same behaviour: every quantity a bill
+    /// reads (times, rounded times, requests, hourly top-ups) × `k`. With
+    /// `k = 30 days / run length` this is the usage of a month, to be billed as a month.
+    pub fn scaled(&self, k: f64) -> RunUsage {
+        RunUsage {
+            functions: self
+                .functions
+                .iter()
+                .map(|f| FnUsage {
+                    spec: f.spec,
+                    started: f.started.map(|n| (n as f64 * k).round() as u64),
+                    usage: [f.usage[0].scaled(k), f.usage[1].scaled(k)],
+                    billed: f.billed.iter().map(|b| b.map(|kind| kind.map(|x| scale(x, k)))).collect(),
+                    topups: meters::Topups {
+                        amount: f.topups.amount * k,
+                        hours: (f.topups.hours as f64 * k).round() as u64,
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
 /// MB·µs → GB·s, exactly divided once.
 pub fn mb_us_to_gbs(mb_us: u128) -> f64 {
     // split to keep precision: whole GB·s plus remainder
