@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# All the tests: unit and integration tests (cargo), then coldcost side by side with the
+# All the tests: unit and integration tests (cargo), the README's sharded sweep on GNU parallel
+# workers (scripts/sweep-shards.sh), then coldcost side by side with the
 # peer simulator SimFaaS on its README example (needs python3 and pip; installs SimFaaS
 # 0.2.2 with the pinned versions in benches/simfaas/requirements.txt).
 set -euo pipefail
@@ -13,6 +14,8 @@ cargo test --locked -- --skip calibration::
 cargo test --locked --test integration calibration:: -- --test-threads=1
 
 cargo build --release --locked
+# the README's sharded sweep with GNU parallel, merged, byte-identical to the unsharded one
+scripts/sweep-shards.sh
 if ! python3 -c 'import simfaas' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r benches/simfaas/requirements.txt
 fi

@@ -7,6 +7,7 @@ mod billing;
 mod calibration;
 mod cli;
 mod closed_forms;
+mod deploy;
 mod hardening;
 mod module_graph;
 mod outputs;

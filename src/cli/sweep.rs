@@ -14,7 +14,7 @@ use crate::sweep::render;
 pub struct Args {
     /// Scenario file (TOML). Without one, the built-in quickstart.
     pub scenario: Option<PathBuf>,
-    /// A knob and its values: a list (function.api.memory=512MB,1GB,2GB) or an inclusive
+    /// A knob and its values: a list (function.api.memory=1GB,2GB,4GB) or an inclusive
     /// integer range (function.api.reserved=0..8, or 0..64:8 in steps of 8). Repeatable: the grid is the product.
     #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
     pub vary: Vec<String>,
