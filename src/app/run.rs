@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::billing::model::Sheet;
 use crate::billing::{self, Bill};
 use crate::error::WriteError;
-use crate::platform::{simulate, NullSink, RunResult};
+use crate::platform::{simulate, simulate_audited, NullSink, RunResult};
 use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
 use crate::report::output::OutputDir;
 use crate::report::summary::{self, Summary};
@@ -32,6 +32,8 @@ pub struct Options {
     pub requests: bool,
     /// Never draw a progress bar.
     pub quiet: bool,
+    /// Check the model's invariants as it runs (`platform::simulate_audited`).
+    pub audit: bool,
 }
 
 /// The results of a finished run and where its files went.
@@ -88,12 +90,17 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
         .map(|(r, (_, _, _, sink))| {
             let mut sink = sink.lock().expect("one thread per replication").take().expect("sink used once");
             let mut last = 0u64;
-            let result = simulate(sc, r as u32, &mut sink, &meters, |now| {
+            let progress = |now| {
                 let delta = now - last;
                 last = now;
                 let total = total_done.fetch_add(delta, Ordering::Relaxed) + delta;
                 bar.tick_to(total, started);
-            })
+            };
+            let result = if opts.audit {
+                simulate_audited(sc, r as u32, &mut sink, &meters, progress).map_err(anyhow::Error::from)
+            } else {
+                simulate(sc, r as u32, &mut sink, &meters, progress).map_err(anyhow::Error::from)
+            }
             .with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
             let trend = sink.finish().context("cannot write the streamed report files")?;

@@ -30,6 +30,10 @@ pub struct Args {
     /// Also write requests.csv, one row per request.
     #[arg(long)]
     pub requests: bool,
+    /// Check the model's invariants after every event and at the end (slower); the first one
+    /// broken stops the run with exit 1, naming it, the simulated time and what it is about.
+    #[arg(long)]
+    pub audit: bool,
     /// No progress bar, no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -42,7 +46,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for line in headline::skipped_rows(&sc) {
         eprintln!("warning: {line}");
     }
-    let o = run::run(&sc, &out, &Options { requests: a.requests, quiet: a.quiet })?;
+    let o = run::run(&sc, &out, &Options { requests: a.requests, quiet: a.quiet, audit: a.audit })?;
     if !a.quiet {
         let facts = RunFacts { sheet: &o.sheet, files: &o.files, wall: o.wall, events: o.events };
         stdout::print(&headline::run(&sc, &o.summary, &facts))?;

@@ -32,6 +32,13 @@ pub trait Handler {
 
     /// Handle the external event due at `now` (the one `next_external` announced).
     fn handle_external(&mut self, _now: SimTime, _queue: &mut EventQueue<Self::Event>) {}
+
+    /// The handler asks the run to stop after the event it just handled (a checking wrapper
+    /// that found its model broken). The default never does, and costs nothing once inlined.
+    #[inline(always)]
+    fn halted(&self) -> bool {
+        false
+    }
 }
 
 /// More events than this at one simulated instant means the model is stuck in a loop that
@@ -76,7 +83,8 @@ fn kind_of<E: std::fmt::Debug>(event: &E) -> String {
     text[..end].to_string()
 }
 
-/// Run events in (time, sequence) order while their time is before `until`.
+/// Run events in (time, sequence) order while their time is before `until`, or until the
+/// handler says it has [`Handler::halted`].
 /// `progress` is called with the current time every 2^16 events, so a caller can draw a bar
 /// without the loop paying for it. Returns the number of events handled, or a [`Stall`] when
 /// more than `limit` events happen at one instant (the guard is one compare per event).
@@ -118,6 +126,9 @@ where
             handler.handle_external(te, queue);
         }
         handled += 1;
+        if handler.halted() {
+            break;
+        }
         if handled & 0xFFFF == 0 {
             progress(now);
         }
@@ -248,6 +259,29 @@ mod tests {
         assert_eq!(stall.kinds, vec![("Once".to_string(), 2048), ("Spin".to_string(), 2048)]);
         let text = stall.to_string();
         assert!(text.contains("t = 7 µs") && text.contains("Spin ×2048"), "{text}");
+    }
+
+    /// Stops after its third event.
+    struct Halting(u32);
+
+    impl Handler for Halting {
+        type Event = u32;
+        fn handle(&mut self, now: SimTime, _: u32, queue: &mut EventQueue<u32>) {
+            self.0 += 1;
+            queue.push(now + 1, 0);
+        }
+        fn halted(&self) -> bool {
+            self.0 >= 3
+        }
+    }
+
+    #[test]
+    fn a_halted_handler_stops_the_run_after_the_event_it_handled() {
+        let mut q = EventQueue::new();
+        q.push(0, 0u32);
+        let mut h = Halting(0);
+        assert_eq!(run(&mut h, &mut q, 100, SAME_INSTANT_LIMIT, |_| {}), Ok(3));
+        assert_eq!(q.peek_time(), Some(3), "the next event is left in the queue");
     }
 
     #[test]

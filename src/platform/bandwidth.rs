@@ -113,6 +113,11 @@ impl Transfers {
         self.classes.iter().map(|c| c.members as f64 * c.rate).sum::<f64>() * 1e6
     }
 
+    /// Downloads moving bytes to `host` now (those past their fixed overhead).
+    pub fn on_host(&self, host: u32) -> u32 {
+        self.count[host as usize]
+    }
+
     /// Bytes per second of each download on `host` now (0 when it has none).
     pub fn rate_on(&self, host: u32) -> f64 {
         let k = self.count[host as usize];

@@ -86,6 +86,9 @@ impl Platform<'_> {
                     add_instance_time(&mut self.series.row.usage, &inst, &f.spec);
                 }
             }
+            if let Some(a) = &mut self.audit {
+                a.bucket(&self.series.row);
+            }
             self.sink.bucket(&self.series.row);
             self.series.next();
         }
@@ -126,12 +129,16 @@ impl Platform<'_> {
         idle_phase(self.insts.get(i).reserved)
     }
 
-    /// Count a request that starts executing on an on-demand or reserved instance.
-    pub(super) fn count_start(&mut self, f: usize, reserved: bool) {
+    /// Count a request that starts executing on an on-demand or reserved instance: in the
+    /// time series and clock hours always (they are kept whole), in the statistics when
+    /// `counted` (it arrived after the warmup).
+    pub(super) fn count_start(&mut self, f: usize, reserved: bool, counted: bool) {
         let k = reserved as usize;
         let fr = &mut self.funcs[f];
-        fr.stats.started += 1;
-        fr.stats.started_kind[k] += 1;
+        if counted {
+            fr.stats.started += 1;
+            fr.stats.started_kind[k] += 1;
+        }
         self.series.row.started[k] += 1;
         if let Some(h) = &mut fr.hour_clock {
             h.started[k] += 1;

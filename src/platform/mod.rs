@@ -18,6 +18,7 @@
 //! - `state.rs`: the struct-of-arrays run-time state and how a platform is built;
 //!   `instance.rs`: the instance slab; `output.rs`: rows and the close at the horizon.
 
+mod audit;
 mod bandwidth;
 pub mod host;
 pub mod instance;
@@ -41,6 +42,7 @@ use crate::units::Micros;
 use crate::usage::{Meters, Spec};
 use crate::workload::dist::Sampler;
 
+pub use audit::Violation;
 use host::Host;
 use instance::{Pending, Slab, State};
 use pull::Transfers;
@@ -166,6 +168,8 @@ pub struct Platform<'a> {
     scratch_pulls: Vec<u32>,
     scratch_done: Vec<(u32, u32)>,
     scratch_pending: Vec<Pending>,
+    /// The audit's books when the run is audited ([`simulate_audited`]).
+    audit: Option<Box<audit::Audit>>,
 }
 
 /// Simulate one replication of `sc` to its horizon, streaming rows into `sink`.
@@ -183,6 +187,59 @@ pub fn simulate(
     p.start(&mut queue);
     let events = engine::run(&mut p, &mut queue, sc.simulation.horizon, engine::SAME_INSTANT_LIMIT, progress)?;
     Ok(p.finish(queue, replication, events))
+}
+
+/// Why an audited run stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// The model looped at one instant.
+    Stall(engine::Stall),
+    /// The model broke one of its invariants.
+    Audit(Violation),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Stall(s) => s.fmt(f),
+            Failure::Audit(v) => v.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// [`simulate`] with the audit on (`coldcost run --audit`): every invariant of the model is
+/// checked after every event and at the end (see `audit.rs`); the first one broken stops
+/// the run with a [`Failure::Audit`] naming it, the simulated time and what it is about.
+/// The result, when there is one, is the same as [`simulate`]'s.
+pub fn simulate_audited(
+    sc: &Scenario,
+    replication: u32,
+    sink: &mut dyn Sink,
+    meters: &Meters,
+    progress: impl FnMut(SimTime),
+) -> Result<RunResult, Failure> {
+    let mut queue = EventQueue::new();
+    let mut p = Platform::new(sc, replication, sink, meters);
+    p.audit = Some(Box::new(audit::Audit::new(sc)));
+    // the audit reads every request row; the sink still gets them only if it wants them
+    p.wants_requests = true;
+    p.start(&mut queue);
+    p.sweep(0);
+    let limit = engine::SAME_INSTANT_LIMIT;
+    let events = engine::run(&mut audit::Audited(&mut p), &mut queue, sc.simulation.horizon, limit, progress)
+        .map_err(Failure::Stall)?;
+    if let Some(v) = p.audit.as_ref().and_then(|a| a.violation()) {
+        return Err(Failure::Audit(v.clone()));
+    }
+    let (result, a) = p.close(queue, replication, events);
+    let a = a.expect("the audit is on");
+    if let Some(v) = a.violation() {
+        return Err(Failure::Audit(v.clone()));
+    }
+    audit::check_end(&a, &result).map_err(Failure::Audit)?;
+    Ok(result)
 }
 
 impl Handler for Platform<'_> {
@@ -268,3 +325,9 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 mod bill_tests;
+
+#[cfg(test)]
+mod scenario_gen;
+
+#[cfg(test)]
+mod relations;

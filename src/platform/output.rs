@@ -3,6 +3,7 @@
 use crate::engine::EventQueue;
 use crate::units::Micros;
 
+use super::audit::Audit;
 use super::instance::Pending;
 use super::stats::{InstanceRow, Outcome, RequestRow};
 use super::{Event, Platform, RunResult};
@@ -23,6 +24,12 @@ impl Platform<'_> {
         if self.wants_requests {
             let row =
                 RequestRow { function: &self.funcs[f as usize].name, arrival, start, end, cold, instance, outcome };
+            if let Some(a) = &mut self.audit {
+                a.request(f, &row, self.warmup, self.horizon);
+                if !self.sink.wants_requests() {
+                    return;
+                }
+            }
             self.sink.request(&row);
         }
     }
@@ -46,12 +53,25 @@ impl Platform<'_> {
             times: it.times,
             spec: fr.spec,
         };
+        if let Some(a) = &mut self.audit {
+            a.instance(&row, self.warmup, self.horizon);
+        }
         self.sink.instance(&row);
     }
 
     /// Close the run at the horizon: meter live instances to the horizon, count what is
     /// still in flight, flush the last buckets.
-    pub fn finish(mut self, mut q: EventQueue<Event>, replication: u32, events: u64) -> RunResult {
+    pub fn finish(self, q: EventQueue<Event>, replication: u32, events: u64) -> RunResult {
+        self.close(q, replication, events).0
+    }
+
+    /// [`Platform::finish`], handing back the audit (if on) with its books complete.
+    pub(super) fn close(
+        mut self,
+        mut q: EventQueue<Event>,
+        replication: u32,
+        events: u64,
+    ) -> (RunResult, Option<Box<Audit>>) {
         let end = self.horizon;
         self.flush_latencies();
         // close every bucket first: what follows happens at the horizon and adds no time
@@ -95,13 +115,14 @@ impl Platform<'_> {
             st.latency = latency::Latency::sum(&st.warm_latency, &st.cold_latency);
         }
         let specs = self.funcs.iter().map(|f| f.spec).collect();
-        RunResult {
+        let result = RunResult {
             replication,
             specs,
             functions: self.funcs.into_iter().map(|f| (f.name, f.stats)).collect(),
             events,
             horizon: end,
             warmup: self.warmup,
-        }
+        };
+        (result, self.audit)
     }
 }

@@ -102,8 +102,11 @@ impl Platform<'_> {
     }
 
     /// One download per layer per host, at most `parallel_layers` at a time per host.
-    fn request_download(&mut self, h: u32, l: u32, now: Micros, q: &mut EventQueue<Event>) {
+    pub(super) fn request_download(&mut self, h: u32, l: u32, now: Micros, q: &mut EventQueue<Event>) {
         let host = &mut self.hosts[h as usize];
+        if let Some(a) = &mut self.audit {
+            a.download(h, l, host.layers.get(&l).map(|e| e.state), now);
+        }
         if host.downloads_active < self.sc.platform.pull.parallel_layers {
             host.add_wanted(l, LayerState::Downloading, now);
             host.downloads_active += 1;

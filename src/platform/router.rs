@@ -316,9 +316,8 @@ impl Platform<'_> {
         let d = self.funcs[f].cold_service.as_ref().expect("cold-serving needs cold_service").sample(&mut self.rng);
         let it = self.insts.get_mut(i);
         it.inflight = 1;
-        if counted {
-            self.count_start(f, false);
-        }
+        // the time series counts every start (a request cold-served before the warmup too)
+        self.count_start(f, false, counted);
         let req = self.reqs.open(p.arrival, now);
         q.push(now.saturating_add(d), Event::Done { inst: i, req, cold: true, failed: false });
     }

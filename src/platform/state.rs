@@ -256,11 +256,17 @@ impl<'a> Platform<'a> {
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
             scratch_pending: Vec::new(),
+            audit: None,
         }
     }
 
     /// First arrivals, reserved instances, schedule steps.
     pub fn start(&mut self, q: &mut EventQueue<Event>) {
+        // queued first, so the reset is the first thing at its instant: whatever happens at
+        // `warmup` (an arrival, a start, a release) counts after it, as `arrival >= warmup` says
+        if self.warmup > 0 {
+            q.push(self.warmup, Event::Warmup);
+        }
         for s in 0..self.streams.len() {
             if let Some(t) = self.streams[s].advance() {
                 self.next_arrivals.push((t, s as u32));
@@ -268,9 +274,6 @@ impl<'a> Platform<'a> {
         }
         for f in 0..self.funcs.len() {
             self.start_reserved(f as u32, q);
-        }
-        if self.warmup > 0 {
-            q.push(self.warmup, Event::Warmup);
         }
     }
 

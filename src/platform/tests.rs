@@ -610,3 +610,18 @@ fn the_warmup_is_left_out_of_statistics_and_meters() {
     assert_eq!(st.usage.inst_us[Phase::Pull.index()], 0);
     assert_eq!(st.live_area, 651 * S as u128);
 }
+
+/// Found by the audit: the time series is kept whole across the warmup, yet a request
+/// cold-served before it was left out of its `started` (dispatched ones were counted).
+#[test]
+fn the_time_series_counts_a_start_cold_served_before_the_warmup() {
+    let mut sc = base();
+    sc.simulation.warmup = 50 * S;
+    sc.functions[0].cold_service = Some(Dist::Fixed(2 * S));
+    sc.workloads.push(once(10 * S));
+    sc.workloads.push(once(100 * S));
+    let (st, sink) = run(&sc);
+    let started: u64 = sink.buckets.iter().map(|b| b.started[0] + b.started[1]).sum();
+    assert_eq!(started, 2, "both starts are in the time series");
+    assert_eq!(st.started, 1, "only the one after the warmup is in the statistics");
+}
