@@ -3,6 +3,7 @@
 
 mod util;
 
+mod audit;
 mod billing;
 mod calibration;
 mod cli;

@@ -176,16 +176,3 @@ fn a_whole_audited_run_stops_at_the_first_violation_with_one_line() {
 }
 
 use super::super::pull::Transfers;
-
-#[test]
-#[ignore]
-fn debug_seed() {
-    let seed: u64 = std::env::var("SEED").unwrap().parse().unwrap();
-    let sc = scenario(seed);
-    eprintln!(
-        "warmup {} cold {:?}",
-        sc.simulation.warmup,
-        sc.functions.iter().map(|f| f.cold_service.is_some()).collect::<Vec<_>>()
-    );
-    audited(&sc, seed);
-}
