@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 
-use super::super::scenario_gen::scenario;
-use super::super::tests::{base, once};
 use super::*;
 use crate::engine::{self, EventQueue};
+use crate::platform::scenario_gen::scenario;
+use crate::platform::tests::{base, once};
 use crate::platform::{simulate, simulate_audited, Failure, NullSink, VecSink};
 use crate::scenario::{Dist, Scenario};
 use crate::units::MICROS_PER_SECOND as S;
@@ -175,4 +175,4 @@ fn a_whole_audited_run_stops_at_the_first_violation_with_one_line() {
     assert_eq!(e, "audit: requests conserved broken at t = 1000000 µs: function f: arrived 6 ≠ ended 0 + queued 0 + waiting on a start 1 + running 0");
 }
 
-use super::super::pull::Transfers;
+use crate::platform::pull::Transfers;
