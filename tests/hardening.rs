@@ -369,7 +369,8 @@ fn class5_a_trace_truncated_or_rewritten_while_read_fails_the_run_naming_the_fil
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(p, text).unwrap();
     };
-    let changes: [(&dyn Fn(&std::path::Path), &str); 2] =
+    type Change<'a> = &'a dyn Fn(&std::path::Path);
+    let changes: [(Change, &str); 2] =
         [(&truncate, "bytes when opened and is 1000 bytes now"), (&rewrite, "the trace changed while it was read")];
     for (change, want) in changes {
         let d = Dir::new();

@@ -92,7 +92,10 @@ fn statvfs_free(dir: &Path) -> Option<u64> {
     }
     // SAFETY: statvfs returned 0, so it filled `s`
     let s = unsafe { s.assume_init() };
-    Some((s.f_bavail as u64).saturating_mul(s.f_frsize as u64))
+    // the field types differ between platforms (u32 on some 32-bit ones)
+    #[allow(clippy::useless_conversion)]
+    let (blocks, size) = (u64::from(s.f_bavail), u64::from(s.f_frsize));
+    Some(blocks.saturating_mul(size))
 }
 
 #[cfg(not(unix))]
