@@ -3,6 +3,15 @@
 //! exit code 1; a [`WriteError`] names what could not be written.
 
 use std::fmt;
+use std::io::Write;
+
+/// Write `line` and a newline to stderr. Unlike `eprintln!`, a stderr that cannot be
+/// written (a full disk, a closed pipe) loses the line instead of panicking, so the exit
+/// code stays the one the error deserves (2 for bad input, not 101).
+pub fn say(line: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(line.as_bytes()).and_then(|()| e.write_all(b"\n"));
+}
 
 /// Bad input: names the file, the key path (and line where known), what was found and what
 /// is allowed, so the user can fix it without reading our code.

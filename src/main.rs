@@ -15,16 +15,16 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             if let Some(ie) = e.downcast_ref::<InputError>() {
-                eprintln!("error: {ie}");
+                coldcost::error::say(&format!("error: {ie}"));
                 ExitCode::from(2)
             } else if let Some(we) = e.chain().find_map(|c| c.downcast_ref::<WriteError>()) {
                 if we.is_broken_pipe() {
                     return ExitCode::SUCCESS;
                 }
-                eprintln!("error: {we}");
+                coldcost::error::say(&format!("error: {we}"));
                 ExitCode::from(1)
             } else {
-                eprintln!("error: {e:#}");
+                coldcost::error::say(&format!("error: {e:#}"));
                 ExitCode::from(1)
             }
         }

@@ -43,9 +43,11 @@ fn install() {
             }
             let name = if sig == SIGINT { "interrupted" } else { "terminated" };
             if pending.is_empty() {
-                eprintln!("{name}");
+                crate::error::say(name);
             } else {
-                eprintln!("{name}: the run's temporary files are removed, its output folder is as it was");
+                crate::error::say(&format!(
+                    "{name}: the run's temporary files are removed, its output folder is as it was"
+                ));
             }
             std::process::exit(128 + sig);
         }

@@ -119,7 +119,9 @@ fn names(dir: &std::path::Path) -> Vec<String> {
 /// A long run into `out` as a child process, returned once its temporary folder exists.
 fn long_run(d: &Dir, out: &str) -> std::process::Child {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coldcost"))
-        .args(["run", "--quiet", "--out", out, "--set", "simulation.horizon=3650d", "--requests"])
+        // (without --requests: ten years of requests would not fit the disk, and the run is
+        // refused before it starts)
+        .args(["run", "--quiet", "--out", out, "--set", "simulation.horizon=3650d"])
         .current_dir(d.path())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -323,6 +325,67 @@ fn class2_a_bucket_that_would_write_absurdly_many_rows_is_refused_with_the_count
     let e = d.bad(&["run", "--out", "o", "--set", "simulation.bucket=1us", "--set", "simulation.horizon=30d"]);
     one_clear_line(&e, "2592000000000 buckets over the horizon");
     assert!(!d.path().join("o").exists());
+}
+
+// ---- class 5: inputs that change underfoot --------------------------------------------
+
+/// Run a trace scenario, change the trace with `change` between its scan and the
+/// simulation (the binary waits at `COLDCOST_TEST_PAUSE`), and return the run's output.
+fn run_with_trace_changed(d: &Dir, change: impl FnOnce(&std::path::Path)) -> std::process::Output {
+    let mut trace = String::from("timestamp,function,duration_ms\n");
+    for k in 0..3000 {
+        trace.push_str(&format!("{}.{:03},f{},50\n", k / 100, k % 100 * 10, k % 3));
+    }
+    let tp = d.write("t.csv", &trace);
+    d.write("s.toml", &trace_scenario(r#"{ kind = "trace", format = "csv", path = "t.csv" }"#));
+    let flag = d.path().join("paused");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_coldcost"))
+        .args(["run", "s.toml", "--out", "o"])
+        .current_dir(d.path())
+        .env("COLDCOST_TEST_PAUSE", &flag)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let started = std::time::Instant::now();
+    while !flag.exists() {
+        assert!(started.elapsed().as_secs() < 60, "the run never reached its simulation");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    change(&tp);
+    std::fs::remove_file(&flag).unwrap();
+    child.wait_with_output().expect("binary ends")
+}
+
+#[test]
+fn class5_a_trace_truncated_or_rewritten_while_read_fails_the_run_naming_the_file() {
+    let truncate = |p: &std::path::Path| {
+        let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+        f.set_len(1000).unwrap();
+    };
+    let rewrite = |p: &std::path::Path| {
+        // the same length, other bytes: only the modification time tells
+        let text = std::fs::read_to_string(p).unwrap().replace(",f1,", ",f2,");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(p, text).unwrap();
+    };
+    type Change<'a> = &'a dyn Fn(&std::path::Path);
+    let changes: [(Change, &str); 2] =
+        [(&truncate, "bytes when opened and is 1000 bytes now"), (&rewrite, "the trace changed while it was read")];
+    for (change, want) in changes {
+        let d = Dir::new();
+        let o = run_with_trace_changed(&d, change);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        one_clear_line(&err, want);
+        assert!(err.contains("t.csv"), "{err}");
+        assert!(o.stdout.is_empty(), "no headline of a shorter run");
+        assert!(!d.path().join("o").join("summary.csv").exists(), "nothing written");
+    }
+    // unchanged, the same run succeeds
+    let d = Dir::new();
+    let o = run_with_trace_changed(&d, |_| {});
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 // ---- class 7: messages ------------------------------------------------------------------

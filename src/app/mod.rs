@@ -3,6 +3,9 @@
 //! reports ([`run`]), run a sweep or one shard of it and join shards ([`sweep`]). Each `cli/`
 //! file parses its arguments, makes one call here and prints the result.
 
+#[cfg(test)]
+mod reader_fuzz;
+pub mod room;
 pub mod run;
 pub mod stdout;
 pub mod sweep;

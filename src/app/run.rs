@@ -23,7 +23,7 @@ use crate::report::output::OutputDir;
 use crate::report::summary::{self, Summary};
 use crate::report::trend::Trend;
 use crate::report::{figures, markdown};
-use crate::scenario::{Function, Scenario};
+use crate::scenario::{Arrivals, Function, Scenario};
 
 /// What to write besides the summary.
 #[derive(Debug, Clone, Default)]
@@ -63,7 +63,9 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
             .map(|f| sc.images[f.image].compressed_bytes() as f64 / (1 << 20) as f64)
             .collect(),
     };
+    super::room::check(sc, out, opts.requests)?;
     let mut dir = OutputDir::create(out)?;
+    pause_for_tests();
     let reps = sc.simulation.replications;
     // scratch files per replication, created up front (in order) so names are fixed
     let mut scratch = Vec::new();
@@ -103,11 +105,12 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
             }
             .with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
-            let trend = sink.finish().context("cannot write the streamed report files")?;
+            let trend = sink.finish().map_err(|(file, e)| WriteError::new(out.join(file).display().to_string(), e))?;
             Ok((result, trend))
         })
         .collect();
     bar.finish();
+    traces_unchanged(sc)?;
     let mut runs = Vec::new();
     let mut bills = Vec::new();
     let mut trend = None;
@@ -206,6 +209,33 @@ pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
             Ok((run, bill))
         })
         .collect::<Result<Vec<_>>>()?;
+    traces_unchanged(sc)?;
     let (runs, bills) = out.into_iter().unzip();
     Ok((runs, bills, sheet.clone()))
+}
+
+/// Every trace the runs streamed is still the file its scan counted: one truncated or
+/// rewritten underfoot fails the run (exit 1, naming it) rather than giving a shorter one.
+fn traces_unchanged(sc: &Scenario) -> Result<()> {
+    for w in &sc.workloads {
+        if let Arrivals::Trace(t) = &w.arrivals {
+            t.data.unchanged()?;
+        }
+    }
+    Ok(())
+}
+
+/// For tests only: with `COLDCOST_TEST_PAUSE=FILE`, create FILE once the scenario is loaded
+/// (its traces scanned) and wait (at most a minute) until it is removed, so a test can change
+/// a trace between the scan and the simulation without racing.
+fn pause_for_tests() {
+    let Some(flag) = std::env::var_os("COLDCOST_TEST_PAUSE") else { return };
+    let flag = PathBuf::from(flag);
+    if std::fs::write(&flag, b"").is_err() {
+        return;
+    }
+    let until = Instant::now() + Duration::from_secs(60);
+    while flag.exists() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

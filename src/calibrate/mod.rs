@@ -131,7 +131,7 @@ pub async fn with_cleanup<R: ContainerRuntime, T>(
         (Ok(_), Err(c)) => Err(c.context("cleaning up after calibration")),
         (Err(e), Ok(())) => Err(e),
         (Err(e), Err(c)) => {
-            eprintln!("warning: cleaning up after the failure also failed: {c:#}");
+            crate::error::say(&format!("warning: cleaning up after the failure also failed: {c:#}"));
             Err(e)
         }
     }
@@ -164,13 +164,13 @@ fn shaping(opts: &Options, registry: &str) -> Result<Option<Shaping>> {
     let Some(rate) = &opts.shape else { return Ok(None) };
     let port = registry.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(5000);
     let s = Shaping::apply(rate, port).map_err(|m| input("--shape", m))?;
-    eprintln!("shaping the registry's replies on lo to {rate} (removed at the end)");
+    crate::error::say(&format!("shaping the registry's replies on lo to {rate} (removed at the end)"));
     Ok(Some(s))
 }
 
 /// One progress line per trial, on stderr.
 fn print_trial(t: &Trial) {
-    eprintln!(
+    crate::error::say(&format!(
         "  {:<10} trial {}: pull {:>7.3} s ({} layer{}{}), create+start {:.3} s, ready {:.1} ms",
         t.image,
         t.trial,
@@ -180,7 +180,7 @@ fn print_trial(t: &Trial) {
         if t.cached_layers() > 0 { format!(", {} already there", t.cached_layers()) } else { String::new() },
         t.container_create_s(),
         t.ready_s * 1e3
-    );
+    ));
 }
 
 /// `coldcost calibrate [--suite]`: builds and pushes the probe images that are not in the
@@ -196,15 +196,15 @@ pub fn run_suite(opts: &Options, suite: Suite, probe: Option<&std::path::Path>) 
             Arc::new(std::fs::read(&probe_path).with_context(|| format!("reading {}", probe_path.display()))?);
         let _shaping = shaping(opts, &registry.authority)?;
         let name = format!("{suite:?}").to_lowercase();
-        eprintln!(
+        crate::error::say(&format!(
             "calibrating {} with registry {} (suite {name}, {} trials)",
             engine.version, registry.authority, opts.trials
-        );
+        ));
         let images = suite::images(suite);
         let trials = with_cleanup(&engine, &[], async {
             cleanup(&engine, &[]).await?;
             let mut setups = prepare(&engine, &registry, &images, &probe_bin, opts).await?;
-            eprintln!("measuring {} images × {} trials", setups.len(), opts.trials);
+            crate::error::say(&format!("measuring {} images × {} trials", setups.len(), opts.trials));
             measure_all(&engine, &mut setups, opts.trials, &mut print_trial).await
         })
         .await?;
@@ -230,12 +230,12 @@ async fn prepare(
         let t = Instant::now();
         if suite::ensure_pushed(engine, registry, img, probe).await? {
             let mb = img.layers.iter().sum::<u64>() as f64 / 1048576.0;
-            eprintln!(
+            crate::error::say(&format!(
                 "  built and pushed {} ({mb:.0} MB in {} layers) in {:.1} s",
                 img.name,
                 img.layers.len() + 1,
                 t.elapsed().as_secs_f64()
-            );
+            ));
         }
         let r = img.reference(&registry.authority, probe);
         let manifest = registry.manifest(&r)?.with_context(|| format!("{r} vanished from the registry"))?;
@@ -283,7 +283,7 @@ pub fn run_image(opts: &Options, image: &str) -> Result<Measured> {
             }
         }
         let _shaping = shaping(opts, &r.registry)?;
-        eprintln!("measuring {r} on {} ({} trials)", engine.version, opts.trials);
+        crate::error::say(&format!("measuring {r} on {} ({} trials)", engine.version, opts.trials));
         let mut setups = vec![TrialSetup {
             image: r.repository.rsplit('/').next().unwrap_or("image").to_string(),
             reference: r.clone(),

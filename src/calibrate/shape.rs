@@ -67,7 +67,9 @@ impl Shaping {
 impl Drop for Shaping {
     fn drop(&mut self) {
         if let Err(e) = tc(&["qdisc", "del", "dev", DEV, "root"]) {
-            eprintln!("warning: removing the shaping on {DEV}: {e}; remove it with `tc qdisc del dev {DEV} root`");
+            crate::error::say(&format!(
+                "warning: removing the shaping on {DEV}: {e}; remove it with `tc qdisc del dev {DEV} root`"
+            ));
         }
     }
 }

@@ -181,7 +181,7 @@ pub fn find_probe(explicit: Option<&Path>) -> Result<PathBuf> {
 /// Builds the probe statically (`-C target-feature=+crt-static`), into `probe/target`.
 fn build_probe(manifest: &Path) -> Result<()> {
     let dir = manifest.parent().unwrap_or(Path::new("."));
-    eprintln!("building the probe server ({})", manifest.display());
+    crate::error::say(&format!("building the probe server ({})", manifest.display()));
     let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "--quiet", "--target", "x86_64-unknown-linux-gnu", "--manifest-path"])
         .arg(manifest)

@@ -113,7 +113,7 @@ pub fn run(mut a: Args) -> Result<ExitCode> {
         let csv = a.report_dir.join(format!("image-{name}.csv"));
         write_atomic(&csv, &to_csv(&m.trials)?)?;
         stdout::print(&report::image_summary(image, &m.trials, manifest, &m.engine))?;
-        eprintln!("wrote {} ({:.0} s)", csv.display(), m.seconds);
+        crate::error::say(&format!("wrote {} ({:.0} s)", csv.display(), m.seconds));
         return Ok(ExitCode::SUCCESS);
     }
     let (trials, meta) = if let Some(file) = &a.refit {

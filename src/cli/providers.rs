@@ -35,7 +35,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ProvidersCommand::List => list()?,
         ProvidersCommand::Show { provider } => show(&provider::load(&provider)?),
     };
-    print!("{text}");
+    crate::app::stdout::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

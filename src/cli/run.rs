@@ -44,7 +44,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sc.simulation.name));
     // rows a trace skipped are said even with --quiet: never a silent drop
     for line in headline::skipped_rows(&sc) {
-        eprintln!("warning: {line}");
+        crate::error::say(&format!("warning: {line}"));
     }
     let o = run::run(&sc, &out, &Options { requests: a.requests, quiet: a.quiet, audit: a.audit })?;
     if !a.quiet {

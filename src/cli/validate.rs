@@ -31,7 +31,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 crate::units::format_duration(sc.simulation.horizon)
             ))?,
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::error::say(&format!("error: {e}"));
                 bad += 1;
             }
         }

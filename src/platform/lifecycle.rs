@@ -189,6 +189,9 @@ impl Platform<'_> {
             it.func
         };
         self.leave_starting(i);
+        if self.insts.get(i).reserved {
+            self.funcs[f as usize].start_failures = 0;
+        }
         let mut pending = std::mem::take(&mut self.scratch_pending);
         pending.clear();
         std::mem::swap(&mut pending, &mut self.insts.get_mut(i).pending);
@@ -278,6 +281,9 @@ impl Platform<'_> {
         self.emit_instance(i, Some(now), reason);
         self.insts.free(i);
         if reserved {
+            if reason == "not_started" {
+                self.back_off(f, now, q);
+            }
             self.adjust_reserved(f, now, q);
         }
         self.retry_short(now, q);

@@ -116,6 +116,10 @@ pub enum Event {
         func: u32,
         step: u32,
     },
+    /// The back-off after reserved instances of `func` failed to start is over.
+    ReservedRetry {
+        func: u32,
+    },
 }
 
 /// The result of one replication.
@@ -315,6 +319,7 @@ impl Handler for Platform<'_> {
             Event::QueueTimeout { func } => self.on_queue_timeout(func, now, q),
             Event::ScaleOut { func } => self.on_scale_out(func, now, q),
             Event::ReservedStep { func, step } => self.on_reserved_step(func, step, now, q),
+            Event::ReservedRetry { func } => self.adjust_reserved(func, now, q),
             Event::Warmup => self.on_warmup(now),
         }
     }

@@ -51,6 +51,18 @@ pub(super) fn first_turn(at: Micros) -> Micros {
     }
 }
 
+/// First wait before a reserved instance is made again after one failed to start, and the
+/// longest: Kubernetes' CrashLoopBackOff (10 s, doubling, capped at 5 minutes), as a
+/// planner keeping a target of instances retries a start that keeps failing.
+pub(super) const BACKOFF_FIRST: Micros = 10 * crate::units::MICROS_PER_SECOND;
+pub(super) const BACKOFF_MAX: Micros = 300 * crate::units::MICROS_PER_SECOND;
+
+/// The wait after the `failures`-th start failure in a row (1-based).
+pub(super) fn backoff(failures: u32) -> Micros {
+    let doublings = failures.saturating_sub(1).min(16);
+    (BACKOFF_FIRST << doublings).min(BACKOFF_MAX)
+}
+
 /// Add the reserved shortfall since the last change of the target or the live count:
 /// call before either changes (and at the horizon).
 pub(super) fn book_shortfall(fr: &mut FnRt, now: Micros) {
@@ -94,6 +106,8 @@ impl Platform<'_> {
         loop {
             match adjust(self.funcs[fu].reserved_live, self.funcs[fu].reserved_target) {
                 Adjust::Hold => break,
+                // backing off after failed starts: the `ReservedRetry` event comes back
+                Adjust::Add(_) if now < self.funcs[fu].backoff_until => return,
                 Adjust::Add(_) => {
                     if self.create_instance(f, true, now, q).is_none() {
                         // no host has room: try again when memory frees on any host
@@ -130,6 +144,21 @@ impl Platform<'_> {
         }
     }
 
+    /// A reserved instance of `f` failed to start: no new one before the back-off is over
+    /// (else a start limit shorter than any start makes an instance per start attempt,
+    /// millions of `instances.csv` rows a simulated minute).
+    pub(super) fn back_off(&mut self, f: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let fr = &mut self.funcs[f as usize];
+        fr.start_failures = fr.start_failures.saturating_add(1);
+        let until = now.saturating_add(backoff(fr.start_failures));
+        if until > fr.backoff_until {
+            fr.backoff_until = until;
+            if until < self.horizon {
+                q.push(until, Event::ReservedRetry { func: f });
+            }
+        }
+    }
+
     /// Memory freed on a host: functions short of their reserved target try again, in
     /// function order.
     pub(super) fn retry_short(&mut self, now: Micros, q: &mut EventQueue<Event>) {
@@ -157,6 +186,16 @@ impl Platform<'_> {
 mod tests {
     use super::*;
     use crate::scenario::ReservedStep;
+
+    #[test]
+    fn the_backoff_doubles_from_10_s_to_at_most_5_minutes() {
+        let s = crate::units::MICROS_PER_SECOND;
+        assert_eq!(backoff(1), 10 * s);
+        assert_eq!(backoff(2), 20 * s);
+        assert_eq!(backoff(5), 160 * s);
+        assert_eq!(backoff(6), 300 * s);
+        assert_eq!(backoff(u32::MAX), 300 * s);
+    }
 
     #[test]
     fn adjust_adds_the_missing_and_removes_the_surplus() {

@@ -64,6 +64,10 @@ pub(super) struct FnRt {
     pub(super) reserved_target: u32,
     /// Since when `reserved_target - reserved_live` has held (for the shortfall integral).
     pub(super) short_since: Micros,
+    /// Reserved instances that failed to start in a row (reset by one that starts), and
+    /// until when no new one is made ([`super::reserved::backoff`]).
+    pub(super) start_failures: u32,
+    pub(super) backoff_until: Micros,
     pub(super) queue_cap: usize,
     pub(super) queue_timeout: Micros,
     pub(super) cold_service: Option<Sampler>,
@@ -198,6 +202,8 @@ impl<'a> Platform<'a> {
                     reserved_live: 0,
                     reserved_target: 0,
                     short_since: 0,
+                    start_failures: 0,
+                    backoff_until: 0,
                     stats: FnStats {
                         billed: vec![Default::default(); meters.rules.len()],
                         ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })

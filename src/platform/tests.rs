@@ -625,3 +625,22 @@ fn the_time_series_counts_a_start_cold_served_before_the_warmup() {
     assert_eq!(started, 2, "both starts are in the time series");
     assert_eq!(st.started, 1, "only the one after the warmup is in the statistics");
 }
+
+#[test]
+fn a_reserved_instance_that_cannot_start_in_time_is_retried_with_a_backoff_not_at_once() {
+    let mut sc = base();
+    sc.simulation.warm_start = false;
+    sc.simulation.horizon = 3600 * S;
+    sc.platform.ready_timeout = 1;
+    sc.functions[0].startup = Dist::Fixed(S);
+    sc.functions[0].reserved = Reserved::Fixed(1);
+    let (st, sink) = run(&sc);
+    // the first start (after the 10 s pull) fails at 10 s; waits of 10, 20, 40, 80, 160 s,
+    // then 300 s each: failures at about 10, 20, 40, 80, 160, 320, 620, 920, …, 3320 s
+    assert_eq!((st.instances_created, st.not_started), (16, 16));
+    assert_eq!(sink.instances.len(), 16);
+    // one that starts resets the count: with a limit it meets, one instance all along
+    sc.platform.ready_timeout = 120 * S;
+    let (st, _) = run(&sc);
+    assert_eq!((st.instances_created, st.not_started), (1, 0));
+}

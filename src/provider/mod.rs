@@ -165,7 +165,7 @@ pub fn load(name_or_path: &str) -> Result<Profile, InputError> {
         return parse_str(text, &format!("built-in provider {name}"), name, Path::new(""));
     }
     let path = Path::new(name_or_path);
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::limits::read_to_string(path, crate::limits::MAX_TOML_BYTES).map_err(|e| {
         InputError::new(
             name_or_path,
             "",

@@ -29,7 +29,8 @@ pub struct Pricing<'a> {
 }
 
 /// Writes one replication's rows (`replication` is 1-based, as in summary.csv); the first
-/// I/O error is kept and reported after the run.
+/// I/O error is kept with the name of its file and reported after the run, and nothing more
+/// is written once one failed.
 pub struct CsvSink<'a> {
     replication: u32,
     pricing: Option<&'a Pricing<'a>>,
@@ -38,7 +39,7 @@ pub struct CsvSink<'a> {
     timeseries: BufWriter<File>,
     instances: BufWriter<File>,
     requests: Option<BufWriter<File>>,
-    error: Option<io::Error>,
+    error: Option<(&'static str, io::Error)>,
 }
 
 fn opt_secs(t: Option<u64>) -> String {
@@ -75,22 +76,23 @@ impl<'a> CsvSink<'a> {
         self
     }
 
-    fn keep(&mut self, r: io::Result<()>) {
+    fn keep(&mut self, file: &'static str, r: io::Result<()>) {
         if let Err(e) = r {
-            self.error.get_or_insert(e);
+            self.error.get_or_insert((file, e));
         }
     }
 
-    /// Flush everything; the chart data, or the first error. (The hourly minimum is summed by
-    /// the run's meters and carried by the bill, not by any sink.)
-    pub fn finish(mut self) -> io::Result<Option<Trend>> {
+    /// Flush everything; the chart data, or the first error with the name of the file it
+    /// hit (`requests.csv`). (The hourly minimum is summed by the run's meters and carried
+    /// by the bill, not by any sink.)
+    pub fn finish(mut self) -> Result<Option<Trend>, (&'static str, io::Error)> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        self.timeseries.flush()?;
-        self.instances.flush()?;
+        self.timeseries.flush().map_err(|e| ("timeseries.csv", e))?;
+        self.instances.flush().map_err(|e| ("instances.csv", e))?;
         if let Some(r) = &mut self.requests {
-            r.flush()?;
+            r.flush().map_err(|e| ("requests.csv", e))?;
         }
         if let Some(t) = &mut self.trend {
             t.finish();
@@ -101,6 +103,9 @@ impl<'a> CsvSink<'a> {
 
 impl Sink for CsvSink<'_> {
     fn bucket(&mut self, b: &BucketRow) {
+        if self.error.is_some() {
+            return;
+        }
         let len = (b.end - b.start) as f64;
         let u = b.total();
         let avg = |p: Phase| u.inst_us[p.index()] as f64 / len;
@@ -137,10 +142,13 @@ impl Sink for CsvSink<'_> {
             GbsColumns(u.mb_us),
             cost,
         );
-        self.keep(r);
+        self.keep("timeseries.csv", r);
     }
 
     fn instance(&mut self, r: &InstanceRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
         if let (Some(t), Some(p), Some(a), Some(b)) = (&mut self.trend, self.pricing, r.pull_start, r.pull_end) {
             let mb = p.image_mb.get(r.function_index).copied().unwrap_or(0.0);
             t.pull(mb, (b - a) as f64 / 1e6);
@@ -177,10 +185,13 @@ impl Sink for CsvSink<'_> {
             float((r.spec.milli_vcpu as u128 * total_us) as f64 / 1e9, 6),
             cost,
         );
-        self.keep(res);
+        self.keep("instances.csv", res);
     }
 
     fn request(&mut self, r: &RequestRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
         let Some(w) = &mut self.requests else { return };
         let wait = r.start.map(|s| ms(s - r.arrival)).unwrap_or_default();
         let latency = r.end.map(|e| ms(e - r.arrival)).unwrap_or_default();
@@ -198,7 +209,7 @@ impl Sink for CsvSink<'_> {
             r.instance.map(|i| i.to_string()).unwrap_or_default(),
             r.outcome.name(),
         );
-        self.keep(res);
+        self.keep("requests.csv", res);
     }
 
     fn wants_requests(&self) -> bool {

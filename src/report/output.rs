@@ -30,6 +30,9 @@ pub struct OutputDir {
     /// Final names, in creation order.
     files: Vec<String>,
     committed: bool,
+    /// This run made the folder: a run that fails removes it again (with its lock), so a
+    /// failed first run leaves nothing behind.
+    created: bool,
 }
 
 /// A second writer into a locked folder.
@@ -53,6 +56,7 @@ impl OutputDir {
     /// Create (if needed) and lock the folder, and make the temporary folder. A folder
     /// another coldcost is writing into is a [`Busy`] error.
     pub fn create(dir: &Path) -> Result<Self> {
+        let created = !dir.exists();
         fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
         let lock_path = dir.join(LOCK);
         let lock = File::options()
@@ -75,8 +79,9 @@ impl OutputDir {
         }
         let tmp = dir.join(format!("{TMP_PREFIX}{}", std::process::id()));
         crate::signals::remove_on_signal(&tmp);
-        fs::create_dir(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-        Ok(OutputDir { dir: dir.to_path_buf(), tmp, _lock: lock, files: Vec::new(), committed: false })
+        let made = OutputDir { dir: dir.to_path_buf(), tmp, _lock: lock, files: Vec::new(), committed: false, created };
+        fs::create_dir(&made.tmp).with_context(|| format!("cannot write {}", made.tmp.display()))?;
+        Ok(made)
     }
 
     pub fn dir(&self) -> &Path {
@@ -167,6 +172,12 @@ impl Drop for OutputDir {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.tmp);
             crate::signals::forget(&self.tmp);
+            if self.created {
+                // only if nothing else appeared in it meanwhile (`remove_dir` of a folder
+                // that is not empty fails)
+                let _ = fs::remove_file(self.dir.join(LOCK));
+                let _ = fs::remove_dir(&self.dir);
+            }
         }
     }
 }
@@ -198,6 +209,20 @@ mod tests {
         drop(w);
         out.commit().unwrap();
         assert_eq!(names(d.path()), vec![MANIFEST, LOCK, "a.csv"]);
+    }
+
+    #[test]
+    fn a_failed_first_run_removes_the_folder_it_made_and_a_failed_later_run_keeps_it() {
+        let d = tempfile::tempdir().unwrap();
+        let new = d.path().join("new");
+        {
+            let mut out = OutputDir::create(&new).unwrap();
+            out.write_all("a.csv", b"x\n").unwrap();
+        }
+        assert!(!new.exists(), "a folder this run made is gone with its lock");
+        fs::create_dir(&new).unwrap();
+        drop(OutputDir::create(&new).unwrap());
+        assert_eq!(names(&new), vec![LOCK], "a folder that was there stays");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::Result;
 
 use super::grid::Axis;
 use super::slo::{self, Slo};
@@ -52,30 +52,45 @@ pub fn meta_toml(m: &Meta) -> String {
     s
 }
 
+/// Read a shard's `sweep.meta.toml`. Every refusal is bad input naming the file and the key.
 pub fn parse_meta(text: &str, source: &str) -> Result<Meta> {
-    let t: toml::Table = toml::from_str(text).with_context(|| format!("{source}: not a sweep.meta.toml"))?;
-    let str_of = |v: &toml::Value| v.as_str().map(String::from).ok_or_else(|| anyhow!("{source}: expected a string"));
-    let int = |k: &str| t.get(k).and_then(|v| v.as_integer()).ok_or_else(|| anyhow!("{source}: missing {k}"));
+    let bad = |key: &str, m: String| InputError::new(source, key, m);
+    let t: toml::Table = toml::from_str(text).map_err(|e| {
+        let mut m = crate::input::toml_error(source, text, &e);
+        m.message = format!("not a sweep.meta.toml: {}", m.message);
+        m
+    })?;
+    let str_of =
+        |k: &str, v: &toml::Value| v.as_str().map(String::from).ok_or_else(|| bad(k, "expected a string".into()));
+    let int =
+        |k: &str| t.get(k).and_then(|v| v.as_integer()).ok_or_else(|| bad(k, "missing, or not a whole number".into()));
+    let count = |k: &str, max: i64| -> Result<i64, InputError> {
+        let v = int(k)?;
+        if !(0..=max).contains(&v) {
+            return Err(bad(k, format!("{v} is out of range (0 to {max})")));
+        }
+        Ok(v)
+    };
     let mut axes = Vec::new();
-    for a in t.get("vary").and_then(|v| v.as_array()).ok_or_else(|| anyhow!("{source}: missing [[vary]]"))? {
-        let key = str_of(a.get("key").ok_or_else(|| anyhow!("{source}: vary without key"))?)?;
+    for a in t.get("vary").and_then(|v| v.as_array()).ok_or_else(|| bad("vary", "missing [[vary]]".into()))? {
+        let key = str_of("vary.key", a.get("key").ok_or_else(|| bad("vary", "a [[vary]] without key".into()))?)?;
         let values = a
             .get("values")
             .and_then(|v| v.as_array())
-            .ok_or_else(|| anyhow!("{source}: vary without values"))?
+            .ok_or_else(|| bad("vary", "a [[vary]] without values".into()))?
             .iter()
-            .map(str_of)
-            .collect::<Result<_>>()?;
+            .map(|v| str_of("vary.values", v))
+            .collect::<Result<_, _>>()?;
         axes.push(Axis { key, values });
     }
     let slos = t
         .get("slos")
         .and_then(|v| v.as_array())
-        .ok_or_else(|| anyhow!("{source}: missing slos"))?
+        .ok_or_else(|| bad("slos", "missing".into()))?
         .iter()
-        .map(|v| Ok(slo::parse(&str_of(v)?)?))
-        .collect::<Result<_>>()?;
-    let points = int("points")?;
+        .map(|v| slo::parse(&str_of("slos", v)?).map_err(|e| bad("slos", e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let points = count("points", i64::MAX)?;
     let size = super::grid::size(&axes).map_err(|e| InputError::new(source, "vary", e.message))?;
     if points != size as i64 {
         return Err(InputError::new(
@@ -86,12 +101,12 @@ pub fn parse_meta(text: &str, source: &str) -> Result<Meta> {
         .into());
     }
     Ok(Meta {
-        scenario: str_of(t.get("scenario").ok_or_else(|| anyhow!("{source}: missing scenario"))?)?,
+        scenario: str_of("scenario", t.get("scenario").ok_or_else(|| bad("scenario", "missing".into()))?)?,
         axes,
         slos,
-        points: int("points")? as usize,
-        replications: int("replications")? as u32,
-        seed: int("seed")? as u64,
+        points: points as usize,
+        replications: count("replications", u32::MAX as i64)? as u32,
+        seed: count("seed", i64::MAX)? as u64,
     })
 }
 
@@ -124,19 +139,22 @@ pub fn parse_points(text: &str, m: &Meta, source: &str) -> Result<Vec<Point>> {
     let keys = m.axes.len();
     let mut out = Vec::new();
     for (line, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{source}: row {}", line + 2))?;
+        // every refusal is bad input naming the file and the row
+        let bad = |m: String| InputError::new(source, "", m).with_line(Some(line + 2));
+        let rec = rec.map_err(|e| bad(format!("not a points.csv row: {}", crate::limits::clip(&e.to_string()))))?;
         let need = 1 + keys + 3 * METRICS.len() + 2;
         if rec.len() != need {
-            bail!("{source}: row {} has {} fields, expected {need}", line + 2, rec.len());
+            return Err(bad(format!("{} fields, expected {need}", rec.len())).into());
         }
-        let num = |i: usize| -> Result<f64> {
+        let num = |i: usize| -> Result<f64, InputError> {
             let v = &rec[i];
             if v == "NaN" {
                 return Ok(f64::NAN);
             }
-            v.parse().with_context(|| format!("{source}: row {}: {v:?} is not a number", line + 2))
+            v.parse().map_err(|_| bad(format!("\"{}\" is not a number", crate::limits::clip(v))))
         };
-        let index = rec[0].parse().with_context(|| format!("{source}: row {}: bad point index", line + 2))?;
+        let index =
+            rec[0].parse().map_err(|_| bad(format!("\"{}\" is not a point index", crate::limits::clip(&rec[0]))))?;
         let values: Vec<String> = (1..=keys).map(|i| rec[i].to_string()).collect();
         let mut metrics = Vec::new();
         for k in 0..METRICS.len() {

@@ -428,7 +428,9 @@ impl Cursor {
             }
         }
         if got < want {
-            // the file changed since the scan: the rest of this row counts as zeros
+            // the file changed since the scan: the rest of this row counts as zeros and the
+            // run fails at its end (`TraceFile::unchanged`)
+            file.mark_short();
             self.pos = self.end;
             return;
         }

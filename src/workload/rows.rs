@@ -332,12 +332,19 @@ impl RowStream {
 
     /// Read one row into the buffer. Rows the scan refused (bad, or too far out of order)
     /// and rows of functions not kept are passed over, exactly as the scan decided; a read
-    /// error ends the stream (the scan read the same bytes without one).
+    /// error ends the stream and marks the file changed (the scan read the same bytes
+    /// without one), so the run fails instead of ending short.
     fn read_row(&mut self) {
         let Layout::Rows(l) = &self.data.layout else { unreachable!("a row stream over a row layout") };
         match self.rec.next_record() {
             Ok(true) => {}
-            _ => {
+            Ok(false) => {
+                self.eof = true;
+                return;
+            }
+            Err(_) => {
+                // the scan read the same bytes without an error: the file changed
+                l.file.mark_short();
                 self.eof = true;
                 return;
             }

@@ -15,7 +15,9 @@ use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use super::model::Dist;
 use crate::engine::rng::Rng;
@@ -90,6 +92,11 @@ pub struct TraceFile {
     /// As given (joined to the scenario's folder), for messages.
     pub path: String,
     file: File,
+    /// Length and modification time when opened: a file that differs at the end of a run
+    /// was changed while it was read ([`TraceFile::unchanged`]).
+    stamp: Option<(u64, SystemTime)>,
+    /// A read after the scan failed or found less than the scan did.
+    short: AtomicBool,
 }
 
 impl std::fmt::Debug for TraceFile {
@@ -106,7 +113,35 @@ impl TraceFile {
             return Err(InputError::new(&shown, "", "is a folder; a trace file is expected here"));
         }
         let file = File::open(path).map_err(|e| InputError::new(&shown, "", format!("cannot read the trace: {e}")))?;
-        Ok(Arc::new(TraceFile { path: shown, file }))
+        let stamp = file.metadata().ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
+        Ok(Arc::new(TraceFile { path: shown, file, stamp, short: AtomicBool::new(false) }))
+    }
+
+    /// A stream found the file shorter than (or unreadable where) the scan read it.
+    pub fn mark_short(&self) {
+        self.short.store(true, Ordering::Relaxed);
+    }
+
+    /// `Ok` when the file still has the length and modification time it had when opened
+    /// and no read came up short; otherwise the run read a different file than the scan
+    /// counted (truncated, rewritten or appended to underfoot), and its results are not
+    /// the trace's.
+    pub fn unchanged(&self) -> Result<(), TraceChanged> {
+        let now = self.file.metadata().ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
+        let what = if self.short.load(Ordering::Relaxed) {
+            Some("a read came up short of what the first pass counted".to_string())
+        } else if now != self.stamp {
+            Some(match (self.stamp, now) {
+                (Some((a, _)), Some((b, _))) if a != b => format!("it was {a} bytes when opened and is {b} bytes now"),
+                _ => "its modification time changed".to_string(),
+            })
+        } else {
+            None
+        };
+        match what {
+            None => Ok(()),
+            Some(what) => Err(TraceChanged { path: self.path.clone(), what }),
+        }
     }
 
     /// Read at `pos`; fewer bytes than asked only at the end of the file.
@@ -127,6 +162,26 @@ impl TraceFile {
         PosReader(LineLimit::new(RawReader { file: Arc::clone(self), pos }, crate::limits::MAX_LINE_BYTES))
     }
 }
+
+/// A trace that changed while a run read it: exit 1 naming the file, never a shorter run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceChanged {
+    pub path: String,
+    pub what: String,
+}
+
+impl std::fmt::Display for TraceChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: the trace changed while it was read ({}); the run's results would not be the trace's, so none are written; run again on a file that stays put",
+            crate::error::OneLine(&self.path),
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for TraceChanged {}
 
 /// A [`Read`] over a [`TraceFile`] that keeps its own position and bounds its lines.
 pub struct PosReader(LineLimit<RawReader>);
@@ -291,6 +346,16 @@ pub struct TraceSummary {
     pub invocations: u64,
     pub bad: BadRows,
     pub notes: Vec<String>,
+}
+
+impl TraceData {
+    /// The streamed file: `Ok` when it is as the scan found it ([`TraceFile::unchanged`]).
+    pub fn unchanged(&self) -> Result<(), TraceChanged> {
+        match &self.layout {
+            Layout::Azure2019(l) => l.file.unchanged(),
+            Layout::Rows(l) => l.file.unchanged(),
+        }
+    }
 }
 
 impl TraceArrivals {
