@@ -204,10 +204,11 @@ impl Platform<'_> {
         req: u32,
         exec: Micros,
         cold: bool,
-        cpu: CpuRt,
         now: Micros,
         q: &mut EventQueue<Event>,
     ) {
+        let f = self.insts.get(i).func as usize;
+        let cpu = self.funcs[f].cpu.expect("sharing needs CPU work");
         let (work, wait) = cpu.split(exec);
         let k = req as usize;
         if self.cpu_jobs.len() <= k {
@@ -230,7 +231,7 @@ impl Platform<'_> {
         let tag = share.add(now, work, req);
         self.cpu_jobs[k].tag = tag;
         self.cpu_jobs[k].running = true;
-        self.reschedule_cpu(i, now, q);
+        self.reschedule_cpu(i, q);
     }
 
     /// The instance's sharing changed or a tick is due: end the CPU parts that are done, cut
@@ -262,7 +263,7 @@ impl Platform<'_> {
                 q.push(now, Event::Done { inst: i, req, cold, failed: true });
             }
         }
-        self.reschedule_cpu(i, now, q);
+        self.reschedule_cpu(i, q);
     }
 
     fn leave_share(&mut self, i: u32, req: u32) {
@@ -284,7 +285,7 @@ impl Platform<'_> {
 
     /// Schedule the instance's next tick: the next CPU part to end or the oldest running
     /// request's timeout, whichever is first. Older ticks become stale.
-    fn reschedule_cpu(&mut self, i: u32, _now: Micros, q: &mut EventQueue<Event>) {
+    fn reschedule_cpu(&mut self, i: u32, q: &mut EventQueue<Event>) {
         let timeout = self.funcs[self.insts.get(i).func as usize].timeout;
         let jobs = &self.cpu_jobs;
         let live = |tag: u64, r: u32| is_live(jobs, i, tag, r);

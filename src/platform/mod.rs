@@ -21,7 +21,7 @@
 //!   `instance.rs`: the instance slab; `output.rs`: rows and the close at the horizon.
 
 mod bandwidth;
-pub mod cpu_share;
+mod cpu_share;
 pub mod host;
 pub mod instance;
 mod keepalive;

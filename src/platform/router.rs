@@ -346,8 +346,8 @@ impl Platform<'_> {
             h.started[k] += 1;
         }
         let req = self.reqs.open(p.arrival, now);
-        let cpu = fr.cpu;
-        if cpu.is_none() {
+        let shared = fr.cpu.is_some();
+        if !shared {
             q.push(now.saturating_add(run), Event::Done { inst: i, req, cold, failed });
         }
         let full = it.inflight >= fr.concurrency;
@@ -359,8 +359,8 @@ impl Platform<'_> {
                 list.touch(&mut self.insts.items, i, self.sc.platform.pick);
             }
         }
-        if let Some(cpu) = cpu {
-            self.start_shared(i, req, p.exec, cold, cpu, now, q);
+        if shared {
+            self.start_shared(i, req, p.exec, cold, now, q);
         }
     }
 
