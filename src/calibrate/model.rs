@@ -6,7 +6,7 @@
 use super::fit::PullParams;
 use crate::platform::{simulate, NullSink};
 use crate::scenario::{
-    Arrivals, Dist, Function, Image, Layer, Pick, Platform, Pull, Reserved, Scenario, Simulation, Workload,
+    Arrivals, CpuUse, Dist, Function, Image, Layer, Pick, Platform, Pull, Reserved, Scenario, Simulation, Workload,
 };
 use crate::units::{MICROS_PER_HOUR as HOUR, MICROS_PER_MS, MICROS_PER_SECOND as SECOND};
 use crate::usage::Meters;
@@ -90,6 +90,7 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
             exec: Dist::Fixed(MICROS_PER_MS),
             keep_alive: 60 * SECOND,
             cold_service: None,
+            cpu: CpuUse::none(50),
         }],
         workloads: vec![Workload {
             function: 0,

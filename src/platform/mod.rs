@@ -6,6 +6,8 @@
 //! Where each rule lives, one file each:
 //! - `router.rs`: which instance takes a request — the `pick` policies over the warm list,
 //!   then a starting instance, a new one, the queue or a throttle; dispatch and completion;
+//! - `cpu_share.rs`: contention — the CPU parts of the requests on an instance share its
+//!   vCPUs (processor sharing on a virtual clock), their waits follow;
 //! - `queue.rs`: the request queue (draining into freed slots and new instances, timeouts);
 //! - `keepalive.rs`: idle timers of on-demand instances and their reclaim;
 //! - `lifecycle.rs`: placement on a host, create, start, ready, `ready_timeout`, release;
@@ -20,6 +22,7 @@
 
 mod audit;
 mod bandwidth;
+mod cpu_share;
 pub mod host;
 pub mod instance;
 mod keepalive;
@@ -66,6 +69,12 @@ pub enum Event {
         req: u32,
         cold: bool,
         failed: bool,
+    },
+    /// The next CPU part on instance `inst` ends, or the oldest reaches its timeout (stale
+    /// unless `epoch` is the instance's current one).
+    CpuTick {
+        inst: u32,
+        epoch: u32,
     },
     /// Scale-out tokens of function `func` are back: serve its queue.
     ScaleOut {
@@ -174,6 +183,10 @@ pub struct Platform<'a> {
     scratch_pending: Vec<Pending>,
     /// The audit's books when the run is audited ([`simulate_audited`]).
     audit: Option<Box<audit::Audit>>,
+    /// Processor sharing per instance slot (grown on first use, for functions with CPU work).
+    cpu_shares: Vec<cpu_share::CpuShare>,
+    /// Requests under sharing, by their slot in `reqs`.
+    cpu_jobs: Vec<cpu_share::CpuJob>,
 }
 
 /// Simulate one replication of `sc` to its horizon, streaming rows into `sink`.
@@ -288,6 +301,7 @@ impl Handler for Platform<'_> {
         };
         match event {
             Event::Done { inst, req, cold, failed } => self.on_done(inst, req, cold, failed, now, q),
+            Event::CpuTick { inst, epoch } => self.on_cpu_tick(inst, epoch, now, q),
             Event::KeepAlive { func } => self.on_keepalive(func, now, q),
             Event::ReadyTimeout { inst, gen } => {
                 if live(self, inst, gen) {
@@ -336,3 +350,6 @@ mod scenario_gen;
 
 #[cfg(test)]
 mod relations;
+
+#[cfg(test)]
+mod cpu_tests;

@@ -345,7 +345,10 @@ impl Platform<'_> {
             h.started[k] += 1;
         }
         let req = self.reqs.open(p.arrival, now);
-        q.push(now.saturating_add(run), Event::Done { inst: i, req, cold, failed });
+        let shared = fr.cpu.is_some();
+        if !shared {
+            q.push(now.saturating_add(run), Event::Done { inst: i, req, cold, failed });
+        }
         let full = it.inflight >= fr.concurrency;
         let list = if it.reserved { &mut fr.avail_reserved } else { &mut fr.avail_ondemand };
         if it.in_avail {
@@ -354,6 +357,9 @@ impl Platform<'_> {
             } else {
                 list.touch(&mut self.insts.items, i, self.sc.platform.pick);
             }
+        }
+        if shared {
+            self.start_shared(i, req, p.exec, cold, now, q);
         }
     }
 

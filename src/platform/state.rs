@@ -45,6 +45,8 @@ pub(super) struct FnRt {
     pub(super) queue_timer_armed: bool,
     pub(super) expiry_timer_armed: bool,
     pub(super) exec: Sampler,
+    /// Its CPU use under contention; None when `cpu_fraction` is 0.
+    pub(super) cpu: Option<super::cpu_share::CpuRt>,
     /// Keep-alive deadlines of idle on-demand instances, oldest first: (deadline, slot, gen).
     pub(super) expiries: VecDeque<(Micros, u32, u32)>,
     pub(super) queue: VecDeque<Pending>,
@@ -189,6 +191,7 @@ impl<'a> Platform<'a> {
                     keep_alive: f.keep_alive,
                     startup: f.startup.sampler(),
                     exec: f.exec.sampler(),
+                    cpu: super::cpu_share::CpuRt::of(&f.cpu, f.milli_vcpu),
                     cold_service: f.cold_service.as_ref().map(|d| d.sampler()),
                     steps,
                     avail_reserved: AvailList::default(),
@@ -263,6 +266,8 @@ impl<'a> Platform<'a> {
             scratch_done: Vec::new(),
             scratch_pending: Vec::new(),
             audit: None,
+            cpu_shares: Vec::new(),
+            cpu_jobs: Vec::new(),
         }
     }
 

@@ -68,6 +68,7 @@ pub(crate) fn base() -> Scenario {
             exec: Dist::Fixed(S),
             keep_alive: 60 * S,
             cold_service: None,
+            cpu: CpuUse::none(1000),
         }],
         workloads: vec![],
     }

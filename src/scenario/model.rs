@@ -177,6 +177,27 @@ pub struct Function {
     /// SimFaaS semantics: a request that starts an instance is served in this time in place of
     /// pull + create + startup + exec.
     pub cold_service: Option<Dist>,
+    /// How a request's execution uses the instance's vCPUs (contention between requests).
+    pub cpu: CpuUse,
+}
+
+/// The CPU side of `exec`: `exec` is one request alone on an instance of `exec_milli_vcpu`;
+/// its CPU share is served under processor sharing, the rest is a fixed wait.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuUse {
+    /// Share of `exec` that is CPU work, 0..=1 (0: nothing is slowed by contention).
+    pub fraction: f64,
+    /// vCPUs one request can use at once.
+    pub threads: u32,
+    /// The vCPU (thousandths) at which `exec` was measured.
+    pub exec_milli_vcpu: u64,
+}
+
+impl CpuUse {
+    /// No CPU work: the model before contention, for `milli_vcpu`.
+    pub fn none(milli_vcpu: u64) -> Self {
+        CpuUse { fraction: 0.0, threads: 1, exec_milli_vcpu: milli_vcpu }
+    }
 }
 
 impl Function {

@@ -59,6 +59,9 @@
 //! | `function.exec` | required | a distribution |
 //! | `function.keep_alive` | `platform.keep_alive` | ≥ 0 |
 //! | `function.cold_service` | none | a distribution |
+//! | `function.cpu_fraction` | `0` | 0..=1, the share of `exec` that is CPU work |
+//! | `function.threads` | `1` | 1..=256, vCPUs one request can use at once |
+//! | `function.exec_vcpu` | the function's vCPU | > 0, the vCPU at which `exec` was measured |
 //! | `workload.function` | the only function, when there is one | a function name |
 //! | `workload.arrivals` | required | `poisson`, `diurnal`, `bursty`, `constant`, `trace` (keys in [`super::trace`]) |
 //! | `arrivals.peak_ratio` (diurnal) | `4` | ≥ 1 |
@@ -191,6 +194,9 @@ pub struct RawFunction {
     pub exec: Option<RawDist>,
     pub keep_alive: Scalar,
     pub cold_service: Option<RawDist>,
+    pub cpu_fraction: Scalar,
+    pub threads: Scalar,
+    pub exec_vcpu: Scalar,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -144,6 +144,9 @@ pub const FUNCTION: &[Key] = &[
     Key { name: "exec", node: DIST },
     leaf("keep_alive"),
     Key { name: "cold_service", node: DIST },
+    leaf("cpu_fraction"),
+    leaf("threads"),
+    leaf("exec_vcpu"),
 ];
 
 pub const WORKLOAD: &[Key] = &[leaf("function"), Key { name: "arrivals", node: ARRIVALS }, leaf("from"), leaf("until")];

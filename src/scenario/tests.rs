@@ -1161,3 +1161,33 @@ fn warm_start_and_warmup_are_read_and_a_warmup_must_leave_time() {
     );
     fails(&section("simulation", "warm_start = 3"), "simulation.warm_start", "");
 }
+
+#[test]
+fn cpu_use_defaults_to_no_cpu_work_measured_at_the_functions_own_vcpu() {
+    let f = &ok(MIN).functions[0];
+    assert_eq!(f.cpu, CpuUse::none(f.milli_vcpu));
+    let f = &ok(&function_with("cpu_fraction = 0.3\nthreads = 2\nexec_vcpu = 0.5")).functions[0];
+    assert_eq!(f.cpu, CpuUse { fraction: 0.3, threads: 2, exec_milli_vcpu: 500 });
+}
+
+#[test]
+fn cpu_use_keys_are_checked() {
+    fails(&function_with("cpu_fraction = 1.5"), "function.api.cpu_fraction", "allowed: 0..=1");
+    fails(&function_with("cpu_fraction = -0.1"), "function.api.cpu_fraction", "allowed: 0..=1");
+    fails(&function_with("cpu_fraction = \"half\""), "function.api.cpu_fraction", "is a number");
+    fails(&function_with("threads = 0"), "function.api.threads", "allowed: 1..=256");
+    fails(&function_with("threads = 1.5"), "function.api.threads", "whole number");
+    fails(&function_with("exec_vcpu = 0"), "function.api.exec_vcpu", "allowed: 0.001..=256");
+    fails(&function_with("exec_vcpu = 0.0001"), "function.api.exec_vcpu", "allowed: 0.001..=256");
+    fails(&function_with("cpu_fractoin = 0.5"), "function.api.cpu_fractoin", "cpu_fraction");
+}
+
+#[test]
+fn lambda_memory_moves_the_vcpu_that_cpu_work_runs_on() {
+    // vCPU follows memory on Lambda (1,769 MB = 1 vCPU); exec measured at 1 vCPU stays there
+    let text = format!("{}\n[platform]\nprovider = \"lambda\"\n", function_with("cpu_fraction = 0.5\nexec_vcpu = 1"));
+    let s = parse_set(&text, &["function.api.memory=3538MB"]).unwrap();
+    assert_eq!((s.functions[0].milli_vcpu, s.functions[0].cpu.exec_milli_vcpu), (2000, 1000));
+    let s = parse_set(&text, &["function.api.cpu_fraction=0.8", "function.api.threads=4"]).unwrap();
+    assert_eq!((s.functions[0].cpu.fraction, s.functions[0].cpu.threads), (0.8, 4));
+}

@@ -166,6 +166,7 @@ fn function(
         )?,
     };
     let keep_alive = ctx.duration(r.keep_alive.as_ref(), &p("keep_alive"))?.unwrap_or(platform.keep_alive);
+    let cpu = cpu_use(r, milli_vcpu, here, ctx)?;
 
     Ok(Function {
         name,
@@ -184,7 +185,36 @@ fn function(
         exec,
         keep_alive,
         cold_service,
+        cpu,
     })
+}
+
+/// Most vCPUs one request may use (the largest instances offered have 16–32).
+const MAX_THREADS: i64 = 256;
+
+/// `cpu_fraction`, `threads`, `exec_vcpu`: how `exec` splits into CPU work, which contention
+/// stretches, and waiting, which it does not (defaults in the README's model section).
+fn cpu_use(r: &RawFunction, milli_vcpu: u64, here: &str, ctx: &Ctx<'_>) -> Result<CpuUse, InputError> {
+    let p = |k: &str| join(here, k);
+    let fraction = ctx.number(r.cpu_fraction.as_ref(), &p("cpu_fraction"))?.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&fraction) {
+        return Err(ctx.err(
+            p("cpu_fraction"),
+            format!("cpu_fraction {fraction} is out of range; allowed: 0..=1, the share of `exec` that is CPU work (e.g. 0.3)"),
+        ));
+    }
+    let threads = ctx.int(r.threads.as_ref(), &p("threads"), 1, MAX_THREADS)?.unwrap_or(1) as u32;
+    let exec_milli_vcpu = match ctx.number(r.exec_vcpu.as_ref(), &p("exec_vcpu"))? {
+        None => milli_vcpu,
+        Some(x) if x > 0.0 && x <= MAX_THREADS as f64 && (x * 1000.0).round() >= 1.0 => (x * 1000.0).round() as u64,
+        Some(x) => {
+            return Err(ctx.err(
+                p("exec_vcpu"),
+                format!("exec_vcpu {x} is out of range; allowed: 0.001..={MAX_THREADS}, the vCPU at which `exec` was measured (e.g. 1)"),
+            ))
+        }
+    };
+    Ok(CpuUse { fraction, threads, exec_milli_vcpu })
 }
 
 fn reserved(r: Option<&RawReserved>, path: &str, ctx: &Ctx<'_>) -> Result<Reserved, InputError> {
