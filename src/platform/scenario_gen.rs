@@ -145,5 +145,7 @@ fn function(r: &mut Rng, i: usize, images: usize) -> Function {
         exec: dist(r, &[1, 100_000, 2 * S]),
         keep_alive: pick(r, &[0, S, 60 * S]),
         cold_service: if r.random_bool(0.15) { Some(dist(r, &[2 * S])) } else { None },
+        // no CPU sharing: the audit's books do not yet cover stretched executions
+        cpu: crate::scenario::model::CpuUse::none(1000),
     }
 }
