@@ -348,6 +348,9 @@ fn a_refit_of_saved_measurements_writes_a_profile_that_a_scenario_uses_from_the_
             "simulation.horizon=1h",
             "--set",
             "simulation.replications=1",
+            // the reserved instances pull at t = 0 (warm_start would have them ready, cached)
+            "--set",
+            "simulation.warm_start=false",
             "--out",
             "r",
             "--quiet",
