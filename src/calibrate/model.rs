@@ -33,6 +33,7 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
             bucket: 2 * HOUR,
             warm_start: true,
             warmup: 0,
+            start: None,
         },
         platform: Platform {
             provider: crate::provider::load("fc").expect("built-in provider"),

@@ -21,6 +21,7 @@ pub(crate) fn base() -> Scenario {
             bucket: 60 * S,
             warm_start: true,
             warmup: 0,
+            start: None,
         },
         platform: sc_model::Platform {
             provider: crate::provider::load("fc").expect("built-in provider"),

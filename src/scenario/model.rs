@@ -4,7 +4,7 @@
 
 use crate::units::Micros;
 use crate::usage::Spec;
-pub use crate::workload::model::{Arrivals, Dist};
+pub use crate::workload::model::{Arrivals, Dist, Profile, ProfileSource};
 
 /// A whole scenario, ready to simulate.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,36 @@ pub struct Simulation {
     pub warm_start: bool,
     /// Statistics and the bill leave out `[0, warmup)`.
     pub warmup: Micros,
+    /// The clock time at which simulated time 0 falls, when the scenario says.
+    pub start: Option<Start>,
+}
+
+/// `simulation.start`: a date-time with its UTC offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Start {
+    /// µs since 1970-01-01T00:00:00Z.
+    pub epoch_us: i64,
+    /// The zone's offset from UTC, seconds (clock times are read and shown in it).
+    pub offset_s: i32,
+}
+
+impl Start {
+    /// Local µs since the local midnight of 1970-01-01 (so `rem_euclid(DAY)` is the time of day).
+    pub fn local_us(&self) -> i64 {
+        self.epoch_us + self.offset_s as i64 * 1_000_000
+    }
+
+    /// The local time of day at simulated time 0, µs after midnight.
+    pub fn time_of_day(&self) -> Micros {
+        self.local_us().rem_euclid(crate::units::MICROS_PER_DAY as i64) as Micros
+    }
+
+    /// µs into the local ISO week (Monday 00:00 = 0) at simulated time 0.
+    pub fn time_of_week(&self) -> Micros {
+        // 1970-01-01 was a Thursday: three days after a Monday
+        let week = 7 * crate::units::MICROS_PER_DAY as i64;
+        (self.local_us() + 3 * crate::units::MICROS_PER_DAY as i64).rem_euclid(week) as Micros
+    }
 }
 
 /// How a new request picks among ready instances with a free slot.

@@ -18,6 +18,7 @@
 //! | `simulation.seed` | `1` | integer ≥ 0 |
 //! | `simulation.replications` | `1` | 1..=1000 |
 //! | `simulation.bucket` | `"1m"` | > 0 and ≤ horizon |
+//! | `simulation.start` | none (simulated time 0 is a Monday 00:00 of no date) | an RFC 3339 date-time with its UTC offset, e.g. `"2024-03-04T00:00:00+08:00"`; clock times (`peak_at`, hourly profiles, reserved `at`) are read in that offset |
 //! | `platform.provider` | `"fc"` | a built-in provider profile (`fc`, `lambda`, `cloudrun`, `azure-flex`; [`crate::provider`]) or a file, relative as `platform.pricing`; its limits replace FC's below |
 //! | `platform.pricing` | the provider's sheet (`"fc3"` for `fc`) | a built-in sheet ([`super::BUILTIN_PRICING`]) or an existing file, relative to the scenario's folder (to the current folder when from `--set`) |
 //! | `platform.keep_alive` | the provider's (`"60s"` for `fc`) | ≥ 0 |
@@ -63,10 +64,16 @@
 //! | `function.threads` | `1` | 1..=256, vCPUs one request can use at once |
 //! | `function.exec_vcpu` | the function's vCPU | > 0, the vCPU at which `exec` was measured |
 //! | `workload.function` | the only function, when there is one | a function name |
-//! | `workload.arrivals` | required | `poisson`, `diurnal`, `bursty`, `constant`, `trace` (keys in [`super::trace`]) |
-//! | `arrivals.peak_ratio` (diurnal) | `4` | ≥ 1 |
+//! | `workload.arrivals` | required | `poisson`, `diurnal`, `hourly`, `counts`, `bursty`, `constant`, `trace` (keys in [`super::trace`]) |
+//! | `arrivals.mean` (diurnal) | required unless `peak` and `trough` | a rate > 0 |
+//! | `arrivals.peak_ratio` (diurnal) | `4` | ≥ 1; not with `peak`/`trough` |
+//! | `arrivals.peak`, `arrivals.trough` (diurnal) | — | the top and bottom rates, peak > 0, 0 ≤ trough ≤ peak; in place of `mean`/`peak_ratio` |
 //! | `arrivals.period` (diurnal) | `"1d"` | > 0 |
-//! | `arrivals.phase` (diurnal) | period / 2 | ≥ 0, time of the first peak |
+//! | `arrivals.phase` (diurnal) | period / 2 | ≥ 0, simulated time of the first peak |
+//! | `arrivals.peak_at` (diurnal) | — | a clock time `"HH:MM"` of the peak, in place of `phase` |
+//! | `arrivals.rates` (hourly) | required | 24 rates (00:00-01:00 first) or 168 (Monday 00:00 first) |
+//! | `arrivals.path` (counts) | required | a CSV `timestamp,count` of per-bucket counts, relative as `platform.pricing` |
+//! | `arrivals.bucket` (counts) | the smallest step between timestamps | > 0; each row counts the requests of `[timestamp, timestamp + bucket)` |
 //! | `workload.from` | `"0s"` | < until |
 //! | `workload.until` | the horizon | clamped to the horizon |
 //!
@@ -104,6 +111,7 @@ pub struct RawSimulation {
     pub bucket: Scalar,
     pub warm_start: Scalar,
     pub warmup: Scalar,
+    pub start: Scalar,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -269,10 +277,34 @@ pub struct RawWorkload {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum RawArrivals {
-    Poisson { rate: Scalar },
-    Diurnal { mean: Scalar, peak_ratio: Scalar, period: Scalar, phase: Scalar },
-    Bursty { on_rate: Scalar, off_rate: Scalar, mean_on: Scalar, mean_off: Scalar },
-    Constant { interval: Scalar },
+    Poisson {
+        rate: Scalar,
+    },
+    Diurnal {
+        mean: Scalar,
+        peak_ratio: Scalar,
+        period: Scalar,
+        phase: Scalar,
+        peak: Scalar,
+        trough: Scalar,
+        peak_at: Scalar,
+    },
+    Hourly {
+        rates: Scalar,
+    },
+    Counts {
+        path: Scalar,
+        bucket: Scalar,
+    },
+    Bursty {
+        on_rate: Scalar,
+        off_rate: Scalar,
+        mean_on: Scalar,
+        mean_off: Scalar,
+    },
+    Constant {
+        interval: Scalar,
+    },
     Trace(Box<RawTrace>),
 }
 

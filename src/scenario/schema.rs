@@ -63,7 +63,9 @@ const ARRIVALS: Node = Node::Tagged {
     tag: "kind",
     variants: &[
         ("poisson", &["rate"]),
-        ("diurnal", &["mean", "peak_ratio", "period", "phase"]),
+        ("diurnal", &["mean", "peak_ratio", "period", "phase", "peak", "trough", "peak_at"]),
+        ("hourly", &["rates"]),
+        ("counts", &["path", "bucket"]),
         ("bursty", &["on_rate", "off_rate", "mean_on", "mean_off"]),
         ("constant", &["interval"]),
         ("trace", super::trace::KEYS),
@@ -81,6 +83,7 @@ pub const SIMULATION: &[Key] = &[
     leaf("bucket"),
     leaf("warm_start"),
     leaf("warmup"),
+    leaf("start"),
 ];
 
 pub const ACCELERATION: &[Key] = &[leaf("enabled"), leaf("fetch_fraction")];

@@ -169,7 +169,8 @@ fn a_minimal_scenario_gets_every_default() {
             replications: 1,
             bucket: 60 * sec,
             warm_start: true,
-            warmup: 0
+            warmup: 0,
+            start: None
         }
     );
     let p = &s.platform;
@@ -1190,4 +1191,128 @@ fn lambda_memory_moves_the_vcpu_that_cpu_work_runs_on() {
     assert_eq!((s.functions[0].milli_vcpu, s.functions[0].cpu.exec_milli_vcpu), (2000, 1000));
     let s = parse_set(&text, &["function.api.cpu_fraction=0.8", "function.api.threads=4"]).unwrap();
     assert_eq!((s.functions[0].cpu.fraction, s.functions[0].cpu.threads), (0.8, 4));
+}
+
+// ---------------------------------------------------------------- traffic as planners write it
+
+#[test]
+fn diurnal_peak_trough_and_peak_at_become_the_curve() {
+    let arr = |sim: &str, spec: &str| {
+        ok(&format!("{}\n[[workload]]\narrivals = {spec}\n", section("simulation", sim))).workloads[0].arrivals.clone()
+    };
+    let h = MICROS_PER_SECOND * 3600;
+    let spec = "{ kind = \"diurnal\", peak = \"300/s\", trough = \"20/s\", peak_at = \"10:00\" }";
+    assert_eq!(
+        arr("seed = 1", spec),
+        Arrivals::Diurnal { mean: 160.0, peak_ratio: 15.0, period: 24 * h, peak: 10 * h }
+    );
+    // a run starting at 08:00 local time meets the 10:00 peak two hours in
+    assert_eq!(
+        arr("start = \"2024-03-04T08:00:00+08:00\"", spec),
+        Arrivals::Diurnal { mean: 160.0, peak_ratio: 15.0, period: 24 * h, peak: 2 * h }
+    );
+    // and one starting at 11:00 meets it 23 hours in
+    let Arrivals::Diurnal { peak, .. } = arr("start = 2024-03-04T11:00:00Z", spec) else { unreachable!() };
+    assert_eq!(peak, 23 * h);
+    let Arrivals::Diurnal { peak_ratio, mean, .. } =
+        arr("seed = 1", "{ kind = \"diurnal\", peak = \"10/s\", trough = \"0/s\" }")
+    else {
+        unreachable!()
+    };
+    assert_eq!((mean, peak_ratio), (5.0, f64::INFINITY));
+}
+
+#[test]
+fn diurnal_pairs_may_not_be_mixed() {
+    let at = |spec: &str, path: &str, fragment: &str| {
+        fails(&workload(&format!("arrivals = {spec}")), path, fragment);
+    };
+    at("{ kind = \"diurnal\", peak = \"3/s\" }", "workload[0].arrivals.trough", "needs `trough`");
+    at(
+        "{ kind = \"diurnal\", peak = \"3/s\", trough = \"1/s\", mean = \"2/s\" }",
+        "workload[0].arrivals.mean",
+        "give one pair",
+    );
+    at("{ kind = \"diurnal\", peak = \"3/s\", trough = \"4/s\" }", "workload[0].arrivals.trough", "above peak");
+    at(
+        "{ kind = \"diurnal\", mean = \"3/s\", phase = \"1h\", peak_at = \"10:00\" }",
+        "workload[0].arrivals.peak_at",
+        "give one",
+    );
+    at("{ kind = \"diurnal\", mean = \"3/s\", peak_at = \"25:00\" }", "workload[0].arrivals.peak_at", "");
+}
+
+#[test]
+fn an_hourly_profile_has_24_or_168_rates_read_from_the_start_clock() {
+    let rates: Vec<String> = (0..24).map(|h| format!("\"{}/s\"", h + 1)).collect();
+    let spec = format!("{{ kind = \"hourly\", rates = [{}] }}", rates.join(", "));
+    let Arrivals::Profile(p) = ok(&workload(&format!("arrivals = {spec}"))).workloads[0].arrivals.clone() else {
+        unreachable!()
+    };
+    assert_eq!((p.rates[0], p.rates[23], p.step, p.origin, p.repeat), (1.0, 24.0, 3600 * MICROS_PER_SECOND, 0, true));
+    let text = format!(
+        "{}\n[[workload]]\narrivals = {spec}\n",
+        section("simulation", "start = \"2024-03-04T06:30:00-05:00\"")
+    );
+    let Arrivals::Profile(p) = ok(&text).workloads[0].arrivals.clone() else { unreachable!() };
+    assert_eq!(p.origin, 6 * 3600 * MICROS_PER_SECOND as i64 + 1800 * MICROS_PER_SECOND as i64);
+    // 2024-03-04 is a Monday: a weekly profile starts 06:30 into its first day
+    let week: Vec<&str> = vec!["\"1/s\""; 168];
+    let spec = format!("{{ kind = \"hourly\", rates = [{}] }}", week.join(", "));
+    let text =
+        format!("{}\n[[workload]]\narrivals = {spec}\n", section("simulation", "start = \"2024-03-06T06:30:00Z\""));
+    let Arrivals::Profile(p) = ok(&text).workloads[0].arrivals.clone() else { unreachable!() };
+    assert_eq!(
+        (p.source.clone(), p.origin),
+        (ProfileSource::Weekly, (2 * 24 * 3600 + 6 * 3600 + 1800) * MICROS_PER_SECOND as i64)
+    );
+    fails(
+        &workload("arrivals = { kind = \"hourly\", rates = [\"1/s\"] }"),
+        "workload[0].arrivals.rates",
+        "found 1 rates",
+    );
+    let bad = format!("{{ kind = \"hourly\", rates = [5, {}] }}", vec!["\"1/s\""; 23].join(", "));
+    fails(&workload(&format!("arrivals = {bad}")), "workload[0].arrivals.rates[0]", "\"5/s\"");
+}
+
+#[test]
+fn a_counts_file_becomes_per_bucket_rates_aligned_to_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.csv"), "timestamp,count\n2024-03-04T10:00:00Z,120\n2024-03-04T10:01:00Z,60\n")
+        .unwrap();
+    let text = workload("arrivals = { kind = \"counts\", path = \"c.csv\" }");
+    let s = parse_str(&text, "x.toml", dir.path(), &[]).unwrap();
+    let Arrivals::Profile(p) = &s.workloads[0].arrivals else { unreachable!() };
+    assert_eq!((p.rates.clone(), p.step, p.origin, p.repeat), (vec![2.0, 1.0], 60 * MICROS_PER_SECOND, 0, false));
+    let text = format!(
+        "{}\n[[workload]]\narrivals = {{ kind = \"counts\", path = \"c.csv\" }}\n",
+        section("simulation", "start = \"2024-03-04T10:00:30Z\"")
+    );
+    let s = parse_str(&text, "x.toml", dir.path(), &[]).unwrap();
+    let Arrivals::Profile(p) = &s.workloads[0].arrivals else { unreachable!() };
+    assert_eq!(p.origin, 30 * MICROS_PER_SECOND as i64);
+    let e = parse_str(&workload("arrivals = { kind = \"counts\", path = \"nope.csv\" }"), "x.toml", dir.path(), &[])
+        .unwrap_err();
+    assert!(e.path == "workload[0].arrivals.path" && e.message.contains("no file"), "{e}");
+}
+
+#[test]
+fn simulation_start_needs_a_zone_and_moves_reserved_clock_times() {
+    let s = ok(&section("simulation", "start = \"2024-03-04T08:00:00+08:00\""));
+    assert_eq!(
+        s.simulation.start.map(|s| (s.offset_s, s.time_of_day())),
+        Some((8 * 3600, 8 * 3600 * MICROS_PER_SECOND))
+    );
+    fails(&section("simulation", "start = 2024-03-04T08:00:00"), "simulation.start", "UTC offset");
+    fails(&section("simulation", "start = \"2024-03-04\""), "simulation.start", "UTC offset");
+    let text = format!(
+        "{}\n[simulation]\nstart = \"2024-03-04T06:00:00Z\"\n",
+        function_with("reserved = [{ at = \"08:00\", count = 2 }, { at = \"20:00\", count = 1 }]")
+    );
+    let s = ok(&text);
+    let h = 3600 * MICROS_PER_SECOND;
+    assert_eq!(
+        s.functions[0].reserved,
+        Reserved::Daily(vec![ReservedStep { at: 2 * h, count: 2 }, ReservedStep { at: 14 * h, count: 1 }])
+    );
 }

@@ -58,6 +58,18 @@ pub fn scenario(
     let mut x =
         super::trace::Expand { functions: &mut functions, images: &mut images, sim: &simulation, platform: &platform };
     let workloads = workloads(&raw.workload, &mut x, ctx)?;
+    if let Some(start) = simulation.start {
+        // reserved `at` times are clock times: move them to simulated time of day
+        let tod = start.time_of_day();
+        for f in &mut functions {
+            if let Reserved::Daily(steps) = &mut f.reserved {
+                for s in steps.iter_mut() {
+                    s.at = (s.at + DAY - tod) % DAY;
+                }
+                steps.sort_by_key(|s| s.at);
+            }
+        }
+    }
     Ok(Scenario { simulation, platform, images, functions, workloads })
 }
 
@@ -124,7 +136,39 @@ fn simulation(r: &RawSimulation, ctx: &Ctx<'_>, default_name: &str) -> Result<Si
             ),
         ));
     }
-    Ok(Simulation { name, horizon, seed, replications, bucket, warm_start, warmup })
+    let start = start(r.start.as_ref(), ctx)?;
+    Ok(Simulation { name, horizon, seed, replications, bucket, warm_start, warmup, start })
+}
+
+/// `simulation.start`: an RFC 3339 string or a TOML offset date-time; the offset is required,
+/// since clock times in reports and in `peak_at` mean nothing without it.
+fn start(v: Option<&Value>, ctx: &Ctx<'_>) -> Result<Option<Start>, InputError> {
+    let path = "simulation.start";
+    let allowed = "a date-time with its UTC offset, e.g. \"2024-03-04T00:00:00+08:00\" or \"2024-03-04T00:00:00Z\"";
+    let text = match v {
+        None => return Ok(None),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Datetime(d)) if d.date.is_some() && d.time.is_some() && d.offset.is_some() => d.to_string(),
+        Some(other) => return Err(ctx.type_err(path, other, allowed)),
+    };
+    let t = text.trim().as_bytes();
+    let epoch_us =
+        crate::workload::timestamp::rfc3339(t).map_err(|m| ctx.err(path, format!("{m}; start is {allowed}")))?;
+    // the offset is the text after the seconds (and fraction): `Z` or `±HH:MM`
+    let offset_s = match t.last() {
+        Some(b'Z' | b'z') => 0,
+        _ => {
+            let o = &t[t.len() - 6..];
+            let n = |a: usize| ((o[a] - b'0') * 10 + (o[a + 1] - b'0')) as i32;
+            let s = n(1) * 3600 + n(4) * 60;
+            if o[0] == b'-' {
+                -s
+            } else {
+                s
+            }
+        }
+    };
+    Ok(Some(Start { epoch_us, offset_s }))
 }
 
 fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Platform, InputError> {
@@ -478,7 +522,7 @@ fn workloads(
         let Some(a) = &r.arrivals else {
             return Err(ctx.err(
                 &ap,
-                "`arrivals` is missing; e.g. arrivals = { kind = \"poisson\", rate = \"2/s\" } (kinds: poisson, diurnal, bursty, constant)",
+                "`arrivals` is missing; e.g. arrivals = { kind = \"poisson\", rate = \"2/s\" } (kinds: poisson, diurnal, hourly, counts, bursty, constant, trace)",
             ));
         };
         let from = ctx.duration(r.from.as_ref(), &p("from"))?.unwrap_or(0);
@@ -505,7 +549,7 @@ fn workloads(
                 let t = super::trace::load(t, &ap, i, function, (from, until), x, ctx)?;
                 (t.functions[0] as usize, Arrivals::Trace(Box::new(t)))
             }
-            _ => (function, arrivals(a, &ap, ctx)?),
+            _ => (function, arrivals(a, &ap, sim, ctx)?),
         };
         out.push(Workload { function, arrivals, from, until });
     }
@@ -513,7 +557,7 @@ fn workloads(
     Ok(out)
 }
 
-fn arrivals(a: &RawArrivals, path: &str, ctx: &Ctx<'_>) -> Result<Arrivals, InputError> {
+fn arrivals(a: &RawArrivals, path: &str, sim: &Simulation, ctx: &Ctx<'_>) -> Result<Arrivals, InputError> {
     let k = |key: &str| join(path, key);
     let need = |v: &Scalar, key: &str, example: &str| -> Result<(), InputError> {
         ctx.required(v.as_ref(), &k(key), example).map(|_| ())
@@ -524,17 +568,118 @@ fn arrivals(a: &RawArrivals, path: &str, ctx: &Ctx<'_>) -> Result<Arrivals, Inpu
             need(rate, "rate", ex)?;
             Arrivals::Poisson { rate: ctx.positive_rate(rate.as_ref(), &k("rate"))?.unwrap_or(0.0) }
         }
-        RawArrivals::Diurnal { mean, peak_ratio, period, phase } => {
-            let ex = "arrivals = { kind = \"diurnal\", mean = \"40/s\", peak_ratio = 4, period = \"1d\" }";
-            need(mean, "mean", ex)?;
-            let mean = ctx.positive_rate(mean.as_ref(), &k("mean"))?.unwrap_or(0.0);
-            let peak_ratio = ctx.number(peak_ratio.as_ref(), &k("peak_ratio"))?.unwrap_or(4.0);
-            if peak_ratio < 1.0 {
-                return Err(ctx.err(k("peak_ratio"), format!("peak_ratio {peak_ratio} is below 1; it is the peak rate over the trough rate, at least 1 (1 = flat)")));
-            }
+        RawArrivals::Diurnal { mean, peak_ratio, period, phase, peak, trough, peak_at } => {
+            let ex = "arrivals = { kind = \"diurnal\", peak = \"300/s\", trough = \"20/s\", peak_at = \"10:00\" } (or mean = \"160/s\", peak_ratio = 15)";
+            let (mean, peak_ratio) = match (peak, trough) {
+                (None, None) => {
+                    need(mean, "mean", ex)?;
+                    let mean = ctx.positive_rate(mean.as_ref(), &k("mean"))?.unwrap_or(0.0);
+                    let peak_ratio = ctx.number(peak_ratio.as_ref(), &k("peak_ratio"))?.unwrap_or(4.0);
+                    if peak_ratio < 1.0 {
+                        return Err(ctx.err(k("peak_ratio"), format!("peak_ratio {peak_ratio} is below 1; it is the peak rate over the trough rate, at least 1 (1 = flat)")));
+                    }
+                    (mean, peak_ratio)
+                }
+                (Some(_), Some(_)) => {
+                    for (v, key) in [(mean, "mean"), (peak_ratio, "peak_ratio")] {
+                        if v.is_some() {
+                            return Err(ctx.err(
+                                k(key),
+                                format!("`{key}` and `peak`/`trough` both describe the curve; give one pair: {ex}"),
+                            ));
+                        }
+                    }
+                    let top = ctx.positive_rate(peak.as_ref(), &k("peak"))?.unwrap_or(0.0);
+                    let bottom = ctx.rate(trough.as_ref(), &k("trough"))?.unwrap_or(0.0);
+                    if bottom > top {
+                        return Err(ctx.err(
+                            k("trough"),
+                            format!(
+                                "trough {bottom}/s is above peak {top}/s; the trough is the lowest rate of the day"
+                            ),
+                        ));
+                    }
+                    // trough 0 is a ratio of infinity: the cosine touches zero
+                    let ratio = if bottom > 0.0 { top / bottom } else { f64::INFINITY };
+                    ((top + bottom) / 2.0, ratio)
+                }
+                (Some(_), None) => {
+                    return Err(ctx.err(k("trough"), format!("`peak` needs `trough`, the lowest rate; e.g. {ex}")))
+                }
+                (None, Some(_)) => {
+                    return Err(ctx.err(k("peak"), format!("`trough` needs `peak`, the highest rate; e.g. {ex}")))
+                }
+            };
             let period = ctx.positive_duration(period.as_ref(), &k("period"))?.unwrap_or(DAY);
-            let peak = ctx.duration(phase.as_ref(), &k("phase"))?.unwrap_or(period / 2);
+            let peak = match (phase, peak_at) {
+                (Some(_), Some(_)) => {
+                    return Err(ctx.err(
+                        k("peak_at"),
+                        "`phase` and `peak_at` both place the peak; give one (peak_at = \"10:00\" is a clock time)",
+                    ))
+                }
+                (_, Some(v)) => {
+                    let at = super::validate_functions::time_of_day(v, &k("peak_at"), ctx)?;
+                    let tod = sim.start.map_or(0, |s| s.time_of_day());
+                    (at + DAY - tod) % DAY % period
+                }
+                (p, None) => ctx.duration(p.as_ref(), &k("phase"))?.unwrap_or(period / 2),
+            };
             Arrivals::Diurnal { mean, peak_ratio, period, peak }
+        }
+        RawArrivals::Hourly { rates } => {
+            let ex = "arrivals = { kind = \"hourly\", rates = [\"20/s\", ... 24 rates from 00:00, or 168 from Monday 00:00] }";
+            let v = ctx.required(rates.as_ref(), &k("rates"), ex)?;
+            let Value::Array(items) = v else {
+                return Err(ctx.type_err(&k("rates"), v, "rates is a list of 24 rates (one per hour from 00:00) or 168 (a week from Monday 00:00), e.g. [\"20/s\", \"15/s\", ...]"));
+            };
+            if items.len() != 24 && items.len() != 168 {
+                return Err(ctx.err(
+                    k("rates"),
+                    format!(
+                        "found {} rates; an hourly profile has 24 (a day from 00:00) or 168 (a week from Monday 00:00)",
+                        items.len()
+                    ),
+                ));
+            }
+            let rates = items
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ctx.rate(Some(r), &format!("{}[{i}]", k("rates"))).map(|x| x.unwrap_or(0.0)))
+                .collect::<Result<Vec<f64>, _>>()?;
+            if rates.iter().all(|&r| r == 0.0) {
+                return Err(ctx.err(k("rates"), "every rate is zero; give at least one hour some traffic"));
+            }
+            let weekly = rates.len() == 168;
+            let origin = match sim.start {
+                Some(s) if weekly => s.time_of_week(),
+                Some(s) => s.time_of_day(),
+                None => 0,
+            } as i64;
+            let source = if weekly { ProfileSource::Weekly } else { ProfileSource::Hourly };
+            Arrivals::Profile(Profile { rates, step: crate::units::MICROS_PER_HOUR, origin, repeat: true, source })
+        }
+        RawArrivals::Counts { path: file, bucket } => {
+            let ex = "arrivals = { kind = \"counts\", path = \"requests.csv\" } (a CSV with a header timestamp,count)";
+            let v = ctx.required(file.as_ref(), &k("path"), ex)?;
+            let given = ctx.string(v, &k("path"), "the counts CSV")?;
+            let bucket = ctx.positive_duration(bucket.as_ref(), &k("bucket"))?;
+            let f = ctx.file(&k("path"), given);
+            if !f.is_file() {
+                return Err(
+                    ctx.err(k("path"), format!("there is no file \"{given}\"; {}", ctx.looked_for(&k("path"), &f)))
+                );
+            }
+            let c = crate::workload::counts::read(&f, given, bucket)?;
+            let step_s = c.step as f64 / MICROS_PER_SECOND as f64;
+            let rates = c.counts.iter().map(|n| n / step_s).collect();
+            // a date-time file lines up with simulation.start; otherwise its first row is time 0
+            let origin = match (sim.start, c.kind) {
+                (Some(s), crate::workload::timestamp::Kind::Rfc3339) => s.epoch_us - c.first,
+                _ => 0,
+            };
+            let source = ProfileSource::Counts(given.to_string());
+            Arrivals::Profile(Profile { rates, step: c.step, origin, repeat: false, source })
         }
         RawArrivals::Bursty { on_rate, off_rate, mean_on, mean_off } => {
             let ex = "arrivals = { kind = \"bursty\", on_rate = \"200/s\", off_rate = \"1/s\", mean_on = \"2m\", mean_off = \"20m\" }";

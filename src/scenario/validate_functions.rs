@@ -269,7 +269,7 @@ fn clock(us: Micros) -> String {
 }
 
 /// `"08:00"` or a TOML local time (`at = 08:00`).
-fn time_of_day(v: &Value, path: &str, ctx: &Ctx<'_>) -> Result<Micros, InputError> {
+pub(super) fn time_of_day(v: &Value, path: &str, ctx: &Ctx<'_>) -> Result<Micros, InputError> {
     match v {
         Value::String(s) => units::parse_time_of_day(s).map_err(|m| ctx.err(path, m)),
         Value::Datetime(d) if d.date.is_none() && d.offset.is_none() => match d.time {

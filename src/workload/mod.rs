@@ -1,6 +1,7 @@
 //! Workloads: arrival processes and execution-time distributions, and real traces.
 pub mod azure2019;
 pub mod azure2021;
+pub mod counts;
 pub mod csv_trace;
 pub mod dist;
 pub mod model;

@@ -30,8 +30,35 @@ pub enum Arrivals {
     Constant {
         interval: Micros,
     },
+    /// Poisson at a rate that is constant within each step of a profile: an hourly profile of
+    /// 24 or 168 rates (repeating), or the per-bucket counts of a monitoring export (once).
+    Profile(Profile),
     /// Invocations replayed from a real trace; they go to the trace's own functions.
     Trace(Box<super::trace::TraceArrivals>),
+}
+
+/// A piecewise-constant rate: `rates[i]` (per second) holds in profile time
+/// `[i·step, (i+1)·step)`; simulated time `t` is profile time `t + origin`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub rates: Vec<f64>,
+    pub step: Micros,
+    /// Profile time at simulated time 0 (negative when the profile starts after it).
+    pub origin: i64,
+    /// Whether the profile repeats (hourly profiles) or is silent outside its span (counts).
+    pub repeat: bool,
+    /// What the profile came from, for reports.
+    pub source: ProfileSource,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileSource {
+    /// 24 hourly rates of a day.
+    Hourly,
+    /// 168 hourly rates of a week, Monday 00:00 first.
+    Weekly,
+    /// A `timestamp,count` file: its name.
+    Counts(String),
 }
 
 /// A distribution of durations; samples are whole microseconds ≥ 0.

@@ -61,6 +61,16 @@ enum Kind {
         next: Micros,
         interval: Micros,
     },
+    /// Piecewise-constant Poisson: exponential gaps at the current step's rate, restarted at
+    /// each step boundary (exact, by memorylessness).
+    Profile {
+        t: f64,
+        /// Rates per µs.
+        rates: Vec<f64>,
+        step: f64,
+        origin: f64,
+        repeat: bool,
+    },
 }
 
 impl ArrivalGen {
@@ -82,7 +92,8 @@ impl ArrivalGen {
             match *arrivals {
                 Arrivals::Poisson { rate } => poisson(rate),
                 Arrivals::Diurnal { mean, peak_ratio, period, peak } => {
-                    let a = (peak_ratio - 1.0) / (peak_ratio + 1.0);
+                    // an infinite ratio (trough 0) is a = 1: the rate touches zero
+                    let a = if peak_ratio.is_finite() { (peak_ratio - 1.0) / (peak_ratio + 1.0) } else { 1.0 };
                     if a == 0.0 || period == 0 {
                         poisson(mean)
                     } else if mean > 0.0 {
@@ -122,6 +133,19 @@ impl ArrivalGen {
                 Arrivals::Constant { interval } => {
                     if interval > 0 {
                         Kind::Constant { next: from, interval }
+                    } else {
+                        Kind::Never
+                    }
+                }
+                Arrivals::Profile(ref p) => {
+                    if p.step > 0 && p.rates.iter().any(|&r| r > 0.0) {
+                        Kind::Profile {
+                            t: start,
+                            rates: p.rates.iter().map(|r| r / US_PER_S).collect(),
+                            step: p.step as f64,
+                            origin: p.origin as f64,
+                            repeat: p.repeat,
+                        }
                     } else {
                         Kind::Never
                     }
@@ -192,6 +216,33 @@ impl ArrivalGen {
                 *next = next.saturating_add(*interval);
                 at
             }
+            Kind::Profile { t, rates, step, origin, repeat } => loop {
+                let pos = *t + *origin;
+                let seg = (pos / *step).floor();
+                let end = (seg + 1.0) * *step - *origin;
+                let n = rates.len() as f64;
+                let rate = if *repeat {
+                    rates[seg.rem_euclid(n) as usize]
+                } else if seg >= 0.0 && seg < n {
+                    rates[seg as usize]
+                } else if seg >= n {
+                    break until; // the profile has ended
+                } else {
+                    0.0
+                };
+                if rate > 0.0 {
+                    let cand = *t + rng.sample::<f64, _>(Exp1) / rate;
+                    if cand < end {
+                        *t = cand;
+                        break *t as Micros;
+                    }
+                }
+                // the step ends first: restart at its end (guard against no progress in f64)
+                *t = if end > *t { end } else { *t + 1.0 };
+                if *t as Micros >= until {
+                    break until;
+                }
+            },
         };
         if at >= until {
             self.done = true;
@@ -201,7 +252,8 @@ impl ArrivalGen {
         }
     }
 
-    /// Long-run mean rate in arrivals per second (for reports and tests).
+    /// Long-run mean rate in arrivals per second (for reports and tests); for a counts
+    /// profile, the mean over the file's span.
     pub fn mean_rate(arrivals: &Arrivals) -> f64 {
         match *arrivals {
             Arrivals::Poisson { rate } => rate,
@@ -221,6 +273,13 @@ impl ArrivalGen {
                     US_PER_S / interval as f64
                 } else {
                     0.0
+                }
+            }
+            Arrivals::Profile(ref p) => {
+                if p.rates.is_empty() {
+                    0.0
+                } else {
+                    p.rates.iter().sum::<f64>() / p.rates.len() as f64
                 }
             }
             // a trace's rate depends on its window; its stream is not an ArrivalGen
@@ -452,5 +511,64 @@ mod tests {
         assert_eq!(ArrivalGen::mean_rate(&diurnal()), 2.0);
         assert_eq!(ArrivalGen::mean_rate(&bursty()), 24.0);
         assert_eq!(ArrivalGen::mean_rate(&Arrivals::Constant { interval: 250_000 }), 4.0);
+    }
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+    use crate::scenario::model::{Profile, ProfileSource};
+    use crate::units::{MICROS_PER_HOUR as HOUR, MICROS_PER_SECOND as S};
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    fn all(arrivals: &Arrivals, from: Micros, until: Micros) -> Vec<Micros> {
+        let mut r = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut g = ArrivalGen::new(arrivals, from, until);
+        std::iter::from_fn(|| g.next(&mut r)).collect()
+    }
+
+    fn within(n: usize, expected: f64) -> bool {
+        (n as f64 - expected).abs() <= 4.0 * expected.sqrt()
+    }
+
+    #[test]
+    fn an_hourly_profile_counts_each_hour_at_its_rate_and_repeats() {
+        let rates: Vec<f64> = (0..24).map(|h| if h == 10 { 5.0 } else { 0.5 }).collect();
+        let p = Profile { rates, step: HOUR, origin: 2 * HOUR as i64, repeat: true, source: ProfileSource::Hourly };
+        let times = all(&Arrivals::Profile(p), 0, 48 * HOUR);
+        // origin 2h: profile hour 10 is simulated hours 8 and 32
+        for day in 0..2 {
+            let h = |k: u64| times.iter().filter(|&&t| t / HOUR == day * 24 + k).count();
+            assert!(within(h(8), 5.0 * 3600.0), "day {day} peak hour {}", h(8));
+            assert!(within(h(9), 0.5 * 3600.0), "day {day} next hour {}", h(9));
+        }
+        assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn a_counts_profile_is_silent_outside_its_span() {
+        let p = Profile {
+            rates: vec![10.0, 0.0, 20.0],
+            step: 60 * S,
+            origin: -(60 * S as i64),
+            repeat: false,
+            source: ProfileSource::Counts("c.csv".into()),
+        };
+        let times = all(&Arrivals::Profile(p), 0, 3600 * S);
+        let m = |k: u64| times.iter().filter(|&&t| t / (60 * S) == k).count();
+        assert_eq!(m(0), 0, "before the file starts");
+        assert!(within(m(1), 600.0) && m(2) == 0 && within(m(3), 1200.0), "{} {} {}", m(1), m(2), m(3));
+        assert_eq!(times.len(), m(1) + m(3), "nothing after the file ends");
+    }
+
+    #[test]
+    fn a_diurnal_trough_of_zero_still_averages_the_mean() {
+        let d = Arrivals::Diurnal { mean: 10.0, peak_ratio: f64::INFINITY, period: HOUR, peak: 0 };
+        let times = all(&d, 0, 10 * HOUR);
+        assert!(within(times.len(), 10.0 * 36_000.0), "{}", times.len());
+        // the trough quarter-hour around 30 min has far fewer arrivals than the peak's
+        let q = |c: u64| times.iter().filter(|&&t| (t % HOUR).abs_diff(c) < HOUR / 16).count();
+        assert!(q(HOUR / 2) * 20 < q(0).max(1) + q(HOUR).max(1), "trough {} peak {}", q(HOUR / 2), q(0));
     }
 }
