@@ -72,3 +72,30 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Trace(a) => trace::run(a),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every subcommand (at any depth) says what it does in `--help`.
+    #[test]
+    fn every_flag_of_every_subcommand_has_a_description() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "coldcost", &mut missing);
+        assert!(missing.is_empty(), "flags without a description: {missing:?}");
+    }
+}

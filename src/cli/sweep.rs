@@ -28,6 +28,7 @@ pub struct Args {
     /// Override a scenario value for every setup (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Seed (overrides simulation.seed); every setup uses the same seed, so setups differ by their knobs only.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Replications per setup.
@@ -36,6 +37,7 @@ pub struct Args {
     /// Run only slice K of N of the grid (join the slices with `coldcost sweep-merge`).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// No progress bar, no table: only errors are printed.
     #[arg(long, short)]
     pub quiet: bool,
 }
