@@ -90,14 +90,59 @@ fn replications_give_a_mean_and_a_95_percent_interval() {
         .collect();
     assert_eq!(reps.len(), 4);
     let mean = reps.iter().sum::<f64>() / 4.0;
-    let row = |label: &str| csv.rows_where("replication", label).find(|r| r[2] == "ALL").unwrap().clone();
-    let m = csv.num(&row("mean"), "instances_mean");
+    let (m, lo, hi) = stat(&d.read("o/summary_stats.csv"), "ALL", "instances_mean");
     assert!((m - mean).abs() < 1e-4, "{m} vs {mean}"); // rows carry 4 decimals
-    let (lo, hi) = (csv.num(&row("ci95_lo"), "instances_mean"), csv.num(&row("ci95_hi"), "instances_mean"));
     assert!(lo < m && m < hi);
     // half-width = t(3) · s / √4
     let s = (reps.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
     assert!(((hi - lo) / 2.0 - 3.182 * s / 2.0).abs() < 1e-4);
+}
+
+/// (mean, ci95_lo, ci95_hi) of `metric` for `function` in summary_stats.csv (NaN if empty).
+fn stat(text: &str, function: &str, metric: &str) -> (f64, f64, f64) {
+    let csv = Csv::parse(text);
+    let row = csv
+        .rows
+        .iter()
+        .find(|r| r[csv.col("function")] == function && r[csv.col("metric")] == metric)
+        .unwrap_or_else(|| panic!("no {function} {metric}"));
+    let f = |c: &str| row[csv.col(c)].parse::<f64>().unwrap_or(f64::NAN);
+    (f("mean"), f("ci95_lo"), f("ci95_hi"))
+}
+
+/// summary.csv's per-replication rows are all numeric (a CSV reader can type them) and its
+/// ALL rows are marked, so a sum over the function rows gives the total once;
+/// summary_stats.csv holds the statistics, one row per metric, intervals empty with one
+/// replication.
+#[test]
+fn summary_rows_are_numeric_totals_are_marked_and_statistics_have_their_own_file() {
+    let d = Dir::new();
+    run_example(&d, "fc-python-api.toml", "o", &["--set", "simulation.horizon=2h", "--replications", "2"]);
+    let text = d.read("o/summary.csv");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let head = r.headers().unwrap().clone();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let (mut fn_requests, mut all_requests) = (0.0, 0.0);
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        assert!(rec[col("replication")].parse::<u32>().is_ok(), "{rec:?}");
+        let req: f64 = rec[col("requests")].parse().unwrap();
+        assert_eq!(req.fract(), 0.0, "a count is whole: {rec:?}");
+        match &rec[col("is_total")] {
+            "true" => all_requests += req,
+            "false" => fn_requests += req,
+            other => panic!("is_total {other}"),
+        }
+        assert_eq!(&rec[col("meets_goals")], "", "no goals, no verdict");
+    }
+    assert!(all_requests > 0.0 && fn_requests == all_requests);
+    let stats = d.read("o/summary_stats.csv");
+    assert!(stats.starts_with("scenario,function,is_total,metric,replications,mean,ci95_lo,ci95_hi,currency\n"));
+    let (m, lo, hi) = stat(&stats, "ALL", "requests");
+    assert!(lo < m && m < hi && (m - all_requests / 2.0).abs() < 1e-6);
+    run_example(&d, "fc-python-api.toml", "one", &["--set", "simulation.horizon=1h", "--replications", "1"]);
+    let (m, lo, hi) = stat(&d.read("one/summary_stats.csv"), "ALL", "cost");
+    assert!(m > 0.0 && lo.is_nan() && hi.is_nan(), "one replication has no interval");
 }
 
 /// The number after `label |` in report.md's headline table (the first one on that row).
@@ -122,18 +167,28 @@ fn a_run_writes_a_review_page_whose_numbers_are_the_summary_means_and_charts_tha
         &["--set", "simulation.horizon=10h", "--set", "simulation.warm_start=false", "--replications", "2"],
     );
     let md = d.read("o/report.md");
-    let s = Csv::parse(&d.read("o/summary.csv"));
-    let mean = s.rows.iter().find(|r| r[1] == "mean" && r[2] == "ALL").unwrap().clone();
-    let v = |c: &str| s.num(&mean, c);
+    let stats = d.read("o/summary_stats.csv");
+    let v = |c: &str| stat(&stats, "ALL", c).0;
     let near = |a: f64, b: f64, tol: f64, what: &str| assert!((a - b).abs() <= tol, "{what}: report {a}, summary {b}");
-    near(md_numbers(&md, "requests")[0], v("requests"), 0.05, "requests");
+    // counts are whole numbers, with their interval (two replications)
+    let req = md_numbers(&md, "requests");
+    near(req[0], v("requests"), 0.5, "requests");
+    assert!(!md.contains(".0 ±") && req.len() == 2, "{req:?}");
     let cold = md_numbers(&md, "cold starts");
-    near(cold[0], v("cold_starts"), 0.05, "cold starts");
-    near(cold[1], v("cold_start_ratio") * 100.0, 0.00005, "cold %");
-    let lat = md_numbers(&md, "latency p50 / p99 / p99.9, all");
+    near(cold[0], v("cold_starts"), 0.5, "cold starts");
+    near(cold[2], v("cold_start_ratio") * 100.0, 0.00005, "cold %");
+    let lat = md_numbers(&md, "latency p50 / p90 / p95 / p99 / p99.9, all");
     near(lat[0], v("latency_p50_ms"), 0.05, "p50");
-    near(lat[1], v("latency_p99_ms"), 0.05, "p99");
-    near(lat[2], v("latency_p999_ms"), 0.05, "p99.9");
+    near(lat[1], v("latency_p90_ms"), 0.05, "p90");
+    near(lat[2], v("latency_p95_ms"), 0.05, "p95");
+    near(lat[3], v("latency_p99_ms"), 0.05, "p99");
+    let (_, lo, hi) = stat(&stats, "ALL", "latency_p99_ms");
+    near(lat[4], (hi - lo) / 2.0, 0.06, "p99 interval");
+    near(lat[5], v("latency_p999_ms"), 0.05, "p99.9");
+    assert!(md.contains("Traffic:\n\n- `api`:"), "the traffic in a line");
+    let starts = md_numbers(&md, "instance starts: image pull / container create / app start-up");
+    near(starts[0], v("gbs_pull"), 0.05, "pull GB·s");
+    near(starts[2], v("gbs_startup"), 0.05, "start-up GB·s");
     let cold_lat = md_numbers(&md, "latency p50 / p99, cold");
     near(cold_lat[0], v("cold_latency_p50_ms"), 0.05, "cold p50");
     near(cold_lat[1], v("cold_latency_p99_ms"), 0.05, "cold p99");
@@ -158,4 +213,97 @@ fn a_run_writes_a_review_page_whose_numbers_are_the_summary_means_and_charts_tha
         let dark = rgb.chunks(3).filter(|p| p.iter().map(|&c| c as u32).sum::<u32>() < 600).count();
         assert!(dark > 5000, "{png} is almost blank ({dark} dark pixels)");
     }
+}
+
+/// `[goals]` in the scenario: report.md says each goal met or missed (and by how much) with a
+/// next step, the headline prints each, summary.csv has `meets_goals`; a bad goal is exit 2
+/// naming its key.
+#[test]
+fn a_runs_goals_are_reported_met_or_missed() {
+    let d = Dir::new();
+    let q = example("quickstart.toml");
+    let text = std::fs::read_to_string(&q).unwrap() + "\n[goals]\np99 = \"1ms\"\ncold_ratio = 0.5\n";
+    let f = d.write("g.toml", &text);
+    let out =
+        d.ok(&["run", f.to_str().unwrap(), "--set", "simulation.horizon=30m", "--replications", "1", "--out", "o"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("goal p99 ≤ 1ms: ") && stdout.contains("ms, missed by"), "{stdout}");
+    assert!(stdout.contains("goal cold_ratio ≤ 0.5: 0, met"), "{stdout}");
+    let md = d.read("o/report.md");
+    assert!(md.contains("## Goals") && md.contains("❌ p99 ≤ 1ms") && md.contains("✅ cold_ratio ≤ 0.5"), "{md}");
+    assert!(md.contains("1 of 2 goals missed") && md.contains("**Next step:**"), "{md}");
+    let s = Csv::parse(&d.read("o/summary.csv"));
+    assert!(s.rows.iter().all(|r| r[s.col("meets_goals")] == "false"));
+    let err = d.bad(&["run", f.to_str().unwrap(), "--set", "goals.p95=fast"]);
+    assert!(err.contains("goals.p95"), "{err}");
+    let err = d.bad(&["run", f.to_str().unwrap(), "--set", "goals.cold_ratio=3"]);
+    assert!(err.contains("goals.cold_ratio") && err.contains("between 0 and 1"), "{err}");
+    let err = d.bad(&["run", f.to_str().unwrap(), "--set", "goals.p98=1s"]);
+    assert!(err.contains("p98") && err.contains("p99"), "{err}");
+}
+
+/// Traffic as planners give it, on a clock: a daily curve by peak, trough and peak time, and
+/// per-minute counts from monitoring; timeseries.csv's `time` is each bucket's clock time.
+#[test]
+fn planners_traffic_runs_on_the_scenarios_clock() {
+    let d = Dir::new();
+    let q = example("quickstart.toml");
+    let base = std::fs::read_to_string(&q).unwrap();
+    let old = "arrivals = { kind = \"diurnal\", mean = \"20/s\", peak_ratio = 4, period = \"1d\" }";
+    assert!(base.contains(old));
+    let with = |arrivals: &str| base.replace(old, arrivals);
+    let f = d.write(
+        "t.toml",
+        &with("arrivals = { kind = \"diurnal\", peak = \"30/s\", trough = \"2/s\", peak_at = \"10:00\" }"),
+    );
+    d.ok(&[
+        "run",
+        f.to_str().unwrap(),
+        "--set",
+        "simulation.start=\"2024-03-04T06:00:00+08:00\"",
+        "--set",
+        "simulation.bucket=1h",
+        "--replications",
+        "1",
+        "--quiet",
+        "--out",
+        "o",
+    ]);
+    let ts = Csv::parse(&d.read("o/timeseries.csv"));
+    assert_eq!(ts.rows[0][ts.col("time")], "2024-03-04T06:00:00+08:00");
+    assert_eq!(ts.rows[4][ts.col("time")], "2024-03-04T10:00:00+08:00");
+    let arrivals: Vec<f64> = ts.rows.iter().map(|r| ts.num(r, "arrivals")).collect();
+    let top = (0..arrivals.len()).max_by(|&a, &b| arrivals[a].total_cmp(&arrivals[b])).unwrap();
+    assert!((3..=5).contains(&top), "the 10:00 bucket (row 4) peaks: {arrivals:?}");
+    assert!(arrivals[16] < arrivals[4] / 5.0, "22:00 is near the trough: {arrivals:?}");
+
+    // per-minute counts from a monitoring export, lined up with the start
+    d.write(
+        "counts.csv",
+        "timestamp,count\n2024-03-04T10:00:00Z,600\n2024-03-04T10:01:00Z,0\n2024-03-04T10:02:00Z,1200\n",
+    );
+    let c = d.write("c.toml", &with("arrivals = { kind = \"counts\", path = \"counts.csv\" }"));
+    d.ok(&[
+        "run",
+        c.to_str().unwrap(),
+        "--set",
+        "simulation.start=\"2024-03-04T10:00:00Z\"",
+        "--set",
+        "simulation.bucket=1m",
+        "--set",
+        "simulation.horizon=5m",
+        "--replications",
+        "1",
+        "--quiet",
+        "--out",
+        "c",
+    ]);
+    let ts = Csv::parse(&d.read("c/timeseries.csv"));
+    let per_min: Vec<f64> = ts.rows.iter().map(|r| ts.num(r, "arrivals")).collect();
+    assert!((per_min[0] - 600.0).abs() < 100.0 && per_min[1] == 0.0, "{per_min:?}");
+    assert!((per_min[2] - 1200.0).abs() < 150.0 && per_min[3] == 0.0 && per_min[4] == 0.0, "{per_min:?}");
+    let md = d.read("c/report.md");
+    assert!(md.contains("the per-1m counts of `counts.csv`"), "{md}");
+    let err = d.bad(&["run", f.to_str().unwrap(), "--set", "simulation.start=\"2024-03-04T10:00:00\""]);
+    assert!(err.contains("simulation.start") && err.contains("offset"), "{err}");
 }

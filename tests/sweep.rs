@@ -137,5 +137,54 @@ fn platforms_compare_on_one_workload() {
     assert!((costs[0] - 0.00055705).abs() < 1e-8, "{costs:?}");
     assert!((costs[1] - 0.0000337334).abs() < 1e-8, "{costs:?}");
     assert!((costs[2] - 0.0000538).abs() < 1e-8, "{costs:?}");
-    assert!(d.read("p/sweep.md").contains("#1"), "lambda is the cheapest here");
+    assert!(
+        d.read("p/sweep.md").contains("setup that meets every goal: #2"),
+        "lambda (setup 2, numbered from 1) is the cheapest here"
+    );
+}
+
+/// Without --slo the scenario's [goals] judge the setups; when none meets one, the headline
+/// and sweep.md say which goal and how close the best setup came. Setups are numbered from
+/// 1, the Pareto table runs from the cheapest, and one replication leaves intervals empty.
+#[test]
+fn a_sweep_uses_the_scenarios_goals_and_says_which_one_no_setup_meets() {
+    let d = Dir::new();
+    let q = example("quickstart.toml");
+    let out = d.ok(&[
+        "sweep",
+        q.to_str().unwrap(),
+        "--vary",
+        "function.api.reserved=1,2",
+        "--set",
+        "simulation.horizon=30m",
+        "--set",
+        "goals.p99=1ms",
+        "--set",
+        "goals.cold_ratio=1",
+        "--replications",
+        "1",
+        "--out",
+        "g",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("no setup meets p99 ≤ 1ms; the closest, #"), "{stdout}");
+    assert!(!stdout.contains("cold_ratio ≤"), "a goal some setup meets is not listed: {stdout}");
+    let md = d.read("g/sweep.md");
+    assert!(md.contains("- no setup meets p99 ≤ 1ms; the closest"), "{md}");
+    assert!(md.contains("Goals: p99 ≤ 1ms, cold_ratio ≤ 1."), "{md}");
+    let csv = Csv::parse(&d.read("g/sweep.csv"));
+    let points: Vec<String> = csv.rows.iter().map(|r| r[csv.col("point")].clone()).collect();
+    assert_eq!(points, ["1", "2"], "setups numbered from 1");
+    for r in &csv.rows {
+        assert_eq!((r[csv.col("cost_lo")].as_str(), r[csv.col("cost_hi")].as_str()), ("", ""), "one replication");
+        assert_eq!(r[csv.col("meets_slos")], "false");
+    }
+    // the Pareto table lists its setups cheapest first
+    let table = md.split("## Pareto front").nth(1).unwrap();
+    let costs: Vec<f64> = table
+        .lines()
+        .filter(|l| l.starts_with("| #"))
+        .map(|l| l.split('|').nth(3).unwrap().split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert!(!costs.is_empty() && costs.windows(2).all(|w| w[0] <= w[1]), "{costs:?}");
 }

@@ -77,7 +77,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
             Some((p, w)) => (Some(p), Some(w)),
             None => (None, None),
         };
-        let mut sink = CsvSink::new(r + 1, Some(&pricing), ts, ins, rq);
+        let mut sink = CsvSink::new(r + 1, Some(&pricing), ts, ins, rq).with_clock(sc.simulation.start);
         if r == 0 {
             sink = sink.with_trend();
         }
@@ -123,13 +123,14 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
 
     let name = &sc.simulation.name;
     let summary = Summary::of(&runs, &bills);
-    dir.write_all("summary.csv", summary.to_csv(name).as_bytes())?;
+    dir.write_all("summary.csv", summary.to_csv(name, &sc.goals).as_bytes())?;
+    dir.write_all("summary_stats.csv", summary.stats_csv(name).as_bytes())?;
     dir.write_all("bill.csv", summary::render_bills(&bills).as_bytes())?;
     let charts = figures::run_charts(sc, &runs, &summary, trend.as_ref().unwrap_or(&Trend::new()))?;
     for (file, _, png) in &charts {
         dir.write_all(file, png)?;
     }
-    dir.write_all("report.md", markdown::report(sc, sheet, &summary, &charts).as_bytes())?;
+    dir.write_all("report.md", markdown::report(sc, sheet, &summary, &charts, None).as_bytes())?;
     join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
     join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {

@@ -49,6 +49,8 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
     let slos = r.slo.iter().map(|s| slo::parse(s)).collect::<Result<Vec<_>, _>>()?;
     let shard = r.shard.map(grid::parse_shard).transpose()?;
     let base = super::load(r.scenario, r.set, r.seed, r.replications)?;
+    // without --slo, the scenario's own [goals] are the goals
+    let slos = if r.slo.is_empty() { base.goals.clone() } else { slos };
     // every setup is validated (scenario and price sheet) before anything runs
     let mut setups: Vec<(usize, Vec<String>, Scenario)> = Vec::new();
     let total = grid::size(&axes)?;
@@ -61,7 +63,7 @@ pub fn run(r: &Request<'_>) -> Result<Outcome> {
         let sc = super::load(r.scenario, &overrides, None, None).map_err(|e| match e.downcast::<InputError>() {
             // a varied price sheet's own error names the sheet file, as `run` does
             Ok(ie) if sets.iter().any(|s| s.strip_prefix("platform.pricing=") == Some(ie.source.as_str())) => ie.into(),
-            Ok(ie) => InputError { source: format!("--vary (setup #{i}: {})", sets.join(" ")), ..ie }.into(),
+            Ok(ie) => InputError { source: format!("--vary (setup #{}: {})", i + 1, sets.join(" ")), ..ie }.into(),
             Err(e) => e,
         })?;
         setups.push((*i, values.clone(), sc));
@@ -170,7 +172,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Meta> {
     let indices: Vec<usize> = points.iter().map(|p| p.index).collect();
     if indices != (0..meta.points).collect::<Vec<_>>() {
         let missing: Vec<String> =
-            (0..meta.points).filter(|i| !indices.contains(i)).map(|i| format!("#{i}")).take(10).collect();
+            (0..meta.points).filter(|i| !indices.contains(i)).map(|i| format!("#{}", i + 1)).take(10).collect();
         if !missing.is_empty() {
             return Err(InputError::new(
                 "sweep-merge",

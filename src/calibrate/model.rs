@@ -99,6 +99,7 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
             from: 0,
             until: 2 * HOUR,
         }],
+        goals: Vec::new(),
     }
 }
 

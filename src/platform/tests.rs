@@ -72,6 +72,7 @@ pub(crate) fn base() -> Scenario {
             cpu: CpuUse::none(1000),
         }],
         workloads: vec![],
+        goals: Vec::new(),
     }
 }
 

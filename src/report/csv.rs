@@ -13,7 +13,7 @@ use crate::billing::model::Sheet;
 use crate::platform::{BucketRow, InstanceRow, RequestRow, Sink};
 use crate::usage::{mb_us_to_gbs, Phase, Spec};
 
-pub const TIMESERIES_HEADER: &str = "replication,bucket_start_s,bucket_end_s,arrivals,cold_starts,completed,throttled,failed,queue_timeouts,instances_created,instances_starting,instances_busy,instances_idle,instances_total,pulls_in_flight,instances_create,instances_startup,instances_idle_keepalive,instances_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total,cost\n";
+pub const TIMESERIES_HEADER: &str = "replication,bucket_start_s,bucket_end_s,arrivals,cold_starts,completed,throttled,failed,queue_timeouts,instances_created,instances_starting,instances_busy,instances_idle,instances_total,pulls_in_flight,instances_create,instances_startup,instances_idle_keepalive,instances_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total,cost,time\n";
 
 pub const INSTANCES_HEADER: &str = "replication,instance,function,host,reserved,created_s,pull_start_s,pull_end_s,ready_s,ended_s,end_reason,requests_served,seconds_pull,seconds_create,seconds_startup,seconds_busy,seconds_idle_keepalive,seconds_idle_reserved,gbs_pull,gbs_create,gbs_startup,gbs_busy,gbs_idle_keepalive,gbs_idle_reserved,gbs_total,vcpu_seconds,cost\n";
 
@@ -40,6 +40,8 @@ pub struct CsvSink<'a> {
     instances: BufWriter<File>,
     requests: Option<BufWriter<File>>,
     error: Option<(&'static str, io::Error)>,
+    /// `simulation.start`: each bucket's clock time goes in `time` (empty without it).
+    clock: Option<crate::scenario::Start>,
 }
 
 fn opt_secs(t: Option<u64>) -> String {
@@ -67,7 +69,13 @@ impl<'a> CsvSink<'a> {
         instances: BufWriter<File>,
         requests: Option<BufWriter<File>>,
     ) -> Self {
-        CsvSink { replication, pricing, trend: None, timeseries, instances, requests, error: None }
+        CsvSink { replication, pricing, trend: None, timeseries, instances, requests, error: None, clock: None }
+    }
+
+    /// Give each time-series row its clock time (`simulation.start`).
+    pub fn with_clock(mut self, clock: Option<crate::scenario::Start>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Keep the downsampled series and pull sample of this replication for the charts.
@@ -119,7 +127,7 @@ impl Sink for CsvSink<'_> {
         let cost = cost_value.map(|c| float(c, 8)).unwrap_or_default();
         let r = writeln!(
             self.timeseries,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.replication,
             secs(b.start),
             secs(b.end),
@@ -141,6 +149,7 @@ impl Sink for CsvSink<'_> {
             float(avg(Phase::IdleReserved), 4),
             GbsColumns(u.mb_us),
             cost,
+            self.clock.map(|c| c.format(b.start)).unwrap_or_default(),
         );
         self.keep("timeseries.csv", r);
     }

@@ -95,6 +95,9 @@ pub fn run(sc: &Scenario, summary: &Summary, facts: &RunFacts<'_>) -> String {
         }
         s.push('\n');
     }
+    for vd in super::goals::judge(&sc.goals, summary.all()) {
+        s.push_str(&format!("goal {}\n", vd.line()));
+    }
     for line in describe(sc) {
         s.push_str(&line);
         s.push('\n');

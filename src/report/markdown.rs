@@ -13,6 +13,41 @@ use crate::usage::Phase;
 
 use crate::billing::MONTH_DAYS;
 
+/// A count's mean as a whole number (a mean over replications may have a fraction; the
+/// review reads counts).
+fn int(v: f64) -> String {
+    num(v.round(), 0)
+}
+
+/// The traffic in a line per workload: its kind and mean rate.
+fn traffic(sc: &Scenario) -> Vec<String> {
+    use crate::scenario::{Arrivals, ProfileSource};
+    sc.workloads
+        .iter()
+        .map(|w| {
+            let f = &sc.functions[w.function].name;
+            let mean = crate::workload::synthetic::ArrivalGen::mean_rate(&w.arrivals);
+            let kind = match &w.arrivals {
+                Arrivals::Poisson { .. } => "Poisson arrivals".to_string(),
+                Arrivals::Diurnal { peak_ratio, period, .. } => {
+                    let trough = 2.0 * mean / (1.0 + peak_ratio);
+                    let peak = if peak_ratio.is_finite() { trough * peak_ratio } else { 2.0 * mean };
+                    format!("a daily curve (period {}) from {:.1}/s to {:.1}/s", fd(*period), trough, peak)
+                }
+                Arrivals::Profile(p) => match &p.source {
+                    ProfileSource::Hourly => "an hourly profile of a day".to_string(),
+                    ProfileSource::Weekly => "an hourly profile of a week".to_string(),
+                    ProfileSource::Counts(file) => format!("the per-{} counts of `{file}`", fd(p.step)),
+                },
+                Arrivals::Bursty { .. } => "bursts (on/off)".to_string(),
+                Arrivals::Constant { .. } => "a constant interval".to_string(),
+                Arrivals::Trace(t) => return format!("- `{f}` and the trace's functions: {}", t.describe()),
+            };
+            format!("- `{f}`: {kind}, {:.2} requests/s on average", mean)
+        })
+        .collect()
+}
+
 fn num(v: f64, d: usize) -> String {
     if v.is_finite() {
         format!("{v:.d$}")
@@ -21,9 +56,18 @@ fn num(v: f64, d: usize) -> String {
     }
 }
 
-pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart]) -> String {
+pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart], next_step: Option<&str>) -> String {
     let all = summary.all();
     let v = |m: Metric| all.mean(m);
+    // ± the 95% half-width where replications give one
+    let pm = |m: Metric, d: usize| {
+        let (_, h) = all.mean_ci(m);
+        if h.is_finite() {
+            format!(" ± {}", num(h, d))
+        } else {
+            String::new()
+        }
+    };
     let cur = &sheet.currency;
     let month = v(Metric::CostPerMonth);
     let per_million = v(Metric::Cost) / v(Metric::Requests) * 1e6;
@@ -33,8 +77,8 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
     let _ = writeln!(
         s,
         "{} replication(s) of {} (seed {}), priced with `{}` ({}). Numbers are means over the \
-         replications of all functions together; `summary.csv` has each function, each replication \
-         and the 95% intervals, `bill.csv` every bill line.\n",
+         replications of all functions together; `summary.csv` has each function and each replication, `summary_stats.csv` \
+         the means and 95% intervals, `bill.csv` every bill line.\n",
         sc.simulation.replications,
         fd(sc.simulation.horizon),
         sc.simulation.seed,
@@ -42,19 +86,53 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
         sheet.title
     );
 
-    s.push_str("## Headline\n\n| | |\n|---|---|\n");
-    let _ = writeln!(s, "| requests | {} |", num(v(Metric::Requests), 1));
+    s.push_str("Traffic:\n\n");
+    for line in traffic(sc) {
+        let _ = writeln!(s, "{line}");
+    }
+    s.push('\n');
+    let verdicts = super::goals::judge(&sc.goals, all);
+    if !verdicts.is_empty() {
+        s.push_str("## Goals\n\n");
+        for vd in &verdicts {
+            let _ = writeln!(s, "- {} {}", if vd.met { "✅" } else { "❌" }, vd.line());
+        }
+        let missed = verdicts.iter().filter(|vd| !vd.met).count();
+        let _ = writeln!(
+            s,
+            "\n{}\n",
+            if missed == 0 {
+                "Every goal is met.".to_string()
+            } else {
+                format!("{missed} of {} goals missed.", verdicts.len())
+            }
+        );
+        if missed > 0 {
+            let _ = writeln!(
+                s,
+                "**Next step:** {}\n",
+                next_step.unwrap_or("run `coldcost sweep` over the knobs that move the missed goal (reserved instances, memory, concurrency, keep-alive); its sweep.md names the cheapest setup that meets every goal.")
+            );
+        }
+    }
+    let intervals = if summary.replications.len() > 1 { " (± the 95% interval over the replications)" } else { "" };
+    let _ = writeln!(s, "## Headline{intervals}\n\n| | |\n|---|---|");
+    let _ = writeln!(s, "| requests | {}{} |", int(v(Metric::Requests)), pm(Metric::Requests, 0));
     let _ = writeln!(
         s,
-        "| cold starts | {} ({} % of requests) |",
-        num(v(Metric::ColdStarts), 1),
+        "| cold starts | {}{} ({} % of requests) |",
+        int(v(Metric::ColdStarts)),
+        pm(Metric::ColdStarts, 0),
         num(v(Metric::ColdStartRatio) * 100.0, 4)
     );
     let _ = writeln!(
         s,
-        "| latency p50 / p99 / p99.9, all | {} / {} / {} ms |",
+        "| latency p50 / p90 / p95 / p99 / p99.9, all | {} / {} / {} / {}{} / {} ms |",
         num(v(Metric::LatencyP50Ms), 1),
+        num(v(Metric::LatencyP90Ms), 1),
+        num(v(Metric::LatencyP95Ms), 1),
         num(v(Metric::LatencyP99Ms), 1),
+        pm(Metric::LatencyP99Ms, 1),
         num(v(Metric::LatencyP999Ms), 1)
     );
     let _ = writeln!(
@@ -72,14 +150,26 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
     let _ = writeln!(
         s,
         "| throttled / failed / timed out in queue | {} / {} / {} |",
-        num(v(Metric::Throttled), 1),
-        num(v(Metric::Failed), 1),
-        num(v(Metric::QueueTimeouts), 1)
+        int(v(Metric::Throttled)),
+        int(v(Metric::Failed)),
+        int(v(Metric::QueueTimeouts))
+    );
+    let (gp, gc, gs) = (v(Metric::GbsPull), v(Metric::GbsCreate), v(Metric::GbsStartup));
+    let gsum = gp + gc + gs;
+    let share = |x: f64| if gsum > 0.0 { num(x / gsum * 100.0, 1) } else { "–".into() };
+    let _ = writeln!(
+        s,
+        "| instance starts: image pull / container create / app start-up | {} / {} / {} GB·s ({} / {} / {} %) |",
+        num(gp, 1),
+        num(gc, 1),
+        num(gs, 1),
+        share(gp),
+        share(gc),
+        share(gs)
     );
     let _ = writeln!(s, "| instances (time average) | {} |", num(v(Metric::InstancesMean), 2));
-    let _ =
-        writeln!(s, "| image pulls / cache hits | {} / {} |", num(v(Metric::Pulls), 1), num(v(Metric::CacheHits), 1));
-    let _ = writeln!(s, "| cost over the horizon | {} {cur} |", num(v(Metric::Cost), 4));
+    let _ = writeln!(s, "| image pulls / cache hits | {} / {} |", int(v(Metric::Pulls)), int(v(Metric::CacheHits)));
+    let _ = writeln!(s, "| cost over the horizon | {}{} {cur} |", num(v(Metric::Cost), 4), pm(Metric::Cost, 4));
     let _ = writeln!(
         s,
         "| cost per month ({MONTH_DAYS} days of this usage, billed as a month) | {} {cur} |",

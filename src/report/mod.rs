@@ -7,6 +7,7 @@ pub mod charts;
 pub mod csv;
 pub mod figures;
 pub mod fmt;
+pub mod goals;
 pub mod headline;
 pub mod markdown;
 pub mod output;

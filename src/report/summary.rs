@@ -2,8 +2,8 @@
 //! replication's value of every [`Metric`]. One column table ([`COLUMNS`]: name, decimals,
 //! accessor) drives `summary.csv`, the run headline, the sweep's metrics and the charts, so a
 //! header and its values cannot drift apart. `summary.csv` has one row per function and
-//! replication, plus `function = ALL`, then the mean and the 95% confidence interval (Student
-//! t) across replications. Pure functions of the run results.
+//! replication, plus `function = ALL` marked `is_total`; `summary_stats.csv` has the mean and
+//! the 95% confidence interval (Student t) across replications, one row per metric. Pure functions of the run results.
 
 use super::fmt::{csv_field, float};
 use crate::billing::{Bill, FnCost};
@@ -57,6 +57,8 @@ columns! {
     LatencyMeanMs "latency_mean_ms" 3 |s| ratio(s.stats.latency_sum_us, s.stats.completed) / 1000.0;
     WaitMeanMs "wait_mean_ms" 3 |s| ratio(s.stats.wait_sum_us, s.stats.started) / 1000.0;
     LatencyP50Ms "latency_p50_ms" 3 |s| q_ms(&s.stats.latency, 0.5);
+    LatencyP90Ms "latency_p90_ms" 3 |s| q_ms(&s.stats.latency, 0.90);
+    LatencyP95Ms "latency_p95_ms" 3 |s| q_ms(&s.stats.latency, 0.95);
     LatencyP99Ms "latency_p99_ms" 3 |s| q_ms(&s.stats.latency, 0.99);
     LatencyP999Ms "latency_p999_ms" 3 |s| q_ms(&s.stats.latency, 0.999);
     WarmLatencyP50Ms "warm_latency_p50_ms" 3 |s| q_ms(&s.stats.warm_latency, 0.5);
@@ -239,60 +241,65 @@ impl Summary {
         self.rows.last().expect("a summary has its ALL row")
     }
 
-    /// The whole `summary.csv`.
-    pub fn to_csv(&self, scenario: &str) -> String {
+    /// The whole `summary.csv`: one row per replication and function, then per replication
+    /// the `ALL` row (`is_total = true`: the sum of the function rows above it, so a naive sum
+    /// over rows must filter it out), `meets_goals` judged on that row's values (empty without
+    /// goals). Every value column is numeric; the statistics are in [`Summary::stats_csv`].
+    pub fn to_csv(&self, scenario: &str, goals: &[crate::scenario::goals::Goal]) -> String {
         let currency = self.currency.as_str();
         let mut out = String::from("scenario,replication,function");
         for c in COLUMNS {
             out.push(',');
             out.push_str(c.name);
         }
-        out.push_str(",currency\n");
+        out.push_str(",currency,is_total,meets_goals\n");
+        let last = self.rows.len().saturating_sub(1);
         for (i, rep) in self.replications.iter().enumerate() {
-            for row in &self.rows {
-                line(&mut out, scenario, &rep.to_string(), &row.name, &row.replications[i], None, currency);
-            }
-        }
-        let stats: Vec<Vec<(f64, f64)>> =
-            self.rows.iter().map(|row| COLUMNS.iter().map(|c| row.mean_ci(c.metric)).collect()).collect();
-        for (label, pick) in [("mean", 0), ("ci95_lo", -1), ("ci95_hi", 1)] {
             for (k, row) in self.rows.iter().enumerate() {
-                let vals: Vec<f64> = stats[k]
-                    .iter()
-                    .map(|&(m, h)| match pick {
-                        0 => m,
-                        -1 => m - h,
-                        _ => m + h,
-                    })
-                    .collect();
-                line(&mut out, scenario, label, &row.name, &vals, Some(6), currency);
+                let vals = &row.replications[i];
+                out.push_str(&csv_field(scenario));
+                out.push(',');
+                out.push_str(&rep.to_string());
+                out.push(',');
+                out.push_str(&csv_field(&row.name));
+                for (c, v) in COLUMNS.iter().zip(vals) {
+                    out.push(',');
+                    out.push_str(&float(*v, c.decimals));
+                }
+                let meets =
+                    if goals.is_empty() { String::new() } else { super::goals::all_met(goals, vals).to_string() };
+                out.push_str(&format!(",{currency},{},{meets}\n", k == last));
             }
         }
         out
     }
-}
 
-fn line(
-    out: &mut String,
-    scenario: &str,
-    rep: &str,
-    function: &str,
-    vals: &[f64],
-    decimals: Option<usize>,
-    currency: &str,
-) {
-    out.push_str(&csv_field(scenario));
-    out.push(',');
-    out.push_str(rep);
-    out.push(',');
-    out.push_str(&csv_field(function));
-    for (c, v) in COLUMNS.iter().zip(vals) {
-        out.push(',');
-        out.push_str(&float(*v, decimals.unwrap_or(c.decimals).max(c.decimals)));
+    /// `summary_stats.csv`: for each function (and `ALL`) and each metric, the number of
+    /// replications with a value, the mean and the 95% interval (Student t); the interval is
+    /// empty with one replication. One row per (function, metric), every value numeric.
+    pub fn stats_csv(&self, scenario: &str) -> String {
+        let mut out = String::from("scenario,function,is_total,metric,replications,mean,ci95_lo,ci95_hi,currency\n");
+        let last = self.rows.len().saturating_sub(1);
+        for (k, row) in self.rows.iter().enumerate() {
+            for c in COLUMNS {
+                let n = row.series(c.metric).iter().filter(|x| x.is_finite()).count();
+                let (m, h) = row.mean_ci(c.metric);
+                let d = c.decimals.max(6);
+                out.push_str(&format!(
+                    "{},{},{},{},{n},{},{},{},{}\n",
+                    csv_field(scenario),
+                    csv_field(&row.name),
+                    k == last,
+                    c.name,
+                    float(m, d),
+                    float(m - h, d),
+                    float(m + h, d),
+                    if c.metric.is_money() { self.currency.as_str() } else { "" }
+                ));
+            }
+        }
+        out
     }
-    out.push(',');
-    out.push_str(currency);
-    out.push('\n');
 }
 
 /// `bill.csv`: each replication's bill, line by line, then its total.

@@ -16,6 +16,7 @@
 //! Every failure is an [`InputError`] naming its source (the file, the profile, or `--set`),
 //! the key path, the line where known, what was found and what is allowed.
 
+pub mod goals;
 pub mod model;
 pub use model::*;
 

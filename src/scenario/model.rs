@@ -16,6 +16,8 @@ pub struct Scenario {
     /// Functions in file order; `Workload::function` indexes this.
     pub functions: Vec<Function>,
     pub workloads: Vec<Workload>,
+    /// `[goals]`, in [`super::goals::NAMES`] order.
+    pub goals: Vec<super::goals::Goal>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +55,20 @@ impl Start {
     /// The local time of day at simulated time 0, µs after midnight.
     pub fn time_of_day(&self) -> Micros {
         self.local_us().rem_euclid(crate::units::MICROS_PER_DAY as i64) as Micros
+    }
+
+    /// The local date-time of simulated time `t` with the zone's offset,
+    /// `2024-03-04T10:00:00+08:00` (whole seconds): timeseries.csv's `time`.
+    pub fn format(&self, t: Micros) -> String {
+        let local = self.local_us() + t as i64;
+        let text = crate::workload::timestamp::format_rfc3339(local);
+        let o = self.offset_s;
+        let zone = if o == 0 {
+            "Z".to_string()
+        } else {
+            format!("{}{:02}:{:02}", if o < 0 { '-' } else { '+' }, o.abs() / 3600, o.abs() / 60 % 60)
+        };
+        format!("{}{zone}", text.trim_end_matches('Z'))
     }
 
     /// µs into the local ISO week (Monday 00:00 = 0) at simulated time 0.

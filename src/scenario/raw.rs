@@ -74,6 +74,8 @@
 //! | `arrivals.rates` (hourly) | required | 24 rates (00:00-01:00 first) or 168 (Monday 00:00 first) |
 //! | `arrivals.path` (counts) | required | a CSV `timestamp,count` of per-bucket counts, relative as `platform.pricing` |
 //! | `arrivals.bucket` (counts) | the smallest step between timestamps | > 0; each row counts the requests of `[timestamp, timestamp + bucket)` |
+//! | `goals.p50`, `p90`, `p95`, `p99`, `p999`, `cold_p99` | none | a duration, e.g. `"800ms"`: the mean over replications of that latency (all requests; cold requests for `cold_p99`) must be at most it |
+//! | `goals.cold_ratio`, `goals.error_ratio` | none | a fraction 0..=1: cold starts (throttled, failed and timed-out requests) over requests |
 //! | `workload.from` | `"0s"` | < until |
 //! | `workload.until` | the horizon | clamped to the horizon |
 //!
@@ -99,6 +101,8 @@ pub struct RawScenario {
     pub function: Vec<RawFunction>,
     #[serde(default)]
     pub workload: Vec<RawWorkload>,
+    /// `[goals]`, read by [`super::goals`] (its keys checked by the schema).
+    pub goals: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -155,12 +155,24 @@ pub const FUNCTION: &[Key] = &[
 pub const WORKLOAD: &[Key] = &[leaf("function"), Key { name: "arrivals", node: ARRIVALS }, leaf("from"), leaf("until")];
 
 /// The top level of a scenario file.
+pub const GOALS: &[Key] = &[
+    leaf("p50"),
+    leaf("p90"),
+    leaf("p95"),
+    leaf("p99"),
+    leaf("p999"),
+    leaf("cold_p99"),
+    leaf("cold_ratio"),
+    leaf("error_ratio"),
+];
+
 pub const ROOT: &[Key] = &[
     Key { name: "simulation", node: Node::Table(SIMULATION) },
     Key { name: "platform", node: Node::Table(PLATFORM) },
     Key { name: "image", node: Node::Tables { keys: IMAGE, named: true } },
     Key { name: "function", node: Node::Tables { keys: FUNCTION, named: true } },
     Key { name: "workload", node: Node::Tables { keys: WORKLOAD, named: false } },
+    Key { name: "goals", node: Node::Table(GOALS) },
 ];
 
 /// A calibration profile's `[pull]`: the pull keys that are measurements.

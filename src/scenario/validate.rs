@@ -70,7 +70,8 @@ pub fn scenario(
             }
         }
     }
-    Ok(Scenario { simulation, platform, images, functions, workloads })
+    let goals = super::goals::read(raw.goals.as_ref(), ctx)?;
+    Ok(Scenario { simulation, platform, images, functions, workloads, goals })
 }
 
 /// Most buckets a run's time series may have (a year in 5-second buckets is 6.3 million).

@@ -14,6 +14,8 @@ pub const METRICS: &[Metric] = &[
     Metric::Requests,
     Metric::ColdStartRatio,
     Metric::LatencyP50Ms,
+    Metric::LatencyP90Ms,
+    Metric::LatencyP95Ms,
     Metric::LatencyP99Ms,
     Metric::LatencyP999Ms,
     Metric::ColdLatencyP99Ms,
@@ -44,8 +46,9 @@ impl Point {
         let metrics = METRICS
             .iter()
             .map(|&m| {
+                // one replication has no interval: lo and hi stay NaN (empty in sweep.csv, as
+                // in summary's statistics)
                 let (mean, half) = all.mean_ci(m);
-                let half = if half.is_finite() { half } else { 0.0 };
                 (mean, mean - half, mean + half)
             })
             .collect();

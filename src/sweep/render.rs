@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use super::grid::Axis;
-use super::slo::{self, Slo};
+use super::slo::{self, Judge, Slo};
 use super::{pareto, Point, METRICS};
 use crate::error::InputError;
 use crate::report::charts::{self, sig, Scatter};
@@ -203,13 +203,20 @@ pub fn headline(m: &Meta, points: &[Point], out: &std::path::Path, shard: Option
     let best = match ok.first() {
         Some(p) => format!(
             "cheapest within the goals: #{} ({}) at {} {}, p99 {:.1} ms",
-            p.index,
+            p.index + 1,
             m.axes.iter().zip(&p.values).map(|(a, v)| format!("{}={v}", a.key)).collect::<Vec<_>>().join(" "),
             sig(p.get(Metric::Cost)),
             p.currency,
             p.get(Metric::LatencyP99Ms)
         ),
-        None => "no setup meets every goal".to_string(),
+        None => {
+            let why = unmet(m, points);
+            if why.is_empty() {
+                "no setup meets every goal".to_string()
+            } else {
+                format!("no setup meets every goal: {}", why.join("; "))
+            }
+        }
     };
     format!(
         "{}: {} setups; {best}\nwrote {}/ sweep.csv, sweep.md, pareto.png, curves\n",
@@ -217,6 +224,39 @@ pub fn headline(m: &Meta, points: &[Point], out: &std::path::Path, shard: Option
         points.len(),
         out.display()
     )
+}
+
+/// For each goal that no setup meets: the goal, the setup that comes closest and by how much
+/// it misses (`no setup meets p99 ≤ 800ms; closest #3 at 904.9 ms, 104.9 ms over`). A goal
+/// that no knob moves shows here as a gap every setup shares.
+pub fn unmet(m: &Meta, points: &[Point]) -> Vec<String> {
+    m.slos
+        .iter()
+        .filter(|g| !points.iter().any(|p| g.holds(p)))
+        .map(|g| {
+            let closest = points
+                .iter()
+                .filter(|p| g.value(p).is_finite())
+                .min_by(|a, b| g.value(a).total_cmp(&g.value(b)).then(a.index.cmp(&b.index)));
+            match closest {
+                Some(p) => {
+                    let (v, over) = (g.value(p), g.value(p) - g.target);
+                    let (v, over) = if g.is_latency() {
+                        (format!("{v:.1} ms"), format!("{over:.1} ms"))
+                    } else {
+                        (format!("{v:.6}"), format!("{over:.6}"))
+                    };
+                    format!(
+                        "no setup meets {}; the closest, #{} ({}), has {v}, {over} over",
+                        g.describe(),
+                        p.index + 1,
+                        label(m, p)
+                    )
+                }
+                None => format!("no setup meets {}: none has a value", g.describe()),
+            }
+        })
+        .collect()
 }
 
 /// What `coldcost sweep-merge` prints when it is done.
@@ -252,7 +292,7 @@ struct Shown {
 impl Shown {
     fn of(m: &Meta, p: &Point) -> Shown {
         Shown {
-            index: p.index,
+            index: p.index + 1,
             label: label(m, p),
             cost: format!("{} {}", sig(p.get(Metric::Cost)), p.currency),
             p99_ms: float(p.get(Metric::LatencyP99Ms), 1),
@@ -314,7 +354,7 @@ pub fn render_all(m: &Meta, points: &[Point]) -> Result<Vec<(String, Vec<u8>)>> 
             .iter()
             .zip(&front)
             .filter(|(p, _)| p.get(Metric::LatencyP99Ms).is_finite() && p.get(Metric::Cost).is_finite())
-            .map(|(p, f)| if *f { format!("  #{}", p.index) } else { String::new() })
+            .map(|(p, f)| if *f { format!("  #{}", p.index + 1) } else { String::new() })
             .collect(),
         highlight_name: "Pareto front",
         pass_name: "meets every SLO",
@@ -356,7 +396,7 @@ fn sweep_csv(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Stri
     }
     s.push_str(",meets_slos,pareto\n");
     for (i, p) in points.iter().enumerate() {
-        let _ = write!(s, "{}", p.index);
+        let _ = write!(s, "{}", p.index + 1);
         for v in &p.values {
             s.push(',');
             s.push_str(&csv_field(v));
@@ -433,8 +473,11 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
                 s.push('\n');
             }
             None => {
-                let _ =
-                    writeln!(s, "**No setup meets every goal.** The closest (fewest goals missed, then cheapest):\n");
+                let _ = writeln!(s, "**No setup meets every goal.**\n");
+                for line in unmet(m, points) {
+                    let _ = writeln!(s, "- {line}.");
+                }
+                let _ = writeln!(s, "\nThe closest setups (fewest goals missed, then cheapest):\n");
                 let mut all: Vec<&Point> = points.iter().filter(|p| p.currency == *cur).collect();
                 let misses = |p: &Point| m.slos.iter().filter(|x| !x.holds(p)).count();
                 all.sort_by(|a, b| {
@@ -477,11 +520,14 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
     }
     s.push_str("## The model of each setup\n\nProvider (its limits, start rule, keep-alive and scale-out rate), price sheet and start model each setup ran with.\n\n| setup | values | model |\n|---|---|---|\n");
     for p in points {
-        let _ = writeln!(s, "| #{} | {} | {} |", p.index, label(m, p), p.model);
+        let _ = writeln!(s, "| #{} | {} | {} |", p.index + 1, label(m, p), p.model);
     }
     s.push_str("\n## Pareto front (cost vs p99)\n\n![Pareto front](pareto.png)\n\n");
     s.push_str(SETUP_TABLE_HEAD);
-    for (p, _) in points.iter().zip(front).filter(|(_, f)| **f) {
+    // cheapest first: along the front, each step up in cost buys a lower p99
+    let mut on_front: Vec<&Point> = points.iter().zip(front).filter(|(_, f)| **f).map(|(p, _)| p).collect();
+    on_front.sort_by(|a, b| a.get(Metric::Cost).total_cmp(&b.get(Metric::Cost)).then(a.index.cmp(&b.index)));
+    for p in on_front {
         let _ = writeln!(s, "{}", row(p));
     }
     let _ = writeln!(s, "\nEvery setup with its intervals is in `sweep.csv`.");
@@ -528,7 +574,8 @@ mod tests {
         let pts: Vec<Point> = (0..6).map(|i| point(i, 10.0 - i as f64, 10.0 - i as f64, "CNY")).collect();
         let files = render_all(&m, &pts).unwrap();
         let md = String::from_utf8(files.iter().find(|f| f.0 == "sweep.md").unwrap().1.clone()).unwrap();
-        assert!(md.contains("Cheapest setup that meets every goal: #5"), "{md}");
+        // index 5 is setup #6: setups are numbered from 1, as runs are
+        assert!(md.contains("Cheapest setup that meets every goal: #6"), "{md}");
         let csv = String::from_utf8(files[0].1.clone()).unwrap();
         let last = csv.lines().last().unwrap();
         assert!(last.ends_with(",true,true,true"), "{last}");
@@ -543,5 +590,11 @@ mod tests {
         let files = render_all(&m, &pts).unwrap();
         let md = String::from_utf8(files[1].1.clone()).unwrap();
         assert!(md.contains("No setup meets every goal"), "{md}");
+        // and says which goal, and how close the best setup came
+        assert!(
+            md.contains("no setup meets p99 ≤ 5ms; the closest, #1 (r=0) , has 50.0 ms, 45.0 ms over")
+                || md.contains("45.0 ms over"),
+            "{md}"
+        );
     }
 }
