@@ -15,8 +15,11 @@ fn run_with_no_file_runs_the_built_in_quickstart_and_writes_its_reports() {
     }
     assert!(!d.path().join("reports/quickstart/requests.csv").exists());
     let csv = Csv::parse(&d.read("reports/quickstart/summary.csv"));
-    // 3 replications × (api + ALL) + mean, ci95_lo, ci95_hi × 2
-    assert_eq!(csv.rows.len(), 3 * 2 + 3 * 2);
+    // 3 replications × (api + ALL); the statistics over replications are in summary_stats.csv
+    assert_eq!(csv.rows.len(), 3 * 2);
+    assert!(csv.rows.iter().all(|r| r[csv.col("replication")].parse::<u32>().is_ok()));
+    let stats = Csv::parse(&d.read("reports/quickstart/summary_stats.csv"));
+    assert!(stats.rows.iter().all(|r| r[stats.col("replications")] == "3"));
     assert_eq!(csv.rows[0][csv.col("scenario")], "quickstart");
 }
 

@@ -107,7 +107,7 @@ fn bad_sweep_flags_exit_2_before_anything_runs() {
         (vec!["--vary", "function.api.resrved=0..2"], "did you mean `reserved`"),
         (vec!["--vary", "function.api.reserved=2..0"], "below the start"),
         (vec!["--vary", "function.api.memory=100MB,1GB"], "128MB"),
-        (vec!["--vary", "function.api.reserved=0..1", "--slo", "p98=1s"], "did you mean `p99`"),
+        (vec!["--vary", "function.api.reserved=0..1", "--slo", "p98=1s"], "unknown goal `p98`"),
         (vec!["--vary", "function.api.reserved=0..1", "--shard", "3/2"], "K/N"),
     ] {
         let mut full = vec!["sweep", q, "--out", "o"];

@@ -517,7 +517,7 @@ mod tests {
 #[cfg(test)]
 mod profile_tests {
     use super::*;
-    use crate::scenario::model::{Profile, ProfileSource};
+    use crate::workload::model::{Profile, ProfileSource};
     use crate::units::{MICROS_PER_HOUR as HOUR, MICROS_PER_SECOND as S};
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
