@@ -130,7 +130,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     for (file, _, png) in &charts {
         dir.write_all(file, png)?;
     }
-    dir.write_all("report.md", markdown::report(sc, sheet, &summary, &charts, None).as_bytes())?;
+    dir.write_all("report.md", markdown::report(sc, sheet, &summary, &charts).as_bytes())?;
     join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
     join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {

@@ -89,6 +89,68 @@ pub fn all_met(goals: &[Goal], values: &super::summary::Values) -> bool {
     goals.iter().all(|g| holds(g, value(g, |m| values[m as usize])))
 }
 
+/// The quantile a latency goal names (`p99` → 0.99), if it names one of all requests.
+fn quantile(name: &str) -> Option<f64> {
+    match name {
+        "p50" => Some(0.5),
+        "p90" => Some(0.9),
+        "p95" => Some(0.95),
+        "p99" => Some(0.99),
+        "p999" => Some(0.999),
+        _ => None,
+    }
+}
+
+/// One line of advice for the first missed goal: the knob that moves it, read from where the
+/// run's misses come from. A latency quantile is reached by cold requests only when more than
+/// its tail share of requests are cold (p99: over 1 %); otherwise the warm request time itself
+/// misses it, and only resources move that, and only when requests share CPU (`cpu_fraction`).
+/// `function` names the knob in a ready-to-run sweep line; `cpu_shared` says whether any
+/// function has CPU work that contention stretches.
+pub fn next_step(verdicts: &[Verdict], row: &Row, function: &str, cpu_shared: bool) -> Option<String> {
+    let missed = verdicts.iter().find(|v| !v.met)?;
+    let g = &missed.goal;
+    let sweep = |key: &str, values: &str| {
+        format!("`coldcost sweep SCENARIO --vary function.{function}.{key}={values}` names the cheapest setup that meets every goal")
+    };
+    let reserved = sweep("reserved", "0..8");
+    let line = match g.name.as_str() {
+        "cold_ratio" => format!(
+            "cold starts are the miss: reserved instances (or a longer keep-alive) remove them; {reserved}."
+        ),
+        "cold_p99" => format!(
+            "the cold start itself is too long (image pull, container create, app start-up: see the headline); a smaller image or image acceleration shortens it, reserved instances hide it; {reserved}."
+        ),
+        "error_ratio" => format!(
+            "requests are throttled, fail or time out in the queue: raise `max_instances` or the queue limits; {}.",
+            sweep("max_instances", "100,200,400")
+        ),
+        name => {
+            let q = quantile(name).unwrap_or(0.99);
+            let cold = row.mean(Metric::ColdStartRatio);
+            if cold > 1.0 - q {
+                format!(
+                    "{:.2} % of requests are cold, more than the {:.1} % above {name}, so cold starts set it: reserved instances or a longer keep-alive move it most; {reserved}.",
+                    cold * 100.0,
+                    (1.0 - q) * 100.0
+                )
+            } else if cpu_shared {
+                format!(
+                    "fewer than {:.1} % of requests are cold, so the warm request time sets {name}: fewer requests per instance or more vCPU shorten it (requests share CPU); {}.",
+                    (1.0 - q) * 100.0,
+                    sweep("concurrency", "1,2,5,10")
+                )
+            } else {
+                format!(
+                    "fewer than {:.1} % of requests are cold, so the request time itself (`exec`) sets {name}, and no platform knob moves it: with `cpu_fraction = 0` concurrency, memory and vCPU leave request time alone. Shorten the request, or set `function.{function}.cpu_fraction` if requests share CPU and sweep concurrency and vCPU.",
+                    (1.0 - q) * 100.0
+                )
+            }
+        }
+    };
+    Some(format!("{}: {line}", g.describe()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +172,39 @@ mod tests {
         assert_eq!(out[0].line(), "p99 ≤ 800ms: 904.9 ms, missed by 104.9 ms (13 % over)");
         assert_eq!(out[1].line(), "error_ratio ≤ 0.01: 0.002, met");
         assert!(!all_met(&[goal("p99", "800ms")], &v) && all_met(&[goal("p99", "905ms")], &v));
+    }
+
+    #[test]
+    fn the_next_step_names_the_knob_that_moves_the_missed_goal() {
+        let row_with = |cold_ratio: f64| {
+            let mut v = [0.0; super::super::summary::COUNT];
+            v[Metric::LatencyP99Ms as usize] = 904.9;
+            v[Metric::ColdStartRatio as usize] = cold_ratio;
+            Row { name: "ALL".into(), replications: vec![v] }
+        };
+        let advise = |cold: f64, cpu: bool, goals: &[Goal]| {
+            let row = row_with(cold);
+            next_step(&judge(goals, &row), &row, "api", cpu)
+        };
+        let p99 = [goal("p99", "800ms")];
+        // 2 % cold requests reach into the top 1 %: cold starts set p99
+        let a = advise(0.02, false, &p99).unwrap();
+        assert!(
+            a.starts_with("p99 ≤ 800ms: 2.00 % of requests are cold") && a.contains("function.api.reserved"),
+            "{a}"
+        );
+        // few cold requests and no CPU sharing: nothing on the platform moves it
+        let a = advise(0.001, false, &p99).unwrap();
+        assert!(a.contains("no platform knob moves it") && !a.contains("--vary"), "{a}");
+        // with CPU sharing, concurrency and vCPU move the warm request time
+        let a = advise(0.001, true, &p99).unwrap();
+        assert!(a.contains("function.api.concurrency"), "{a}");
+        // p90: cold starts set it only above 10 %
+        let a = advise(0.02, false, &[goal("p90", "1ms")]).unwrap();
+        assert!(a.contains("no platform knob"), "{a}");
+        let a = advise(0.2, false, &[goal("cold_ratio", "0.1")]).unwrap();
+        assert!(a.starts_with("cold_ratio ≤ 0.1: cold starts are the miss"), "{a}");
+        // every goal met: no advice
+        assert_eq!(advise(0.0, false, &[goal("p99", "1s")]), None);
     }
 }

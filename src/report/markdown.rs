@@ -56,7 +56,7 @@ fn num(v: f64, d: usize) -> String {
     }
 }
 
-pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart], next_step: Option<&str>) -> String {
+pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart]) -> String {
     let all = summary.all();
     let v = |m: Metric| all.mean(m);
     // ± the 95% half-width where replications give one
@@ -107,12 +107,10 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart],
                 format!("{missed} of {} goals missed.", verdicts.len())
             }
         );
-        if missed > 0 {
-            let _ = writeln!(
-                s,
-                "**Next step:** {}\n",
-                next_step.unwrap_or("run `coldcost sweep` over the knobs that move the missed goal (reserved instances, memory, concurrency, keep-alive); its sweep.md names the cheapest setup that meets every goal.")
-            );
+        let first = sc.functions.first().map(|f| f.name.as_str()).unwrap_or("api");
+        let cpu_shared = sc.functions.iter().any(|f| f.cpu.fraction > 0.0);
+        if let Some(advice) = super::goals::next_step(&verdicts, all, first, cpu_shared) {
+            let _ = writeln!(s, "**Next step:** {advice}\n");
         }
     }
     let intervals = if summary.replications.len() > 1 { " (± the 95% interval over the replications)" } else { "" };
@@ -154,18 +152,16 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart],
         int(v(Metric::Failed)),
         int(v(Metric::QueueTimeouts))
     );
-    let (gp, gc, gs) = (v(Metric::GbsPull), v(Metric::GbsCreate), v(Metric::GbsStartup));
-    let gsum = gp + gc + gs;
-    let share = |x: f64| if gsum > 0.0 { num(x / gsum * 100.0, 1) } else { "–".into() };
+    // the wait of one instance start, phase by phase: instance-seconds in each over instances created
+    let created = v(Metric::InstancesCreated);
+    let per = |m: Metric| if created > 0.0 { num(v(m) / created, 2) } else { "–".into() };
     let _ = writeln!(
         s,
-        "| instance starts: image pull / container create / app start-up | {} / {} / {} GB·s ({} / {} / {} %) |",
-        num(gp, 1),
-        num(gc, 1),
-        num(gs, 1),
-        share(gp),
-        share(gc),
-        share(gs)
+        "| instance start, mean: image pull / container create / app start-up | {} / {} / {} s (over {} instances created) |",
+        per(Metric::InstanceSecondsPull),
+        per(Metric::InstanceSecondsCreate),
+        per(Metric::InstanceSecondsStartup),
+        num(created, 1)
     );
     let _ = writeln!(s, "| instances (time average) | {} |", num(v(Metric::InstancesMean), 2));
     let _ = writeln!(s, "| image pulls / cache hits | {} / {} |", int(v(Metric::Pulls)), int(v(Metric::CacheHits)));

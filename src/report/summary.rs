@@ -72,6 +72,9 @@ columns! {
     Pulls "pulls" 0 |s| s.stats.pulls as f64;
     CacheHits "cache_hits" 0 |s| s.stats.cache_hits as f64;
     PullSeconds "pull_seconds" 6 |s| s.stats.pull_us as f64 / 1e6;
+    InstanceSecondsPull "instance_seconds_pull" 6 |s| inst_s(s, Phase::Pull);
+    InstanceSecondsCreate "instance_seconds_create" 6 |s| inst_s(s, Phase::Create);
+    InstanceSecondsStartup "instance_seconds_startup" 6 |s| inst_s(s, Phase::Startup);
     GbsPull "gbs_pull" 6 |s| gbs(s, Phase::Pull);
     GbsCreate "gbs_create" 6 |s| gbs(s, Phase::Create);
     GbsStartup "gbs_startup" 6 |s| gbs(s, Phase::Startup);
@@ -117,6 +120,12 @@ impl Metric {
 
 fn usage<'a>(s: &Sample<'a>) -> &'a Usage {
     &s.stats.usage
+}
+
+/// Instance-seconds spent in `p` (summed over instances: a phase's time per start is this over
+/// the instances created).
+fn inst_s(s: &Sample<'_>, p: Phase) -> f64 {
+    s.stats.usage.inst_us[p.index()] as f64 / 1e6
 }
 
 fn gbs(s: &Sample<'_>, p: Phase) -> f64 {

@@ -259,6 +259,52 @@ pub fn unmet(m: &Meta, points: &[Point]) -> Vec<String> {
         .collect()
 }
 
+/// For each goal no setup meets: the varied knob whose values move it most (the widest range
+/// of its main effect, [`effect`]) and toward which value, or that no varied knob moves it —
+/// then its cause is outside the grid (the request time itself, say).
+pub fn next_steps(m: &Meta, points: &[Point]) -> Vec<String> {
+    m.slos
+        .iter()
+        .filter(|g| !points.iter().any(|p| g.holds(p)))
+        .map(|g| {
+            let unit = |v: f64| if g.is_latency() { format!("{v:.1} ms") } else { format!("{v:.6}") };
+            let best = (0..m.axes.len())
+                .filter_map(|k| {
+                    let e = effect(m, points, k, |p| g.value(p));
+                    let fin: Vec<(usize, f64)> = e.iter().copied().enumerate().filter(|(_, x)| x.is_finite()).collect();
+                    let lo = fin.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
+                    let hi = fin.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
+                    Some((k, *lo, *hi))
+                })
+                .max_by(|a, b| (a.2 .1 - a.1 .1).total_cmp(&(b.2 .1 - b.1 .1)).then(b.0.cmp(&a.0)));
+            match best {
+                // a knob moves it when its effect spans more than 1 % of the target
+                Some((k, lo, hi)) if hi.1 - lo.1 > 0.01 * g.target.max(f64::MIN_POSITIVE) => {
+                    let a = &m.axes[k];
+                    format!(
+                        "`{}` moves {} most: from {} at {} to {} at {} (means over the other knobs); extend it past {} \
+                         or vary it with the next knob to reach {}.",
+                        a.key,
+                        g.name,
+                        unit(hi.1),
+                        a.values[hi.0],
+                        unit(lo.1),
+                        a.values[lo.0],
+                        a.values[lo.0],
+                        g.describe()
+                    )
+                }
+                _ => format!(
+                    "no varied knob moves {} (each changes it by under 1 % of the target): its cause lies outside \
+                     this grid — for a latency goal usually the request time itself (`exec`; with \
+                     `cpu_fraction = 0` resources do not change it).",
+                    g.name
+                ),
+            }
+        })
+        .collect()
+}
+
 /// What `coldcost sweep-merge` prints when it is done.
 pub fn merged(m: &Meta, shards: usize, out: &std::path::Path) -> String {
     format!("{}: merged {} setups from {shards} shard(s) into {}/\n", m.scenario, m.points, out.display())
@@ -477,6 +523,9 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
                 for line in unmet(m, points) {
                     let _ = writeln!(s, "- {line}.");
                 }
+                for line in next_steps(m, points) {
+                    let _ = writeln!(s, "\n**Next step:** {line}");
+                }
                 let _ = writeln!(s, "\nThe closest setups (fewest goals missed, then cheapest):\n");
                 let mut all: Vec<&Point> = points.iter().filter(|p| p.currency == *cur).collect();
                 let misses = |p: &Point| m.slos.iter().filter(|x| !x.holds(p)).count();
@@ -596,5 +645,24 @@ mod tests {
                 || md.contains("45.0 ms over"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn with_no_point_within_the_goals_the_next_step_names_the_knob_that_moves_it_most() {
+        let m = meta();
+        // p99 falls with each reserved instance but stays above 5 ms
+        let pts: Vec<Point> = (0..6).map(|i| point(i, 1.0 + i as f64, 50.0 - 5.0 * i as f64, "CNY")).collect();
+        let steps = next_steps(&m, &pts);
+        assert_eq!(steps.len(), 1);
+        assert!(
+            steps[0].starts_with("`function.api.reserved` moves p99 most: from 50.0 ms at 0 to 25.0 ms at 5"),
+            "{steps:?}"
+        );
+        // a goal no knob moves: the cause is outside the grid
+        let flat: Vec<Point> = (0..6).map(|i| point(i, 1.0 + i as f64, 50.0, "CNY")).collect();
+        let steps = next_steps(&m, &flat);
+        assert!(steps[0].starts_with("no varied knob moves p99"), "{steps:?}");
+        let md = String::from_utf8(render_all(&m, &flat).unwrap()[1].1.clone()).unwrap();
+        assert!(md.contains("**Next step:** no varied knob moves p99"), "{md}");
     }
 }

@@ -517,8 +517,8 @@ mod tests {
 #[cfg(test)]
 mod profile_tests {
     use super::*;
-    use crate::workload::model::{Profile, ProfileSource};
     use crate::units::{MICROS_PER_HOUR as HOUR, MICROS_PER_SECOND as S};
+    use crate::workload::model::{Profile, ProfileSource};
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
 
