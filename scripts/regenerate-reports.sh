@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
 bin=${CARGO_TARGET_DIR:-target}/release/coldcost
-for s in quickstart fc-python-api worked-bill; do
+for s in quickstart fc-python-api worked-bill review; do
   "$bin" run "scenarios/$s.toml" --out "reports/$s" --quiet
 done
 # the SimFaaS example at a tenth of its horizon keeps instances.csv small
@@ -15,3 +15,6 @@ done
 "$bin" sweep scenarios/quickstart.toml --out reports/quickstart-sweep --quiet \
   --vary function.api.reserved=0..4 --vary function.api.concurrency=1,10,40 \
   --slo p99=950ms --slo cold_ratio=0.00005
+# the planner's walkthrough (README): the review scenario's goals judge the setups
+"$bin" sweep scenarios/review.toml --out reports/review-sweep --quiet \
+  --vary function.api.concurrency=2,4,6,10 --vary function.api.reserved=1,4

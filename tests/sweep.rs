@@ -187,4 +187,13 @@ fn a_sweep_uses_the_scenarios_goals_and_says_which_one_no_setup_meets() {
         .map(|l| l.split('|').nth(3).unwrap().split_whitespace().next().unwrap().parse().unwrap())
         .collect();
     assert!(!costs.is_empty() && costs.windows(2).all(|w| w[0] <= w[1]), "{costs:?}");
+    // the next step names the knob that moves the missed goal most, or that none does
+    assert!(
+        md.contains("**Next step:** `function.api.reserved` moves p99")
+            || md.contains("**Next step:** no varied knob moves p99"),
+        "{md}"
+    );
+    // pareto.png draws the p99 goal as a vertical line
+    let png = std::fs::read(d.path().join("g/pareto.png")).unwrap();
+    assert!(crate::util::tallest_column_of(&png, crate::util::goal_color()) > 150, "no goal line in pareto.png");
 }

@@ -98,3 +98,22 @@ impl Csv {
         v.parse().unwrap_or_else(|_| panic!("{name} = {v:?} is not a number"))
     }
 }
+
+/// The most pixels of `color` in one column of a PNG: a dashed vertical line of that colour
+/// across a chart gives a few hundred, a legend swatch a handful.
+pub fn tallest_column_of(png: &[u8], color: (u8, u8, u8)) -> usize {
+    let (w, _, rgb) = coldcost::report::charts::decode(png).unwrap();
+    let mut cols = vec![0usize; w as usize];
+    for (i, p) in rgb.chunks(3).enumerate() {
+        if (p[0], p[1], p[2]) == color {
+            cols[i % w as usize] += 1;
+        }
+    }
+    cols.into_iter().max().unwrap_or(0)
+}
+
+/// The colour goal lines are drawn in.
+pub fn goal_color() -> (u8, u8, u8) {
+    let c = coldcost::report::charts::GOAL;
+    (c.0, c.1, c.2)
+}

@@ -37,6 +37,25 @@ pub const PALETTE: [RGBColor; 7] = [
     RGBColor(127, 127, 127),
 ];
 
+/// The colour of a chart's reference lines (a percentile of all requests).
+pub const INK: RGBColor = RGBColor(0, 0, 0);
+/// The colour of a goal's line (used for nothing else, so a reader — or a test — finds it).
+pub const GOAL: RGBColor = PALETTE[4];
+
+/// The time axis of a chart over time (x in simulated hours): its description and tick labels
+/// (hours, or clock time when the scenario says when it starts).
+pub struct TimeAxis<'a> {
+    pub desc: String,
+    pub tick: &'a dyn Fn(f64) -> String,
+}
+
+impl TimeAxis<'_> {
+    /// Simulated hours.
+    pub fn hours() -> TimeAxis<'static> {
+        TimeAxis { desc: "simulated time (hours)".into(), tick: &|h| tick(h) }
+    }
+}
+
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("chart rendering failed: {e:?}")
 }
@@ -98,22 +117,71 @@ fn label_font() -> TextStyle<'static> {
 /// A cumulative distribution: (value, fraction ≤ value), values ascending.
 pub type Cdf = Vec<(f64, f64)>;
 
-/// Latency CDFs on a log time axis, one line per series (e.g. warm, cold).
-pub fn latency_cdf(title: &str, series: &[(&str, &Cdf)]) -> Result<Vec<u8>> {
-    let all: Vec<f64> = series.iter().flat_map(|(_, c)| c.iter().map(|p| p.0)).filter(|v| *v > 0.0).collect();
+/// A vertical line on a latency chart (a percentile, a goal): label, value in ms, colour.
+pub type Mark = (String, f64, RGBColor);
+
+/// Where dashes go along `a..b` (`n` dashes, each half a step), evenly on a linear or log axis.
+fn dashes(a: f64, b: f64, n: usize, log: bool) -> Vec<(f64, f64)> {
+    let at = |t: f64| if log { a * (b / a).powf(t) } else { a + (b - a) * t };
+    (0..n).map(|i| (at(i as f64 / n as f64), at((i as f64 + 0.5) / n as f64))).collect()
+}
+
+/// The smallest tail share the tail panel shows: the CDF's densest quantile is 0.9999.
+const TAIL_FLOOR: f64 = 1e-4;
+
+/// Latency on a log time axis, one line per series (e.g. warm, cold): the CDF (left) for the
+/// body, and the share of requests slower than each latency on a log scale (right) so the
+/// tail a goal is about is not squeezed into the top pixel rows; `marks` draw as dashed
+/// vertical lines on both (p99, goals).
+pub fn latency_cdf(title: &str, series: &[(&str, &Cdf)], marks: &[Mark]) -> Result<Vec<u8>> {
+    let all: Vec<f64> = series
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|p| p.0))
+        .chain(marks.iter().map(|m| m.1))
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .collect();
     let lo = all.iter().cloned().fold(f64::INFINITY, f64::min).max(1e-3);
     let hi = all.iter().cloned().fold(0.0, f64::max).max(lo * 10.0);
     let (lo, hi) = if all.is_empty() { (1.0, 10.0) } else { (lo / 1.2, hi * 1.2) };
+    // the tail panel starts at the lowest median: below it nothing is tail
+    let median = series
+        .iter()
+        .filter_map(|(_, c)| c.iter().find(|p| p.1 >= 0.5).map(|p| p.0))
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let t_lo = if median.is_finite() { (median / 1.5).max(lo) } else { lo };
+    let t_lo = if t_lo * 2.0 > hi { lo } else { t_lo };
     render(|root| {
-        let mut chart = builder(root, title, 80).build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0).map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("latency, arrival to response (ms, log scale)")
+        let area = root.titled(title, title_font()).map_err(err)?;
+        let (left, right) = area.split_horizontally(WIDTH * 11 / 20);
+        let mut body = ChartBuilder::on(&left)
+            .margin(15)
+            .x_label_area_size(60)
+            .y_label_area_size(80)
+            .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)
+            .map_err(err)?;
+        body.configure_mesh()
+            .x_desc("latency, arrival to response (log scale)")
             .y_desc("fraction of requests ≤ latency")
             .label_style(label_font())
             .axis_desc_style(label_font())
             .x_label_formatter(&|v| format_ms(*v))
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .draw()
+            .map_err(err)?;
+        let mut tail = ChartBuilder::on(&right)
+            .margin(15)
+            .x_label_area_size(60)
+            .y_label_area_size(80)
+            .build_cartesian_2d((t_lo..hi).log_scale(), (TAIL_FLOOR..1.0).log_scale())
+            .map_err(err)?;
+        tail.configure_mesh()
+            .x_desc("latency (log scale)")
+            .y_desc("share of requests slower (log scale)")
+            .label_style(label_font())
+            .axis_desc_style(label_font())
+            .x_label_formatter(&|v| format_ms(*v))
+            .y_label_formatter(&|v| percent(*v))
             .draw()
             .map_err(err)?;
         for (k, (name, cdf)) in series.iter().enumerate() {
@@ -122,15 +190,46 @@ pub fn latency_cdf(title: &str, series: &[(&str, &Cdf)]) -> Result<Vec<u8>> {
             }
             let color = PALETTE[k % PALETTE.len()];
             let pts: Vec<(f64, f64)> = cdf.iter().map(|&(v, f)| (v.max(lo), f)).collect();
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(3)))
+            body.draw_series(LineSeries::new(pts, color.stroke_width(3))).map_err(err)?;
+            let slower: Vec<(f64, f64)> =
+                cdf.iter().filter(|p| p.0 >= t_lo && 1.0 - p.1 >= TAIL_FLOOR).map(|&(v, f)| (v, 1.0 - f)).collect();
+            tail.draw_series(LineSeries::new(slower, color.stroke_width(3)))
                 .map_err(err)?
                 .label(name.to_string())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], color.stroke_width(3)));
         }
-        legend!(chart, LowerRight);
+        for (label, v, color) in marks {
+            let (v, color) = (*v, *color);
+            if !(v > 0.0 && v.is_finite()) {
+                continue;
+            }
+            body.draw_series(
+                dashes(0.0, 1.0, 30, false)
+                    .into_iter()
+                    .map(|(a, b)| PathElement::new(vec![(v, a), (v, b)], color.stroke_width(2))),
+            )
+            .map_err(err)?;
+            if v >= t_lo {
+                tail.draw_series(
+                    dashes(TAIL_FLOOR, 1.0, 30, true)
+                        .into_iter()
+                        .map(|(a, b)| PathElement::new(vec![(v, a), (v, b)], color.stroke_width(2))),
+                )
+                .map_err(err)?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2)));
+            }
+        }
+        legend!(tail, LowerLeft);
         Ok(())
     })
+}
+
+/// A share as a percentage with as many decimals as it needs (`10%`, `0.1%`, `0.01%`).
+fn percent(v: f64) -> String {
+    let p = v * 100.0;
+    let decimals = if p >= 1.0 { 0 } else { (-p.log10()).ceil() as usize };
+    format!("{p:.decimals$}%")
 }
 
 fn format_ms(v: f64) -> String {
@@ -159,7 +258,13 @@ fn line_width(points: usize) -> u32 {
 pub type TimeSeries<'a> = (&'a str, Vec<(f64, f64)>);
 
 /// Lines over time (x in hours), optionally a dashed horizontal line (e.g. the reserved level).
-pub fn over_time(title: &str, y_desc: &str, lines: &[TimeSeries<'_>], dashed: Option<(&str, f64)>) -> Result<Vec<u8>> {
+pub fn over_time(
+    title: &str,
+    time: &TimeAxis<'_>,
+    y_desc: &str,
+    lines: &[TimeSeries<'_>],
+    dashed: Option<(&str, f64)>,
+) -> Result<Vec<u8>> {
     let x_max = lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).fold(0.0, f64::max).max(1e-6);
     let y_max =
         lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).chain(dashed.map(|d| d.1)).fold(0.0, f64::max).max(1e-9)
@@ -168,7 +273,8 @@ pub fn over_time(title: &str, y_desc: &str, lines: &[TimeSeries<'_>], dashed: Op
         let mut chart = builder(root, title, 90).build_cartesian_2d(0.0..x_max, 0.0..y_max).map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("simulated time (hours)")
+            .x_desc(time.desc.as_str())
+            .x_label_formatter(&|v| (time.tick)(*v))
             .y_desc(y_desc)
             .label_style(label_font())
             .axis_desc_style(label_font())
@@ -209,6 +315,7 @@ pub fn over_time(title: &str, y_desc: &str, lines: &[TimeSeries<'_>], dashed: Op
 /// series of very different size, e.g. arrivals and cold starts).
 pub fn over_time_twin(
     title: &str,
+    time: &TimeAxis<'_>,
     left_desc: &str,
     left: &[TimeSeries<'_>],
     right_desc: &str,
@@ -226,11 +333,12 @@ pub fn over_time_twin(
             .set_secondary_coord(0.0..x_max, 0.0..yr);
         chart
             .configure_mesh()
-            .x_desc("simulated time (hours)")
+            .x_desc(time.desc.as_str())
+            .x_label_formatter(&|v| (time.tick)(*v))
             .y_desc(left_desc)
             .label_style(label_font())
             .axis_desc_style(label_font())
-            .y_label_formatter(&|v| sig(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(err)?;
         chart
@@ -238,7 +346,7 @@ pub fn over_time_twin(
             .y_desc(right_desc)
             .label_style(label_font())
             .axis_desc_style(label_font())
-            .y_label_formatter(&|v| sig(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(err)?;
         for (k, (name, pts)) in left.iter().enumerate() {
@@ -267,7 +375,9 @@ pub fn bars(title: &str, unit: &str, items: &[(String, f64)]) -> Result<Vec<u8>>
     let max = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1e-12) * 1.25;
     let n = items.len().max(1);
     render(|root| {
-        let mut chart = builder(root, title, 220).build_cartesian_2d(0.0..max, (0..n).into_segmented()).map_err(err)?;
+        // segments of 0..n - 1: one slot per item (0..n would add an empty slot at the end)
+        let mut chart =
+            builder(root, title, 220).build_cartesian_2d(0.0..max, (0..n - 1).into_segmented()).map_err(err)?;
         let labels: Vec<String> = items.iter().map(|i| i.0.clone()).collect();
         chart
             .configure_mesh()
@@ -285,7 +395,10 @@ pub fn bars(title: &str, unit: &str, items: &[(String, f64)]) -> Result<Vec<u8>>
             let color = PALETTE[i % PALETTE.len()];
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))],
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (*v, if i + 1 < n { SegmentValue::Exact(i + 1) } else { SegmentValue::Last }),
+                    ],
                     color.filled(),
                 )))
                 .map_err(err)?;
@@ -304,6 +417,17 @@ pub fn bars(title: &str, unit: &str, items: &[(String, f64)]) -> Result<Vec<u8>>
         }
         Ok(())
     })
+}
+
+/// An axis tick: up to four significant digits without trailing zeros (`2`, `0.5`, `12.25`),
+/// so every axis reads the same way.
+pub fn tick(v: f64) -> String {
+    let s = sig(v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// Four significant digits, no exponent for ordinary magnitudes.
@@ -328,6 +452,8 @@ pub struct Scatter<'a> {
     pub highlight_name: &'a str,
     pub pass_name: &'a str,
     pub fail_name: &'a str,
+    /// A dashed vertical line (a goal on the x metric): its legend label and x.
+    pub x_mark: Option<(String, f64)>,
 }
 
 pub fn scatter(s: &Scatter<'_>) -> Result<Vec<u8>> {
@@ -341,6 +467,9 @@ pub fn scatter(s: &Scatter<'_>) -> Result<Vec<u8>> {
     if s.points.is_empty() {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
+    if let Some((_, x)) = &s.x_mark {
+        (x0, x1) = (x0.min(*x), x1.max(*x));
+    }
     let dx = ((x1 - x0) * 0.1).max(x1.abs() * 0.01).max(1e-9);
     let dy = ((y1 - y0) * 0.1).max(y1.abs() * 0.01).max(1e-9);
     render(|root| {
@@ -353,8 +482,8 @@ pub fn scatter(s: &Scatter<'_>) -> Result<Vec<u8>> {
             .y_desc(s.y_desc)
             .label_style(label_font())
             .axis_desc_style(label_font())
-            .x_label_formatter(&|v| sig(*v))
-            .y_label_formatter(&|v| sig(*v))
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(err)?;
         let pass = PALETTE[0];
@@ -381,6 +510,19 @@ pub fn scatter(s: &Scatter<'_>) -> Result<Vec<u8>> {
                 .map_err(err)?
                 .label(s.highlight_name)
                 .legend(move |(x, y)| Circle::new((x + 10, y), 10, front.stroke_width(3)));
+        }
+        if let Some((label, x)) = &s.x_mark {
+            let (x, mark) = (*x, GOAL);
+            let (ya, yb) = ((y0 - dy).max(0.0), y1 + dy);
+            chart
+                .draw_series(
+                    dashes(ya, yb, 30, false)
+                        .into_iter()
+                        .map(|(a, b)| PathElement::new(vec![(x, a), (x, b)], mark.stroke_width(2))),
+                )
+                .map_err(err)?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], mark.stroke_width(2)));
         }
         for (p, l) in s.points.iter().zip(&s.labels) {
             if !l.is_empty() {
@@ -424,7 +566,7 @@ pub fn category_lines(
                     String::new()
                 }
             })
-            .y_label_formatter(&|v| sig(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(err)?;
         for (k, (name, ys)) in series.iter().enumerate() {
@@ -474,9 +616,15 @@ mod tests {
     fn charts_decode_have_the_expected_size_and_are_not_blank() {
         let cdf: Cdf = (1..=100).map(|i| (i as f64 * 10.0, i as f64 / 100.0)).collect();
         let pngs = vec![
-            latency_cdf("latency", &[("warm", &cdf), ("cold", &cdf)]).unwrap(),
-            over_time("instances", "instances", &[("busy", vec![(0.0, 1.0), (1.0, 3.0)])], Some(("reserved", 2.0)))
-                .unwrap(),
+            latency_cdf("latency", &[("warm", &cdf), ("cold", &cdf)], &[("p99".into(), 990.0, INK)]).unwrap(),
+            over_time(
+                "instances",
+                &TimeAxis::hours(),
+                "instances",
+                &[("busy", vec![(0.0, 1.0), (1.0, 3.0)])],
+                Some(("reserved", 2.0)),
+            )
+            .unwrap(),
             bars("cost by phase", "CNY", &[("busy".into(), 3.0), ("pull".into(), 1.0)]).unwrap(),
             scatter(&Scatter {
                 title: "pareto",
@@ -487,6 +635,7 @@ mod tests {
                 highlight_name: "front",
                 pass_name: "meets",
                 fail_name: "misses",
+                x_mark: Some(("goal".into(), 2.2)),
             })
             .unwrap(),
             category_lines(
@@ -499,6 +648,7 @@ mod tests {
             .unwrap(),
             over_time_twin(
                 "twin",
+                &TimeAxis::hours(),
                 "a",
                 &[("a", vec![(0.0, 1.0), (2.0, 5.0)])],
                 "b",

@@ -37,11 +37,39 @@ pub fn run_charts(sc: &Scenario, runs: &[RunResult], summary: &Summary, trend: &
     }
     let (wc, cc) = (cdf(&warm), cdf(&cold));
     let title = "Latency: warm vs cold requests";
-    let (wn, cn) =
-        (format!("warm ({} requests)", warm.len()), format!("cold, waited for a start ({} requests)", cold.len()));
-    out.push(("latency_cdf.png".into(), title.into(), charts::latency_cdf(title, &[(&wn, &wc), (&cn, &cc)])?));
+    // counts per replication, as the report gives them
+    let reps = runs.len().max(1) as f64;
+    let per_rep = |n: u64| format!("{:.0}", n as f64 / reps);
+    let (wn, cn) = (
+        format!("warm: {} requests per replication", per_rep(warm.len())),
+        format!("cold, waited for a start: {} per replication", per_rep(cold.len())),
+    );
+    let all = summary.all();
+    let mut marks = vec![(
+        format!("p99 of all requests: {} ms", charts::sig(all.mean(Metric::LatencyP99Ms))),
+        all.mean(Metric::LatencyP99Ms),
+        charts::INK,
+    )];
+    for g in sc.goals.iter().filter(|g| g.is_latency()) {
+        marks.push((format!("goal {}", g.describe()), g.target, charts::GOAL));
+    }
+    out.push(("latency_cdf.png".into(), title.into(), charts::latency_cdf(title, &[(&wn, &wc), (&cn, &cc)], &marks)?));
 
-    // time series of replication 1
+    // time series of replication 1, on the scenario's clock when it has one
+    let clock = sc.simulation.start.map(|st| {
+        move |h: f64| {
+            // `2024-03-04T10:00:00+08:00` → `03-04 10:00`
+            let t = st.format((h * crate::units::MICROS_PER_HOUR as f64).round().max(0.0) as u64);
+            t.get(5..16).unwrap_or(&t).replace('T', " ")
+        }
+    });
+    let time = match &clock {
+        Some(f) => charts::TimeAxis {
+            desc: format!("clock time (from {})", sc.simulation.start.map(|st| st.format(0)).unwrap_or_default()),
+            tick: f,
+        },
+        None => charts::TimeAxis::hours(),
+    };
     let pts = &trend.points;
     let per = |f: &dyn Fn(&super::trend::TimePoint) -> f64| -> Vec<(f64, f64)> {
         pts.iter().map(|p| (p.mid_h(), f(p))).collect()
@@ -53,6 +81,7 @@ pub fn run_charts(sc: &Scenario, runs: &[RunResult], summary: &Summary, trend: &
         title.into(),
         charts::over_time(
             title,
+            &time,
             "instances",
             &[
                 ("busy", per(&|p| avg(p.busy_us, p))),
@@ -63,21 +92,22 @@ pub fn run_charts(sc: &Scenario, runs: &[RunResult], summary: &Summary, trend: &
             None,
         )?,
     ));
+    let (cold_label, cold_pts) = clip_spikes(per(&|p| p.cold_starts as f64 * 60.0 / p.len_s().max(1e-9)));
     let title = "Arrivals and cold starts over time (replication 1)";
     out.push((
         "arrivals.png".into(),
         title.into(),
         charts::over_time_twin(
             title,
+            &time,
             "arrivals per second",
             &[("arrivals", per(&|p| p.arrivals as f64 / p.len_s().max(1e-9)))],
             "cold starts per minute",
-            &[("cold starts", per(&|p| p.cold_starts as f64 * 60.0 / p.len_s().max(1e-9)))],
+            &[(&cold_label, cold_pts)],
         )?,
     ));
 
     // cost by phase, mean over replications
-    let all = summary.all();
     let currency = summary.currency.as_str();
     let items: Vec<(String, f64)> = [
         ("image pull", Metric::CostPull),
@@ -114,8 +144,48 @@ pub fn run_charts(sc: &Scenario, runs: &[RunResult], summary: &Summary, trend: &
                 highlight_name: "",
                 pass_name: "pulls",
                 fail_name: "",
+                x_mark: None,
             })?,
         ));
     }
     Ok(out)
+}
+
+/// Cold starts per minute for the chart's right axis, with the axis cut where one spike (a
+/// start-up burst at t = 0, say) would flatten the rest: above 3× the 95th percentile of the
+/// non-zero buckets, values are cut there and the label gives the cut and the true peak.
+fn clip_spikes(pts: Vec<(f64, f64)>) -> (String, Vec<(f64, f64)>) {
+    let mut nz: Vec<f64> = pts.iter().map(|p| p.1).filter(|v| *v > 0.0).collect();
+    nz.sort_by(f64::total_cmp);
+    let peak = nz.last().copied().unwrap_or(0.0);
+    if nz.len() < 4 {
+        return ("cold starts".into(), pts);
+    }
+    let cut = nz[(nz.len() - 1) * 95 / 100] * 3.0;
+    if peak <= cut {
+        return ("cold starts".into(), pts);
+    }
+    let at = pts.iter().find(|p| p.1 == peak).map(|p| p.0).unwrap_or(0.0);
+    let label = format!(
+        "cold starts (axis cut at {}/min; peak {}/min at {} h)",
+        charts::sig(cut),
+        charts::sig(peak),
+        charts::sig(at)
+    );
+    (label, pts.into_iter().map(|(t, v)| (t, v.min(cut))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_spikes;
+
+    #[test]
+    fn one_spike_is_cut_and_named_and_a_steady_series_is_left_alone() {
+        let mut pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, 1.0 + (i % 3) as f64)).collect();
+        assert_eq!(clip_spikes(pts.clone()), ("cold starts".to_string(), pts.clone()));
+        pts[0].1 = 600.0;
+        let (label, cut) = clip_spikes(pts);
+        assert_eq!(label, "cold starts (axis cut at 9.000/min; peak 600.0/min at 0 h)");
+        assert!(cut.iter().all(|p| p.1 <= 9.0) && cut[1].1 == 2.0);
+    }
 }

@@ -179,6 +179,7 @@ mod tests {
         let row_with = |cold_ratio: f64| {
             let mut v = [0.0; super::super::summary::COUNT];
             v[Metric::LatencyP99Ms as usize] = 904.9;
+            v[Metric::LatencyP90Ms as usize] = 300.0;
             v[Metric::ColdStartRatio as usize] = cold_ratio;
             Row { name: "ALL".into(), replications: vec![v] }
         };

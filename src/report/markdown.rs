@@ -161,7 +161,7 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
         per(Metric::InstanceSecondsPull),
         per(Metric::InstanceSecondsCreate),
         per(Metric::InstanceSecondsStartup),
-        num(created, 1)
+        int(created)
     );
     let _ = writeln!(s, "| instances (time average) | {} |", num(v(Metric::InstancesMean), 2));
     let _ = writeln!(s, "| image pulls / cache hits | {} / {} |", int(v(Metric::Pulls)), int(v(Metric::CacheHits)));

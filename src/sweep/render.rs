@@ -210,7 +210,11 @@ pub fn headline(m: &Meta, points: &[Point], out: &std::path::Path, shard: Option
             p.get(Metric::LatencyP99Ms)
         ),
         None => {
-            let why = unmet(m, points);
+            let mut why = unmet(m, points);
+            if why.is_empty() {
+                // each goal is met somewhere, never together: say how close each comes
+                why = conflicts(m, points).into_iter().skip(1).collect();
+            }
             if why.is_empty() {
                 "no setup meets every goal".to_string()
             } else {
@@ -259,13 +263,58 @@ pub fn unmet(m: &Meta, points: &[Point]) -> Vec<String> {
         .collect()
 }
 
+/// When every goal is met by some setup but no setup meets them all: for each goal, how close
+/// the setups that meet every other goal come to it (`among the setups that meet every other
+/// goal, #1 (…) comes closest to p99 ≤ 500ms with 520.1 ms, 20.1 ms over`).
+pub fn conflicts(m: &Meta, points: &[Point]) -> Vec<String> {
+    if m.slos.len() < 2 || !unmet(m, points).is_empty() || points.iter().any(|p| m.slos.iter().all(|g| g.holds(p))) {
+        return Vec::new();
+    }
+    let mut out = vec!["every goal is met by some setup, but none meets them all".to_string()];
+    for (i, g) in m.slos.iter().enumerate() {
+        let others = |p: &&Point| m.slos.iter().enumerate().all(|(j, h)| j == i || h.holds(p));
+        let closest = points
+            .iter()
+            .filter(others)
+            .filter(|p| g.value(p).is_finite())
+            .min_by(|a, b| g.value(a).total_cmp(&g.value(b)).then(a.index.cmp(&b.index)));
+        if let Some(p) = closest {
+            let (v, over) = (g.value(p), g.value(p) - g.target);
+            let (v, over) = if g.is_latency() {
+                (format!("{v:.1} ms"), format!("{over:.1} ms"))
+            } else {
+                (format!("{v:.6}"), format!("{over:.6}"))
+            };
+            out.push(format!(
+                "among the setups that meet every other goal, #{} ({}) comes closest to {} with {v}, {over} over",
+                p.index + 1,
+                label(m, p),
+                g.describe()
+            ));
+        }
+    }
+    out
+}
+
 /// For each goal no setup meets: the varied knob whose values move it most (the widest range
 /// of its main effect, [`effect`]) and toward which value, or that no varied knob moves it —
 /// then its cause is outside the grid (the request time itself, say).
 pub fn next_steps(m: &Meta, points: &[Point]) -> Vec<String> {
-    m.slos
-        .iter()
-        .filter(|g| !points.iter().any(|p| g.holds(p)))
+    // the goals no setup meets; when each is met somewhere but never together, the goals the
+    // setups meeting the others miss
+    let none: Vec<&Slo> = m.slos.iter().filter(|g| !points.iter().any(|p| g.holds(p))).collect();
+    let targets: Vec<&Slo> = if !none.is_empty() || points.iter().any(|p| m.slos.iter().all(|g| g.holds(p))) {
+        none
+    } else {
+        m.slos
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| points.iter().any(|p| m.slos.iter().enumerate().all(|(j, h)| j == *i || h.holds(p))))
+            .map(|(_, g)| g)
+            .collect()
+    };
+    targets
+        .into_iter()
         .map(|g| {
             let unit = |v: f64| if g.is_latency() { format!("{v:.1} ms") } else { format!("{v:.6}") };
             let best = (0..m.axes.len())
@@ -387,7 +436,11 @@ pub fn render_all(m: &Meta, points: &[Point]) -> Result<Vec<(String, Vec<u8>)>> 
     let pareto_png = charts::scatter(&Scatter {
         title: "Cost vs p99 latency of every setup; Pareto front marked",
         x_desc: "p99 latency (ms)",
-        y_desc: if mixed { "cost over the horizon (mixed currencies)" } else { "cost over the horizon" },
+        y_desc: &if mixed {
+            "cost over the horizon (mixed currencies)".to_string()
+        } else {
+            format!("cost over the horizon ({currency})")
+        },
         points: points
             .iter()
             .zip(&front)
@@ -403,8 +456,10 @@ pub fn render_all(m: &Meta, points: &[Point]) -> Result<Vec<(String, Vec<u8>)>> 
             .map(|(p, f)| if *f { format!("  #{}", p.index + 1) } else { String::new() })
             .collect(),
         highlight_name: "Pareto front",
-        pass_name: "meets every SLO",
-        fail_name: "misses an SLO",
+        pass_name: "meets every goal",
+        fail_name: "misses a goal",
+        // the p99 goal, on the chart's x axis
+        x_mark: m.slos.iter().find(|g| g.name == "p99").map(|g| (format!("goal {}", g.describe()), g.target)),
     })?;
     files.push(("pareto.png".into(), pareto_png));
     for (k, a) in m.axes.iter().enumerate() {
@@ -521,6 +576,9 @@ fn sweep_md(m: &Meta, points: &[Point], front: &[bool], meets: &[bool]) -> Strin
             None => {
                 let _ = writeln!(s, "**No setup meets every goal.**\n");
                 for line in unmet(m, points) {
+                    let _ = writeln!(s, "- {line}.");
+                }
+                for line in conflicts(m, points) {
                     let _ = writeln!(s, "- {line}.");
                 }
                 for line in next_steps(m, points) {
@@ -664,5 +722,29 @@ mod tests {
         assert!(steps[0].starts_with("no varied knob moves p99"), "{steps:?}");
         let md = String::from_utf8(render_all(&m, &flat).unwrap()[1].1.clone()).unwrap();
         assert!(md.contains("**Next step:** no varied knob moves p99"), "{md}");
+    }
+
+    #[test]
+    fn goals_met_apart_but_never_together_are_named_with_how_close_each_comes() {
+        let mut m = meta();
+        m.slos.push(slo::parse("cold_ratio=0.01").unwrap());
+        // p99 falls with the index while the cold-start ratio rises: no setup meets both
+        let pts: Vec<Point> = (0..6)
+            .map(|i| {
+                let mut p = point(i, 1.0, 10.0 - i as f64, "CNY");
+                let k = METRICS.iter().position(|x| *x == Metric::ColdStartRatio).unwrap();
+                p.metrics[k] = (0.004 * i as f64, 0.0, 0.0);
+                p
+            })
+            .collect();
+        assert!(unmet(&m, &pts).is_empty());
+        let c = conflicts(&m, &pts);
+        assert_eq!(c[0], "every goal is met by some setup, but none meets them all");
+        // meeting cold_ratio ≤ 0.01 leaves setups #1..#3, of which #3 has p99 8.0 ms
+        assert!(c[1].contains("#3 (reserved=2) comes closest to p99 ≤ 5ms with 8.0 ms, 3.0 ms over"), "{c:?}");
+        assert!(c[2].contains("comes closest to cold_ratio ≤ 0.01 with 0.020000"), "{c:?}");
+        let h = headline(&m, &pts, std::path::Path::new("o"), None);
+        assert!(h.contains("no setup meets every goal: among the setups"), "{h}");
+        assert_eq!(next_steps(&m, &pts).len(), 2);
     }
 }
