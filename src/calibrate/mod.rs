@@ -319,6 +319,7 @@ pub fn fit_and_write(
     let Some(analysis) = analysis::analyse(trials, parallel_layers) else {
         anyhow::bail!("a fit needs complete pulls of at least two images; these measurements have fewer");
     };
+    fit::sizes_vary(&analysis.obs).map_err(anyhow::Error::msg)?;
     let profile_path = profile.display().to_string();
     measure::write_atomic(profile, profile::render(&analysis, meta, &profile_path).as_bytes())?;
     measure::write_atomic(

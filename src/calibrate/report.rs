@@ -97,16 +97,28 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     let worst = a.held_out_worst();
     let _ = writeln!(
         s,
-        "**R² = {:.3}** (fitted vs measured median pull time, {} images; {:.3} with each image's held-out prediction). Typical error of one trial: {:.1}% (rms of the log ratio). **Held-out error** (leave-one-image-out: the image is predicted by a fit on the others): mean {:.1}%, worst {:.1}% ({}).{}\n",
-        a.r2,
+        "**{}** (fitted vs measured median pull time, {} images; {} with each image's held-out prediction). Typical error of one trial: {:.1}% (rms of the log ratio). **Held-out error** (leave-one-image-out: the image is predicted by a fit on the others): mean {:.1}%, worst {:.1}% ({}).{}\n",
+        match a.r2 {
+            Some(r) => format!("R² = {r:.3}"),
+            None => a.r2_words(),
+        },
         a.obs.len(),
-        a.r2_held_out,
+        a.r2_held_out.map_or("none".into(), |r| format!("{r:.3}")),
         a.fit.rms_log * 100.0,
         a.held_out_mean_abs() * 100.0,
         worst.map_or(0.0, |w| w.error().abs() * 100.0),
         worst.map_or("-", |w| w.name.as_str()),
         if a.cached_trials > 0 { format!(" {} trials found a layer already on the engine and were left out.", a.cached_trials) } else { String::new() }
     );
+    let undetermined = p.undetermined();
+    if !undetermined.is_empty() {
+        let _ = writeln!(
+            s,
+            "**Not determined** by these measurements: {} ran to the fit's bound (pull times that do not grow with size cannot give a rate). The profile leaves {} to the scenario.\n",
+            undetermined.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+            if undetermined.len() == 1 { "it" } else { "them" }
+        );
+    }
     let _ = writeln!(
         s,
         "| image | layers | compressed | trials | measured median (s) | fitted (s) | error | held out (s) | error |"
@@ -193,12 +205,20 @@ pub fn fit_headline(a: &Analysis, files: &[String]) -> String {
     );
     let _ = writeln!(
         s,
-        "R² {:.3}; held-out pull time error: mean {:.1}%, worst {:.1}% ({})",
-        a.r2,
+        "{}; held-out pull time error: mean {:.1}%, worst {:.1}% ({})",
+        a.r2_words(),
         a.held_out_mean_abs() * 100.0,
         worst.map_or(0.0, |w| w.error().abs() * 100.0),
         worst.map_or("-", |w| w.name.as_str())
     );
+    let undetermined = p.undetermined();
+    if !undetermined.is_empty() {
+        let _ = writeln!(
+            s,
+            "not determined by these measurements (the fit ran to its bound): {}; the profile leaves them to the scenario",
+            undetermined.join(", ")
+        );
+    }
     if let Some(c) = &a.container_create {
         let _ = writeln!(s, "container_create = {}", c.to_toml());
     }

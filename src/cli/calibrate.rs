@@ -118,15 +118,18 @@ pub fn run(mut a: Args) -> Result<ExitCode> {
     }
     let (trials, meta) = if let Some(file) = &a.refit {
         let trials = from_csv(file)?;
-        // the file given is what is short: bad input, before anything is written
-        if crate::calibrate::fit::observations(&trials).len() < 2 {
-            return Err(InputError::new(
-                file.display().to_string(),
-                "",
-                "a fit needs complete pulls of at least two images; these measurements have fewer",
-            )
+        // the file given is what is short or cannot be fitted: bad input, before anything is
+        // written
+        let obs = crate::calibrate::fit::observations(&trials);
+        let bad = |m: String| InputError::new(file.display().to_string(), "", m);
+        if obs.len() < 2 {
+            return Err(bad(format!(
+                "a fit needs complete pulls of at least two images; found {}; allowed: two or more images with a trial that pulled every layer",
+                obs.len()
+            ))
             .into());
         }
+        crate::calibrate::fit::sizes_vary(&obs).map_err(bad)?;
         let meta = meta(&a, "refit".into(), &trials, format!("a refit of {}", file.display()));
         (trials, meta)
     } else {
