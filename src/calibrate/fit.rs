@@ -85,10 +85,7 @@ impl PullParams {
     pub fn undetermined(&self) -> Vec<&'static str> {
         let x = self.to_x();
         let near = |a: f64, b: f64| (a - b).abs() < 1e-3;
-        (0..N)
-            .filter(|&i| near(x[i], HI[i]) || ((i == 2 || i == 3) && near(x[i], LO[i])))
-            .map(|i| KEYS[i])
-            .collect()
+        (0..N).filter(|&i| near(x[i], HI[i]) || ((i == 2 || i == 3) && near(x[i], LO[i]))).map(|i| KEYS[i]).collect()
     }
 }
 

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::analysis::Analysis;
+use super::cpu_fit::CpuFit;
 use super::estimates::{LogNormal, DOCKER_PARALLEL_DOWNLOADS};
 use super::fit::PullParams;
 use super::measure::Trial;
@@ -228,7 +229,15 @@ pub fn fit_headline(a: &Analysis, files: &[String]) -> String {
 }
 
 /// What `--image` prints: the measured times and the scenario lines to paste.
-pub fn image_summary(reference: &str, trials: &[Trial], manifest: &Manifest, engine: &str) -> String {
+/// With `--concurrency`, `cpu` is the fit and its rounds: its table, and `exec`,
+/// `cpu_fraction` and `exec_vcpu` in the lines to paste.
+pub fn image_summary(
+    reference: &str,
+    trials: &[Trial],
+    manifest: &Manifest,
+    engine: &str,
+    cpu: Option<(&CpuFit, u32)>,
+) -> String {
     let mut s = String::new();
     let pulls: Vec<f64> = trials.iter().map(|t| t.pull_s).collect();
     let creates: Vec<f64> = trials.iter().map(|t| t.container_create_s()).collect();
@@ -245,6 +254,9 @@ pub fn image_summary(reference: &str, trials: &[Trial], manifest: &Manifest, eng
     );
     let _ = writeln!(s, "  container create median {} (create + start)", dur(median(&creates)));
     let _ = writeln!(s, "  startup          median {} (start returned → first 200 from GET /)", dur(median(&ready)));
+    if let Some((c, rounds)) = cpu {
+        s.push_str(&c.summary(rounds));
+    }
     let cached = trials.iter().map(|t| t.cached_layers()).max().unwrap_or(0);
     if cached > 0 {
         let _ = writeln!(
@@ -271,6 +283,19 @@ pub fn image_summary(reference: &str, trials: &[Trial], manifest: &Manifest, eng
     let _ = writeln!(s, "]\n\n[[function]]\nname = \"{name}\"\nimage = \"{name}\"");
     if let Some(st) = LogNormal::fit(&ready) {
         let _ = writeln!(s, "startup = {}", st.to_toml());
+    }
+    if let Some((c, _)) = cpu {
+        if let Some(e) = LogNormal::fit(&c.alone_samples) {
+            let _ = writeln!(s, "exec = {}   # GET / alone on {} vCPU", e.to_toml(), sig4(c.vcpu));
+        }
+        let _ = writeln!(
+            s,
+            "cpu_fraction = {:.3}   # fitted to {} levels of concurrency, rms residual {:.1}%",
+            c.fraction,
+            c.levels.len(),
+            c.rms_rel * 100.0
+        );
+        let _ = writeln!(s, "exec_vcpu = {}   # the CPU limit exec was measured at", sig4(c.vcpu));
     }
     s
 }
