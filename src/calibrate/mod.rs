@@ -446,6 +446,21 @@ mod tests {
     }
 
     #[test]
+    fn the_concurrency_container_has_the_cpu_limit_and_is_removed() {
+        let (f, mut setups) = fake_with_images();
+        let plan = load::Plan { levels: vec![1, 3], rounds: 2, cpus: 1.5 };
+        let levels = block(with_cleanup(&f, &[], async {
+            measure_all(&f, &mut setups[..1], 1, &mut |_| {}).await?;
+            load::measure(&f, &setups[0], &plan).await
+        }))
+        .unwrap();
+        assert_eq!(levels.iter().map(|l| (l.k, l.seconds.len())).collect::<Vec<_>>(), [(1, 2), (3, 6)]);
+        // the trial's container has no limit, the load's has the plan's
+        assert_eq!(f.state.lock().unwrap().cpus, [None, Some(1.5)]);
+        assert_eq!(f.labelled_left(), (0, 0));
+    }
+
+    #[test]
     fn extra_images_are_removed_with_the_labelled_ones() {
         let f = Fake::new();
         f.state.lock().unwrap().images.insert("user/app:1".into(), false);
