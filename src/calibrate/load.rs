@@ -132,8 +132,9 @@ mod tests {
         let t = batch(addr, 3, Duration::from_secs(5)).unwrap();
         let mut t = t.clone();
         t.sort_by(f64::total_cmp);
-        // served one after another: about 20, 40 and 60 ms
-        assert!(t[0] >= 0.019 && t[2] >= 0.059 && t[2] < 0.5, "{t:?}");
+        // served one after another: about 20, 40 and 60 ms after the first arrived (the last
+        // thread may have connected a few ms after the first)
+        assert!(t[0] >= 0.019 && t[1] >= 0.035 && t[2] >= 0.045 && t[2] < 0.5, "{t:?}");
     }
 
     #[test]
