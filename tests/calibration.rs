@@ -405,3 +405,164 @@ fn a_refit_of_an_image_with_a_layer_over_10_gb_fits_it_rather_than_panicking() {
     assert!(out.contains("fit over 8 images"), "{out}");
     assert!(d.path().join("profiles/local.toml").is_file());
 }
+
+/// A measurements.csv of one-layer images: (name, compressed bytes, pull seconds per trial).
+/// `pull` is written as given, so a test can put "NaN" or "-1" in it.
+fn measurements(images: &[(&str, u64, &[&str])]) -> String {
+    let mut s = String::from("image,reference,trial,layers,compressed_bytes,uncompressed_bytes,manifest_s,pull_s,create_s,start_s,ready_s,layer,layer_digest,layer_compressed,layer_uncompressed,layer_files,download_start_s,download_done_s,extract_start_s,layer_done_s,cached\n");
+    for (name, bytes, pulls) in images {
+        for (n, pull) in pulls.iter().enumerate() {
+            s.push_str(&format!(
+                "{name},127.0.0.1:5000/app:{name},{},1,{bytes},{bytes},0.010000,{pull},0.200000,0.100000,0.001000,0,sha256:{name},{bytes},{bytes},1,,,,,false\n",
+                n + 1
+            ));
+        }
+    }
+    s
+}
+
+#[test]
+fn a_refit_of_pulls_that_are_all_equal_writes_no_r_squared_and_no_nan() {
+    // the sizes differ, so the fit is defined; the medians are equal, so R² is not
+    let d = Dir::new();
+    d.write(
+        "m.csv",
+        &measurements(&[("a", 1 << 20, &["0.5"; 3]), ("b", 8 << 20, &["0.5"; 3]), ("c", 64 << 20, &["0.5"; 3])]),
+    );
+    let o = d.ok(&["calibrate", "--refit", "m.csv"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let profile = d.read("profiles/local.toml");
+    let md = d.read("reports/calibration/calibration.md");
+    for (what, text) in [("stdout", &*out), ("profile", &*profile), ("calibration.md", &*md)] {
+        let lower = text.to_lowercase();
+        assert!(!lower.contains("nan") && !lower.contains("inf "), "{what} holds a non-finite number:\n{text}");
+        assert!(text.contains("no R² (every image's median pull time is 0.500 s"), "{what}:\n{text}");
+    }
+    // a rate the equal pulls cannot give (the fit runs to its bound) is left to the scenario
+    assert!(!profile.lines().any(|l| l.starts_with("host_bandwidth") || l.starts_with("extract_rate")), "{profile}");
+    assert!(profile.contains("# host_bandwidth: not determined by these measurements"), "{profile}");
+    // the profile is one a scenario can use
+    std::fs::create_dir(d.path().join("scenarios")).unwrap();
+    std::fs::copy(crate::util::example("quickstart.toml"), d.path().join("scenarios/quickstart.toml")).unwrap();
+    d.ok(&["validate", "scenarios/quickstart.toml", "--set", "platform.pull.profile=profiles/local.toml"]);
+}
+
+#[test]
+fn a_refit_that_cannot_be_fitted_exits_2_naming_the_file_and_writes_nothing() {
+    let d = Dir::new();
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "same-size.csv",
+            measurements(&[("a", 8 << 20, &["0.4", "0.5"]), ("b", 8 << 20, &["0.6", "0.7"])]),
+            "same-size.csv: every image with complete pulls has the same compressed size (8388608 bytes, 2 images), so the pull time's growth with size (host_bandwidth) is undefined; allowed: images of at least two different sizes",
+        ),
+        (
+            "one-image.csv",
+            measurements(&[("a", 8 << 20, &["0.4", "0.5"])]),
+            "one-image.csv: a fit needs complete pulls of at least two images; found 1",
+        ),
+        (
+            "nan.csv",
+            measurements(&[("a", 1 << 20, &["0.4"]), ("b", 8 << 20, &["NaN"])]),
+            "nan.csv:3: pull_s: NaN is not a time; timings are seconds, finite and 0 or more",
+        ),
+        (
+            "negative.csv",
+            measurements(&[("a", 1 << 20, &["-0.4"]), ("b", 8 << 20, &["0.5"])]),
+            "negative.csv:2: pull_s: -0.4 is not a time",
+        ),
+        (
+            "infinite.csv",
+            measurements(&[("a", 1 << 20, &["inf"]), ("b", 8 << 20, &["0.5"])]),
+            "infinite.csv:2: pull_s: inf is not a time",
+        ),
+    ];
+    for (file, text, expect) in cases {
+        d.write(file, text);
+        let err = d.bad(&["calibrate", "--refit", file]);
+        assert!(err.contains(expect), "{file}: expected {expect:?} in\n{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert!(!d.path().join("profiles").exists() && !d.path().join("reports").exists(), "nothing written");
+}
+
+/// `--image REF --concurrency 1,2,4,8` on a probe image whose `GET /` computes for `cpu_ms`
+/// of CPU time and then sleeps `sleep_ms`: the fitted cpu_fraction, and stdout.
+fn fitted_cpu_fraction(name: &str, cpu_ms: u32, sleep_ms: u32) -> (f64, String) {
+    let mut img = ProbeImage::new(name, &[]);
+    (img.cpu_ms, img.sleep_ms) = (cpu_ms, sleep_ms);
+    let image = push(img);
+    let d = Dir::new();
+    let o = d.ok(&[
+        "calibrate",
+        "--image",
+        &image,
+        "--trials",
+        "1",
+        "--concurrency",
+        "1,2,4,8",
+        "--cpus",
+        "1",
+        "--rounds",
+        "5",
+        "--report",
+        "m",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    eprintln!("{out}");
+    let line = out.lines().find(|l| l.starts_with("cpu_fraction = ")).unwrap_or_else(|| panic!("{out}"));
+    let f: f64 = line["cpu_fraction = ".len()..].split_whitespace().next().unwrap().parse().unwrap();
+    // every request is in the CSV: 5 rounds of 1 + 2 + 4 + 8
+    let csv = Csv::parse(
+        &d.read(&format!("m/image-{}-concurrency.csv", image.rsplit('/').next().unwrap().replace(':', "-"))),
+    );
+    assert_eq!(csv.rows.len(), 5 * 15);
+    // what it printed, with a workload, is a scenario
+    let paste = &out[out.find("[platform]").unwrap()..];
+    d.write("pasted.toml", &format!("{paste}\n[[workload]]\narrivals = {{ kind = \"poisson\", rate = \"1/s\" }}\n"));
+    d.ok(&["validate", "pasted.toml"]);
+    assert_nothing_left();
+    (f, out)
+}
+
+#[test]
+fn concurrency_fits_half_cpu_to_requests_of_equal_cpu_work_and_sleep() {
+    let Some(_lock) = ready() else { return };
+    // 50 ms of CPU then 50 ms asleep: f = 0.5 (the HTTP round trip on loopback adds about
+    // 1 ms of wait, 0.005 off); the tolerance is for what other processes on this shared
+    // 2-core machine take from the container's CPU
+    let (f, out) = fitted_cpu_fraction("cpu50-sleep50", 50, 50);
+    assert!((f - 0.5).abs() <= 0.1, "cpu_fraction {f}:\n{out}");
+    assert!(out.contains("exec_vcpu = 1") && out.contains("rms residual"), "{out}");
+}
+
+#[test]
+fn concurrency_fits_no_cpu_to_requests_that_only_wait() {
+    let Some(_lock) = ready() else { return };
+    let (f, out) = fitted_cpu_fraction("sleep100", 0, 100);
+    assert!(f <= 0.05, "cpu_fraction {f}:\n{out}");
+}
+
+#[test]
+fn concurrency_levels_that_cannot_give_a_fit_exit_2_before_anything_runs() {
+    // checked before the engine is asked anything: no engine needed
+    let d = Dir::new();
+    let image = "127.0.0.1:5000/app:1";
+    let cases: &[(&[&str], &str)] = &[
+        (&["--concurrency", "2,4"], "--concurrency: found 2,4 with --cpus 1; allowed: levels that include 1"),
+        (&["--concurrency", "1"], "--concurrency: found 1 with --cpus 1; allowed: levels that include 1 (the time alone) and one above --cpus"),
+        (&["--concurrency", "1,2,x"], "allowed: distinct whole numbers of requests from 1 to 256"),
+        (&["--concurrency", "1,2", "--cpus", "0"], "--cpus: found 0; allowed: 0.01 to"),
+        (&["--concurrency", "1,2", "--cpus", "4096"], "--cpus: found 4096; allowed: 0.01 to"),
+    ];
+    for (args, expect) in cases {
+        let mut a = vec!["calibrate", "--image", image, "--engine", "unix:///nonexistent.sock"];
+        a.extend_from_slice(args);
+        let err = d.bad(&a);
+        assert!(err.contains(expect), "{args:?}: expected {expect:?} in\n{err}");
+    }
+    // --concurrency measures an image: without --image it is a usage error
+    let err = d.bad(&["calibrate", "--concurrency", "1,2"]);
+    assert!(err.contains("--image"), "{err}");
+    assert!(!d.path().join("reports").exists());
+}

@@ -14,10 +14,11 @@ pub struct Analysis {
     pub phases: PhaseEstimates,
     pub fit: PullFit,
     pub held_out: Vec<HeldOut>,
-    /// R² of the fitted predictions against the measured medians.
-    pub r2: f64,
-    /// R² of the held-out predictions against the measured medians.
-    pub r2_held_out: f64,
+    /// R² of the fitted predictions against the measured medians; None when every image's
+    /// median is the same (nothing to explain: R² is undefined, and no number is written).
+    pub r2: Option<f64>,
+    /// R² of the held-out predictions against the measured medians (None as `r2`).
+    pub r2_held_out: Option<f64>,
     /// Trials left out because the engine already had a layer.
     pub cached_trials: usize,
     /// create + start (the model's `container_create`), seconds, every trial.
@@ -47,6 +48,17 @@ impl Analysis {
             .map(|(pl, e)| format!("{:.1}% with {pl}", e * 100.0))
             .collect();
         v.join(", ")
+    }
+    /// "R² 0.987", or why there is none: "no R² (every image's median pull time is 1.000 s,
+    /// so there is no variance to explain)".
+    pub fn r2_words(&self) -> String {
+        match self.r2 {
+            Some(r) => format!("R² {r:.3}"),
+            None => format!(
+                "no R² (every image's median pull time is {:.3} s, so there is no variance to explain)",
+                self.obs.first().map_or(0.0, |o| o.median())
+            ),
+        }
     }
     /// The image with the largest |held-out error|.
     pub fn held_out_worst(&self) -> Option<&HeldOut> {

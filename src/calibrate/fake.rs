@@ -21,6 +21,8 @@ pub struct State {
     /// id → (spec, running server's stop flag)
     pub containers: HashMap<String, (ContainerSpec, Option<Arc<AtomicBool>>)>,
     pub calls: Vec<String>,
+    /// The CPU limit of every container created, in order.
+    pub cpus: Vec<Option<f64>>,
     /// Layer short ids of each pullable image, in order.
     pub layers: HashMap<String, Vec<String>>,
     next: u32,
@@ -141,6 +143,7 @@ impl ContainerRuntime for Fake {
         let mut s = self.state.lock().unwrap();
         s.next += 1;
         let id = format!("c{}", s.next);
+        s.cpus.push(spec.cpus);
         s.containers.insert(id.clone(), (spec.clone(), None));
         Ok(id)
     }

@@ -74,6 +74,21 @@ impl PullParams {
 const LO: [f64; N] = [-13.8, -13.8, 11.5, 11.5, -13.8];
 const HI: [f64; N] = [2.3, 2.3, 25.3, 25.3, 2.3];
 
+/// The profile keys of the fitted parameters, in the order of [`PullParams::to_x`].
+pub const KEYS: [&str; N] = ["manifest", "layer_overhead", "host_bandwidth", "extract_rate", "extract_overhead"];
+
+impl PullParams {
+    /// The keys whose fitted value ran into a bound of the fit, where the measurements do not
+    /// determine it: a rate at either bound (e.g. pulls that do not grow with size drive the
+    /// bandwidth to 100 GB/s), a duration at its upper bound. A duration at its lower bound is
+    /// a cost too small to see (about 0), which is a value.
+    pub fn undetermined(&self) -> Vec<&'static str> {
+        let x = self.to_x();
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-3;
+        (0..N).filter(|&i| near(x[i], HI[i]) || ((i == 2 || i == 3) && near(x[i], LO[i]))).map(|i| KEYS[i]).collect()
+    }
+}
+
 /// One image's layers and its measured pull times (trials that pulled every layer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageObs {
@@ -337,16 +352,31 @@ pub fn cross_validate(obs: &[ImageObs], full: &PullFit, starts: &[PullParams]) -
         .collect()
 }
 
-/// 1 − SS_res / SS_tot.
-pub fn r_squared(predicted: &[f64], measured: &[f64]) -> f64 {
+/// 1 − SS_res / SS_tot; None when it is undefined: the measured values are all equal (no
+/// variance to explain), or there are none. A profile then states that rather than a NaN.
+pub fn r_squared(predicted: &[f64], measured: &[f64]) -> Option<f64> {
+    if measured.is_empty() {
+        return None;
+    }
     let mean = measured.iter().sum::<f64>() / measured.len() as f64;
     let ss_tot: f64 = measured.iter().map(|m| (m - mean).powi(2)).sum();
     let ss_res: f64 = predicted.iter().zip(measured).map(|(p, m)| (p - m).powi(2)).sum();
-    if ss_tot == 0.0 {
-        f64::NAN
-    } else {
-        1.0 - ss_res / ss_tot
+    let r2 = 1.0 - ss_res / ss_tot;
+    (ss_tot > 0.0 && r2.is_finite()).then_some(r2)
+}
+
+/// Whether the images can separate the per-byte cost from the fixed ones: they must differ
+/// in compressed size. Images all of one size leave `host_bandwidth` (the slope of pull time
+/// against size) undefined; the error says what was found.
+pub fn sizes_vary(obs: &[ImageObs]) -> Result<(), String> {
+    let first = obs.first().map_or(0, ImageObs::compressed);
+    if obs.iter().all(|o| o.compressed() == first) {
+        return Err(format!(
+            "every image with complete pulls has the same compressed size ({first} bytes, {} images), so the pull time's growth with size (host_bandwidth) is undefined; allowed: images of at least two different sizes",
+            obs.len()
+        ));
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -420,7 +450,7 @@ mod tests {
         assert!(cv.iter().all(|h| h.error().abs() < 0.03), "{cv:?}");
         let pred: Vec<f64> = cv.iter().map(|h| h.fitted).collect();
         let meas: Vec<f64> = cv.iter().map(|h| h.measured_median).collect();
-        assert!(r_squared(&pred, &meas) > 0.999);
+        assert!(r_squared(&pred, &meas).unwrap() > 0.999);
     }
 
     #[test]
@@ -467,7 +497,7 @@ mod tests {
         let a = analyse(&trials, None).unwrap();
         assert_eq!(a.fit.params.parallel_layers, 1, "{:?}", a.candidates);
         assert_eq!(a.candidates.len(), 4);
-        assert!(a.held_out_mean_abs() < 0.03 && a.r2 > 0.99, "{:?}", a.held_out);
+        assert!(a.held_out_mean_abs() < 0.03 && a.r2.unwrap() > 0.99, "{:?}", a.held_out);
         assert!((a.fit.params.layer_overhead / 0.08 - 1.0).abs() < 0.1, "{:?}", a.fit.params);
         let c = a.container_create.unwrap();
         assert!((c.median() / 0.21 - 1.0).abs() < 0.01, "{c:?}");
@@ -509,11 +539,30 @@ mod tests {
             suite().into_iter().map(|(n, layers)| ImageObs { name: n.into(), pulls: vec![0.5; 3], layers }).collect();
         let fit = fit_pull(&obs, 3, &[]);
         assert!(fit.params.bandwidth > 2e9 || fit.params.extract_rate > 2e9, "{:?}", fit.params);
+        // and says which of them ran into the fit's bounds
+        let u = fit.params.undetermined();
+        assert!(u.contains(&"host_bandwidth") || u.contains(&"extract_rate"), "{u:?} {:?}", fit.params);
+        assert!(PullParams::defaults().undetermined().is_empty());
     }
 
     #[test]
     fn r_squared_is_one_for_a_perfect_prediction_and_zero_for_the_mean() {
-        assert_eq!(r_squared(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), 1.0);
-        assert_eq!(r_squared(&[2.0, 2.0, 2.0], &[1.0, 2.0, 3.0]), 0.0);
+        assert_eq!(r_squared(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), Some(1.0));
+        assert_eq!(r_squared(&[2.0, 2.0, 2.0], &[1.0, 2.0, 3.0]), Some(0.0));
+    }
+
+    #[test]
+    fn r_squared_is_undefined_without_variance_to_explain() {
+        assert_eq!(r_squared(&[1.0, 1.1], &[1.0, 1.0]), None);
+        assert_eq!(r_squared(&[], &[]), None);
+    }
+
+    #[test]
+    fn images_all_of_one_size_cannot_give_a_bandwidth() {
+        let one = |n: &str, pulls: Vec<f64>| ImageObs { name: n.into(), layers: image(n, &[8 * MIB]), pulls };
+        let e = sizes_vary(&[one("a", vec![0.5]), one("b", vec![0.7])]).unwrap_err();
+        assert!(e.contains("same compressed size") && e.contains("allowed: images of at least two"), "{e}");
+        let other = ImageObs { name: "c".into(), layers: image("c", &[MIB]), pulls: vec![0.2] };
+        assert!(sizes_vary(&[one("a", vec![0.5]), other]).is_ok());
     }
 }

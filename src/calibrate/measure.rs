@@ -121,7 +121,7 @@ pub async fn trial<R: ContainerRuntime>(rt: &R, setup: &mut TrialSetup, n: u32) 
         .unwrap_or(0.0);
 
     let host_port = free_port()?;
-    let spec = ContainerSpec { image: image.clone(), container_port: setup.container_port, host_port };
+    let spec = ContainerSpec { image: image.clone(), container_port: setup.container_port, host_port, cpus: None };
     let t = Instant::now();
     let id = rt.create(&spec).await?;
     let create_s = t.elapsed().as_secs_f64();
@@ -143,7 +143,7 @@ pub async fn trial<R: ContainerRuntime>(rt: &R, setup: &mut TrialSetup, n: u32) 
 }
 
 /// Starts the container and polls `GET /` on its published port: (start call, time to ready).
-async fn run_until_ready<R: ContainerRuntime>(
+pub(super) async fn run_until_ready<R: ContainerRuntime>(
     rt: &R,
     id: &str,
     setup: &TrialSetup,
@@ -201,7 +201,7 @@ async fn run_until_ready<R: ContainerRuntime>(
 }
 
 /// A port on 127.0.0.1 that nobody listens on now.
-fn free_port() -> Result<u16> {
+pub(super) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -9,15 +9,18 @@
 //! pull events say phase by phase; distributions), [`fit`] (least squares through the
 //! simulator itself, cross-validation), [`analysis`] (all of it for a set of trials),
 //! [`meta`] and [`numbers`] (provenance and number formats), [`profile`], [`report`] and
-//! [`chart`] (the outputs), [`shape`] (`tc` on loopback). This file runs them
+//! [`chart`] (the outputs), [`shape`] (`tc` on loopback), [`load`] and [`cpu_fit`] (request
+//! times under concurrency on a CPU-limited container, and `cpu_fraction` fitted to them). This file runs them
 //! in order and owns the cleanup: every container and image calibration makes carries the
 //! label [`LABEL`] and is removed at the end, on error, on Ctrl-C and on SIGTERM.
 
 pub mod analysis;
 pub mod chart;
+pub mod cpu_fit;
 pub mod estimates;
 pub mod fit;
 pub mod http;
+pub mod load;
 pub mod measure;
 pub mod meta;
 pub mod model;
@@ -57,6 +60,8 @@ pub struct Options {
     pub shape: Option<String>,
     /// The container port the server listens on.
     pub port: u16,
+    /// `--image --concurrency`: request times under concurrency to measure after the trials.
+    pub load: Option<load::Plan>,
 }
 
 /// What a run measured.
@@ -67,6 +72,8 @@ pub struct Measured {
     pub trials: Vec<Trial>,
     /// For `--image`: the image's layers as the registry lists them.
     pub manifest: Option<registry::Manifest>,
+    /// For `--image --concurrency`: the request times at each level.
+    pub load: Option<Vec<cpu_fit::Level>>,
     pub seconds: f64,
 }
 
@@ -212,6 +219,7 @@ pub fn run_suite(opts: &Options, suite: Suite, probe: Option<&std::path::Path>) 
             engine: engine.version.clone(),
             trials,
             manifest: None,
+            load: None,
             seconds: started.elapsed().as_secs_f64(),
         })
     })
@@ -293,13 +301,25 @@ pub fn run_image(opts: &Options, image: &str) -> Result<Measured> {
             container_port: opts.port,
             fail_after: opts.fail_after,
         }];
-        let trials = with_cleanup(&engine, &[r.full()], async {
-            measure_all(&engine, &mut setups, opts.trials, &mut print_trial).await
+        let (trials, load) = with_cleanup(&engine, &[r.full()], async {
+            let trials = measure_all(&engine, &mut setups, opts.trials, &mut print_trial).await?;
+            let Some(plan) = &opts.load else { return Ok((trials, None)) };
+            let levels: Vec<String> = plan.levels.iter().map(u32::to_string).collect();
+            crate::error::say(&format!(
+                "measuring request time with {} requests at once on {} vCPU ({} rounds)",
+                levels.join(", "),
+                numbers::sig4(plan.cpus),
+                plan.rounds
+            ));
+            // the last trial left the image on the engine: no pull
+            let load = load::measure(&engine, &setups[0], plan).await?;
+            Ok((trials, Some(load)))
         })
         .await?;
         Ok(Measured {
             engine: engine.version.clone(),
             trials,
+            load,
             manifest: Some(manifest),
             seconds: started.elapsed().as_secs_f64(),
         })
@@ -319,6 +339,7 @@ pub fn fit_and_write(
     let Some(analysis) = analysis::analyse(trials, parallel_layers) else {
         anyhow::bail!("a fit needs complete pulls of at least two images; these measurements have fewer");
     };
+    fit::sizes_vary(&analysis.obs).map_err(anyhow::Error::msg)?;
     let profile_path = profile.display().to_string();
     measure::write_atomic(profile, profile::render(&analysis, meta, &profile_path).as_bytes())?;
     measure::write_atomic(
@@ -421,6 +442,21 @@ mod tests {
             "{ie}"
         );
         assert!(waited >= Duration::from_millis(300) && waited < Duration::from_secs(3), "{waited:?}");
+        assert_eq!(f.labelled_left(), (0, 0));
+    }
+
+    #[test]
+    fn the_concurrency_container_has_the_cpu_limit_and_is_removed() {
+        let (f, mut setups) = fake_with_images();
+        let plan = load::Plan { levels: vec![1, 3], rounds: 2, cpus: 1.5 };
+        let levels = block(with_cleanup(&f, &[], async {
+            measure_all(&f, &mut setups[..1], 1, &mut |_| {}).await?;
+            load::measure(&f, &setups[0], &plan).await
+        }))
+        .unwrap();
+        assert_eq!(levels.iter().map(|l| (l.k, l.seconds.len())).collect::<Vec<_>>(), [(1, 2), (3, 6)]);
+        // the trial's container has no limit, the load's has the plan's
+        assert_eq!(f.state.lock().unwrap().cpus, [None, Some(1.5)]);
         assert_eq!(f.labelled_left(), (0, 0));
     }
 

@@ -34,8 +34,8 @@ pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     s.push_str("# Its values replace the scenario's keys of the same name; `--set` still overrides them.\n#\n");
     let worst = a.held_out_worst();
     s.push_str(&format!(
-        "# Fit: R² {:.3} over {} images (predicted vs measured median pull time). Each image left out\n# of the fit in turn was predicted within {:.1}% on average (worst {:.1}%, {}).\n\n",
-        a.r2,
+        "# Fit: {} over {} images (predicted vs measured median pull time). Each image left out\n# of the fit in turn was predicted within {:.1}% on average (worst {:.1}%, {}).\n\n",
+        a.r2_words(),
         a.obs.len(),
         a.held_out_mean_abs() * 100.0,
         worst.map_or(0.0, |w| w.error().abs() * 100.0),
@@ -51,19 +51,31 @@ pub fn render(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
         ));
     }
     s.push_str("[pull]\n");
+    let undetermined = p.undetermined();
+    // a key the measurements do not determine is left to the scenario, said in a comment
+    let key = |s: &mut String, k: &str, v: String| {
+        if undetermined.contains(&k) {
+            s.push_str(&format!(
+                "# {k}: not determined by these measurements (the fit ran to its bound, {}); the scenario's value stays.\n",
+                v.trim_matches('"')
+            ));
+        } else {
+            s.push_str(&format!("{k} = {v}\n"));
+        }
+    };
     s.push_str("# Manifest and config round trip before the first layer is requested.\n");
-    s.push_str(&format!("manifest = \"{}\"\n", d(p.manifest)));
+    key(&mut s, "manifest", format!("\"{}\"", d(p.manifest)));
     s.push_str("# Paid by each layer download before its bytes flow, up to parallel_layers at a time.\n");
-    s.push_str(&format!("layer_overhead = \"{}\"\n", d(p.layer_overhead)));
+    key(&mut s, "layer_overhead", format!("\"{}\"", d(p.layer_overhead)));
     s.push_str("# The host's download rate, shared by the layers in flight. One host pulling one image cannot\n# tell the host's share from the registry's, so registry_bandwidth is left to the scenario.\n");
-    s.push_str(&format!("host_bandwidth = \"{}\"\n", bandwidth(p.bandwidth)));
+    key(&mut s, "host_bandwidth", format!("\"{}\"", bandwidth(p.bandwidth)));
     s.push_str("# Extraction, one layer after another, in uncompressed bytes per second.\n");
-    s.push_str(&format!("extract_rate = \"{}\"\n", byte_rate(p.extract_rate)));
+    key(&mut s, "extract_rate", format!("\"{}\"", byte_rate(p.extract_rate)));
     s.push_str(&format!(
         "# Paid by each layer's extraction, one layer after another (the pull events show {} a layer).\n",
         d(a.phases.extract_fixed)
     ));
-    s.push_str(&format!("extract_overhead = \"{}\"\n", d(p.extract_overhead)));
+    key(&mut s, "extract_overhead", format!("\"{}\"", d(p.extract_overhead)));
     s.push_str("# Layers downloaded at once per host (Docker's max-concurrent-downloads).\n");
     let others = a.other_candidates();
     if a.chosen {

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::analysis::Analysis;
+use super::cpu_fit::CpuFit;
 use super::estimates::{LogNormal, DOCKER_PARALLEL_DOWNLOADS};
 use super::fit::PullParams;
 use super::measure::Trial;
@@ -97,16 +98,28 @@ pub fn markdown(a: &Analysis, meta: &Meta, profile_path: &str) -> String {
     let worst = a.held_out_worst();
     let _ = writeln!(
         s,
-        "**R² = {:.3}** (fitted vs measured median pull time, {} images; {:.3} with each image's held-out prediction). Typical error of one trial: {:.1}% (rms of the log ratio). **Held-out error** (leave-one-image-out: the image is predicted by a fit on the others): mean {:.1}%, worst {:.1}% ({}).{}\n",
-        a.r2,
+        "**{}** (fitted vs measured median pull time, {} images; {} with each image's held-out prediction). Typical error of one trial: {:.1}% (rms of the log ratio). **Held-out error** (leave-one-image-out: the image is predicted by a fit on the others): mean {:.1}%, worst {:.1}% ({}).{}\n",
+        match a.r2 {
+            Some(r) => format!("R² = {r:.3}"),
+            None => a.r2_words(),
+        },
         a.obs.len(),
-        a.r2_held_out,
+        a.r2_held_out.map_or("none".into(), |r| format!("{r:.3}")),
         a.fit.rms_log * 100.0,
         a.held_out_mean_abs() * 100.0,
         worst.map_or(0.0, |w| w.error().abs() * 100.0),
         worst.map_or("-", |w| w.name.as_str()),
         if a.cached_trials > 0 { format!(" {} trials found a layer already on the engine and were left out.", a.cached_trials) } else { String::new() }
     );
+    let undetermined = p.undetermined();
+    if !undetermined.is_empty() {
+        let _ = writeln!(
+            s,
+            "**Not determined** by these measurements: {} ran to the fit's bound (pull times that do not grow with size cannot give a rate). The profile leaves {} to the scenario.\n",
+            undetermined.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+            if undetermined.len() == 1 { "it" } else { "them" }
+        );
+    }
     let _ = writeln!(
         s,
         "| image | layers | compressed | trials | measured median (s) | fitted (s) | error | held out (s) | error |"
@@ -193,12 +206,20 @@ pub fn fit_headline(a: &Analysis, files: &[String]) -> String {
     );
     let _ = writeln!(
         s,
-        "R² {:.3}; held-out pull time error: mean {:.1}%, worst {:.1}% ({})",
-        a.r2,
+        "{}; held-out pull time error: mean {:.1}%, worst {:.1}% ({})",
+        a.r2_words(),
         a.held_out_mean_abs() * 100.0,
         worst.map_or(0.0, |w| w.error().abs() * 100.0),
         worst.map_or("-", |w| w.name.as_str())
     );
+    let undetermined = p.undetermined();
+    if !undetermined.is_empty() {
+        let _ = writeln!(
+            s,
+            "not determined by these measurements (the fit ran to its bound): {}; the profile leaves them to the scenario",
+            undetermined.join(", ")
+        );
+    }
     if let Some(c) = &a.container_create {
         let _ = writeln!(s, "container_create = {}", c.to_toml());
     }
@@ -208,7 +229,15 @@ pub fn fit_headline(a: &Analysis, files: &[String]) -> String {
 }
 
 /// What `--image` prints: the measured times and the scenario lines to paste.
-pub fn image_summary(reference: &str, trials: &[Trial], manifest: &Manifest, engine: &str) -> String {
+/// With `--concurrency`, `cpu` is the fit and its rounds: its table, and `exec`,
+/// `cpu_fraction` and `exec_vcpu` in the lines to paste.
+pub fn image_summary(
+    reference: &str,
+    trials: &[Trial],
+    manifest: &Manifest,
+    engine: &str,
+    cpu: Option<(&CpuFit, u32)>,
+) -> String {
     let mut s = String::new();
     let pulls: Vec<f64> = trials.iter().map(|t| t.pull_s).collect();
     let creates: Vec<f64> = trials.iter().map(|t| t.container_create_s()).collect();
@@ -225,6 +254,9 @@ pub fn image_summary(reference: &str, trials: &[Trial], manifest: &Manifest, eng
     );
     let _ = writeln!(s, "  container create median {} (create + start)", dur(median(&creates)));
     let _ = writeln!(s, "  startup          median {} (start returned → first 200 from GET /)", dur(median(&ready)));
+    if let Some((c, rounds)) = cpu {
+        s.push_str(&c.summary(rounds));
+    }
     let cached = trials.iter().map(|t| t.cached_layers()).max().unwrap_or(0);
     if cached > 0 {
         let _ = writeln!(
@@ -251,6 +283,19 @@ pub fn image_summary(reference: &str, trials: &[Trial], manifest: &Manifest, eng
     let _ = writeln!(s, "]\n\n[[function]]\nname = \"{name}\"\nimage = \"{name}\"");
     if let Some(st) = LogNormal::fit(&ready) {
         let _ = writeln!(s, "startup = {}", st.to_toml());
+    }
+    if let Some((c, _)) = cpu {
+        if let Some(e) = LogNormal::fit(&c.alone_samples) {
+            let _ = writeln!(s, "exec = {}   # GET / alone on {} vCPU", e.to_toml(), sig4(c.vcpu));
+        }
+        let _ = writeln!(
+            s,
+            "cpu_fraction = {:.3}   # fitted to {} levels of concurrency, rms residual {:.1}%",
+            c.fraction,
+            c.levels.len(),
+            c.rms_rel * 100.0
+        );
+        let _ = writeln!(s, "exec_vcpu = {}   # the CPU limit exec was measured at", sig4(c.vcpu));
     }
     s
 }

@@ -33,13 +33,21 @@ pub struct PullEvent {
     pub total: Option<i64>,
 }
 
-/// What to run: an image with its port published on 127.0.0.1.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What to run: an image with its port published on 127.0.0.1, optionally with a CPU limit.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
     pub image: String,
     pub container_port: u16,
     pub host_port: u16,
+    /// vCPUs the container may use (a CFS quota of [`CPU_PERIOD_US`] periods), or no limit.
+    pub cpus: Option<f64>,
 }
+
+/// The CFS period of a CPU limit: 10 ms. Docker's `--cpus` uses 100 ms, which lets a few
+/// threads on a multi-core host run side by side for a whole period before the quota stops
+/// them — a burst as long as a short request. With 10 ms the limit throttles in slices short
+/// against a request's CPU work, so requests share the limit close to evenly.
+pub const CPU_PERIOD_US: i64 = 10_000;
 
 /// A container's state as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +232,8 @@ impl ContainerRuntime for Engine {
             exposed_ports: Some(vec![port.clone()]),
             host_config: Some(HostConfig {
                 port_bindings: Some(HashMap::from([(port, Some(vec![binding]))])),
+                cpu_period: spec.cpus.map(|_| CPU_PERIOD_US),
+                cpu_quota: spec.cpus.map(|v| (v * CPU_PERIOD_US as f64).round() as i64),
                 ..Default::default()
             }),
             ..Default::default()

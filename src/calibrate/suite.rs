@@ -28,11 +28,15 @@ pub struct ProbeImage {
     pub layers: Vec<u64>,
     /// Bake `PROBE_BIND` into the image (`127.0.0.1` makes a server nobody outside reaches).
     pub bind: Option<String>,
+    /// Bake `PROBE_CPU_MS` and `PROBE_SLEEP_MS`: each `GET /` computes for this much CPU time,
+    /// then sleeps (0: answers at once), for `--concurrency`.
+    pub cpu_ms: u32,
+    pub sleep_ms: u32,
 }
 
 impl ProbeImage {
     pub fn new(name: &str, layers: &[u64]) -> ProbeImage {
-        ProbeImage { name: name.to_string(), layers: layers.to_vec(), bind: None }
+        ProbeImage { name: name.to_string(), layers: layers.to_vec(), bind: None, cpu_ms: 0, sleep_ms: 0 }
     }
 
     /// `count` layers of `each` bytes.
@@ -47,6 +51,12 @@ impl ProbeImage {
         }
         if let Some(b) = &self.bind {
             d.push_str(&format!("ENV PROBE_BIND={b}\n"));
+        }
+        if self.cpu_ms > 0 {
+            d.push_str(&format!("ENV PROBE_CPU_MS={}\n", self.cpu_ms));
+        }
+        if self.sleep_ms > 0 {
+            d.push_str(&format!("ENV PROBE_SLEEP_MS={}\n", self.sleep_ms));
         }
         d.push_str("EXPOSE 9000\nENTRYPOINT [\"/probe\"]\n");
         d
