@@ -18,3 +18,6 @@ done
 # the planner's walkthrough (README): the review scenario's goals judge the setups
 "$bin" sweep scenarios/review.toml --out reports/review-sweep --quiet \
   --vary function.api.concurrency=2,4,6,10 --vary function.api.reserved=1,4
+# ... and its second round, around the value the first one pointed to
+"$bin" sweep scenarios/review.toml --out reports/review-sweep-2 --quiet \
+  --vary function.api.concurrency=3,4 --vary function.api.keep_alive=60s,5m

@@ -330,15 +330,20 @@ pub fn next_steps(m: &Meta, points: &[Point]) -> Vec<String> {
                 // a knob moves it when its effect spans more than 1 % of the target
                 Some((k, lo, hi)) if hi.1 - lo.1 > 0.01 * g.target.max(f64::MIN_POSITIVE) => {
                     let a = &m.axes[k];
+                    // at an end of the axis the goal may lie beyond it; inside, around the best value
+                    let edge = lo.0 == 0 || lo.0 + 1 == a.values.len();
+                    let then = if edge {
+                        format!("extend it past {}", a.values[lo.0])
+                    } else {
+                        format!("try values around {} with other knobs", a.values[lo.0])
+                    };
                     format!(
-                        "`{}` moves {} most: from {} at {} to {} at {} (means over the other knobs); extend it past {} \
-                         or vary it with the next knob to reach {}.",
+                        "`{}` moves {} most: from {} at {} to {} at {} (means over the other knobs); {then} to reach {}.",
                         a.key,
                         g.name,
                         unit(hi.1),
                         a.values[hi.0],
                         unit(lo.1),
-                        a.values[lo.0],
                         a.values[lo.0],
                         g.describe()
                     )
