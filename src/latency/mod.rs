@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub mod log;
 pub use log::LatencyLog;
 
-/// Values kept as they are before switching to bins.
+/// Values kept as they are (or as bin indices) before switching to bins, at least.
 pub const SMALL: usize = 64;
 
 /// A histogram of latencies (µs).
@@ -32,7 +32,12 @@ pub struct Latency {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Store {
+    /// The values as they are (precisions past 3 digits, whose bin indices pass 16 bits).
     Values(Vec<u64>),
+    /// The bin index of each value, in record order, while that takes no more room than
+    /// the range of bins they span would (see [`Latency::record_n`]): a function with a
+    /// thousand requests spread over ten thousand bins keeps 2 KB, not 20 KB.
+    Indices(Vec<u16>),
     /// Counts of bins `first..first + counts.len()`, while every count fits 16 bits.
     Tiny {
         first: usize,
@@ -134,7 +139,9 @@ impl Latency {
     /// An empty histogram with `digits` (1..=5) significant digits.
     pub fn new(digits: u8) -> Latency {
         assert!((1..=5).contains(&digits), "1..=5 significant digits");
-        Latency { digits, total: 0, store: Store::Values(Vec::new()) }
+        // up to 3 digits every bin index fits 16 bits (3 digits: 54 buckets of 1,024 bins)
+        let store = if digits <= 3 { Store::Indices(Vec::new()) } else { Store::Values(Vec::new()) };
+        Latency { digits, total: 0, store }
     }
 
     pub fn digits(&self) -> u8 {
@@ -157,6 +164,10 @@ impl Latency {
             Store::Tiny { first, counts } => bump(counts, i.wrapping_sub(*first)),
             Store::Narrow { first, counts } => bump(counts, i.wrapping_sub(*first)),
             Store::Wide { first, counts } => bump(counts, i.wrapping_sub(*first)),
+            Store::Indices(ix) if ix.len() < ix.capacity() => {
+                ix.push(i as u16);
+                true
+            }
             _ => false,
         };
         if done {
@@ -175,6 +186,13 @@ impl Latency {
         let layout = Layout::of(self.digits);
         match &mut self.store {
             Store::Values(vs) if vs.len() as u64 + n <= SMALL as u64 => vs.extend(std::iter::repeat_n(v, n as usize)),
+            Store::Indices(ix) if indices_fit(ix, layout.index(v), n) => {
+                let need = ix.len() + n as usize;
+                if need > ix.capacity() {
+                    ix.reserve_exact(need.max(2 * ix.len()).max(8) - ix.len());
+                }
+                ix.extend(std::iter::repeat_n(layout.index(v) as u16, n as usize))
+            }
             Store::Tiny { first, counts } => {
                 let c = slot(first, counts, layout.index(v));
                 match u16::try_from(n).ok().and_then(|n| c.checked_add(n)) {
@@ -196,7 +214,7 @@ impl Latency {
                 }
             }
             Store::Wide { first, counts } => *slot(first, counts, layout.index(v)) += n,
-            Store::Values(_) | Store::Shared(_) => {
+            Store::Values(_) | Store::Indices(_) | Store::Shared(_) => {
                 self.own();
                 self.bin(layout.index(v), n);
             }
@@ -305,6 +323,7 @@ impl Latency {
     pub fn freeze(&mut self) {
         match &mut self.store {
             Store::Values(v) => v.shrink_to_fit(),
+            Store::Indices(ix) if ix.is_empty() => {}
             Store::Shared(_) => {}
             store => {
                 let mut owned = std::mem::replace(store, Store::Values(Vec::new()));
@@ -312,6 +331,7 @@ impl Latency {
                     Store::Tiny { counts, .. } => counts.shrink_to_fit(),
                     Store::Narrow { counts, .. } => counts.shrink_to_fit(),
                     Store::Wide { counts, .. } => counts.shrink_to_fit(),
+                    Store::Indices(ix) => ix.shrink_to_fit(),
                     _ => {}
                 }
                 *store = Store::Shared(Arc::new(Frozen::One(owned)));
@@ -336,6 +356,7 @@ impl Latency {
     pub fn heap_bytes(&self) -> usize {
         match &self.store {
             Store::Values(v) => v.capacity() * 8,
+            Store::Indices(ix) => ix.capacity() * 2,
             Store::Tiny { counts, .. } => counts.capacity() * 2,
             Store::Narrow { counts, .. } => counts.capacity() * 4,
             Store::Wide { counts, .. } => counts.capacity() * 8,
@@ -347,6 +368,7 @@ impl Latency {
 fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
     match store {
         Store::Values(vs) => vs.iter().for_each(|&v| f(layout.index(v), 1)),
+        Store::Indices(ix) => ix.iter().for_each(|&i| f(i as usize, 1)),
         Store::Tiny { first, counts } => {
             counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
         }
@@ -373,6 +395,18 @@ fn sorted_bins(store: &Store, layout: Layout) -> Vec<(usize, u64)> {
         Store::Values(vs) => {
             let mut b: Vec<(usize, u64)> = vs.iter().map(|&v| (layout.index(v), 1)).collect();
             b.sort_unstable();
+            b
+        }
+        Store::Indices(ix) => {
+            let mut ix = ix.clone();
+            ix.sort_unstable();
+            let mut b: Vec<(usize, u64)> = Vec::new();
+            for i in ix {
+                match b.last_mut() {
+                    Some(last) if last.0 == i as usize => last.1 += 1,
+                    _ => b.push((i as usize, 1)),
+                }
+            }
             b
         }
         Store::Shared(s) => match &**s {
@@ -431,6 +465,21 @@ macro_rules! bounded {
     )*};
 }
 bounded!(u16, u32, u64);
+
+/// Whether `n` more records of bin `i` may stay indices: the vector has room, or its next
+/// size (double, or what `n` needs) is no larger than the range of bins the indices and
+/// `i` span — the size the binned store would take — or than [`SMALL`]. Scanned only when the vector must grow
+/// (the caller then grows it to that size), so once per doubling.
+#[allow(clippy::ptr_arg)] // its capacity counts
+fn indices_fit(ix: &Vec<u16>, i: usize, n: u64) -> bool {
+    let need = ix.len() as u64 + n;
+    if need <= ix.capacity() as u64 {
+        return true;
+    }
+    let (lo, hi) = ix.iter().fold((i, i), |(lo, hi), &x| (lo.min(x as usize), hi.max(x as usize)));
+    let size = need.max(2 * ix.len() as u64).max(8);
+    size <= ((hi - lo + 1) as u64).max(SMALL as u64)
+}
 
 /// The counter of bin `i`, growing the range `first..first + counts.len()` to hold it (by a
 /// quarter more at the back, so a rising maximum does not copy on every new bin).
@@ -570,6 +619,29 @@ mod tests {
         assert_eq!(l.len(), SMALL as u64 + 1 + 2 * big + 3);
         assert_eq!(l.value_at_quantile(0.5), 500);
         assert_eq!(l.value_at_quantile(1.0), 900);
+    }
+
+    #[test]
+    fn a_sparse_histogram_keeps_indices_not_a_range_of_bins() {
+        // 1,000 exponential-like latencies over 1 ms .. 1 s: some 10,000 bins at 3 digits
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut l = Latency::new(3);
+        let mut h = hdr(3);
+        for _ in 0..1_000 {
+            let v = 1_000 + (-(rng.random::<f64>().ln()) * 100_000.0) as u64;
+            l.record(v);
+            h.record(v).unwrap();
+        }
+        assert!(matches!(l.store, Store::Indices(_)));
+        assert!(l.heap_bytes() <= 2 * 2 * 1_000, "{}", l.heap_bytes());
+        for q in [0.0, 0.5, 0.99, 1.0] {
+            assert_eq!(l.value_at_quantile(q), h.value_at_quantile(q), "q {q}");
+        }
+        // and once the indices would outgrow the range, the bins take over
+        for _ in 0..100_000 {
+            l.record(1_000 + (-(rng.random::<f64>().ln()) * 100_000.0) as u64);
+        }
+        assert!(matches!(l.store, Store::Tiny { .. }));
     }
 
     #[test]
