@@ -278,28 +278,37 @@ impl Latency {
     /// value of rank ⌈q·n⌉ (at least 1); for `q` = 0, the lowest equivalent to the smallest.
     /// 0 when empty.
     pub fn value_at_quantile(&self, q: f64) -> u64 {
+        self.values_at_quantiles(&[q])[0]
+    }
+
+    /// [`Latency::value_at_quantile`] of each of `qs`, sorting the bins once.
+    pub fn values_at_quantiles(&self, qs: &[f64]) -> Vec<u64> {
         if self.total == 0 {
-            return 0;
+            return vec![0; qs.len()];
         }
-        let q = q.min(1.0);
-        let rank = ((q * self.total as f64).ceil() as u64).max(1);
         let layout = Layout::of(self.digits);
         let bins = sorted_bins(&self.store, layout);
-        let mut seen = 0;
-        let mut at = bins.last().map_or(0, |b| b.0);
-        for (i, c) in bins {
-            seen += c;
-            if seen >= rank {
-                at = i;
-                break;
-            }
-        }
-        let v = layout.value_for(at);
-        if q == 0.0 {
-            layout.lowest_equivalent(v)
-        } else {
-            layout.highest_equivalent(v)
-        }
+        qs.iter()
+            .map(|&q| {
+                let q = q.min(1.0);
+                let rank = ((q * self.total as f64).ceil() as u64).max(1);
+                let mut seen = 0;
+                let mut at = bins.last().map_or(0, |b| b.0);
+                for &(i, c) in &bins {
+                    seen += c;
+                    if seen >= rank {
+                        at = i;
+                        break;
+                    }
+                }
+                let v = layout.value_for(at);
+                if q == 0.0 {
+                    layout.lowest_equivalent(v)
+                } else {
+                    layout.highest_equivalent(v)
+                }
+            })
+            .collect()
     }
 
     /// Add `other`'s values; the result has the coarser precision of the two.
