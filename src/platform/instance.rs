@@ -3,7 +3,7 @@
 //! dropped.
 
 use crate::units::Micros;
-use crate::usage::{Phase, PhaseTimes};
+use crate::usage::{InstanceBilled, Phase, PhaseTimes};
 
 /// "No instance" in the intrusive lists.
 pub const NIL: u32 = u32::MAX;
@@ -74,6 +74,8 @@ pub struct Instance {
     pub ready_at: Option<Micros>,
     /// Its start was retried once after missing the start limit (Lambda's init retry).
     pub start_retried: bool,
+    /// Its rounded billed time so far, folded into its function's when it ends.
+    pub billed: InstanceBilled,
 }
 
 impl Instance {
@@ -105,6 +107,7 @@ impl Instance {
             in_avail: false,
             first_request_done: false,
             start_retried: false,
+            billed: Default::default(),
         }
     }
 }
