@@ -5,8 +5,9 @@
 //! functions, 350 MB for a 500-function trace and gigabytes for 10,000. [`Latency`] uses the
 //! same bins (same bucket arithmetic, same `value_at_quantile` rule: the highest value
 //! equivalent to the value of rank ⌈q·n⌉), so its answers are HdrHistogram's to the bit, but
-//! it stores the first [`SMALL`] values as they are and then only the range of bins actually
-//! used. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
+//! it stores each value's bin index (16 bits) while that list is no larger than the range of
+//! bins it spans (and for the first [`SMALL`] values in any case), and then only the range of
+//! bins actually used: a fleet's rarely called functions keep a few hundred bytes each. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
 //! which keeps a busy function's histogram to a few kilobytes; a merge takes the coarser
 //! precision of the two. Counts are 16-bit until one would overflow, then 32-bit, then 64: a
 //! fleet of 10,000 ordinary functions keeps 10,000 × 2 histograms of tens of kilobytes, and
