@@ -3,7 +3,7 @@
 //! dropped.
 
 use crate::units::Micros;
-use crate::usage::{InstanceBilled, Phase, PhaseTimes};
+use crate::usage::{Phase, PhaseTimes};
 
 /// "No instance" in the intrusive lists.
 pub const NIL: u32 = u32::MAX;
@@ -76,8 +76,6 @@ pub struct Instance {
     pub ready_at: Micros,
     /// Its start was retried once after missing the start limit (Lambda's init retry).
     pub start_retried: bool,
-    /// Its rounded billed time so far, folded into its function's when it ends.
-    pub billed: InstanceBilled,
 }
 
 /// A time that has not come (yet) for [`Instance`]'s `pull_start`, `pull_end`, `ready_at`.
@@ -118,7 +116,6 @@ impl Instance {
             in_avail: false,
             first_request_done: false,
             start_retried: false,
-            billed: Default::default(),
         }
     }
 }
@@ -196,9 +193,9 @@ mod tests {
         assert!(std::ptr::addr_of!(it.idle_since) as usize - base < 64);
     }
 
-    /// Four cache lines: the slab holds every live instance (10⁵ at a fleet's start).
+    /// Three cache lines: the slab holds every live instance (10⁵ at a fleet's start).
     #[test]
-    fn an_instance_takes_four_cache_lines() {
-        assert_eq!(std::mem::size_of::<Instance>(), 256);
+    fn an_instance_takes_three_cache_lines() {
+        assert_eq!(std::mem::size_of::<Instance>(), 192);
     }
 }

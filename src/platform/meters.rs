@@ -34,14 +34,8 @@ impl Platform<'_> {
             it.phase = p;
         }
         let k = it.reserved as usize;
-        let own = self.meters.per_instance();
-        if own {
-            self.meters.stretch_instance(&mut it.billed, from, dt);
-        }
         let f = &mut self.funcs[it.func as usize];
-        if !own {
-            self.meters.stretch(&mut f.stats.billed, k, from, dt);
-        }
+        self.meters.stretch(&mut f.stats.billed, k, from, dt);
         f.clock.shift(now - self.series.row.start, Some(from), to, k);
         if let Some(h) = &mut f.hour_clock {
             h.shift(now - self.hour_start, Some(from), to, k);
@@ -50,9 +44,6 @@ impl Platform<'_> {
             // usage is added from `times` once, when the instance ends
             f.stats.usage.add_times(&f.spec, &it.times);
             f.stats.usage_kind[k].add_times(&f.spec, &it.times);
-            if own {
-                self.meters.fold_instance(&mut f.stats.billed, k, &it.billed);
-            }
             self.meters.instance_end(&mut f.stats.billed, k, &it.times, it.first_request_done);
         }
     }
@@ -68,13 +59,8 @@ impl Platform<'_> {
         let first = !it.first_request_done;
         it.first_request_done = true;
         let (k, init) = (it.reserved as usize, it.times[Phase::Startup.index()]);
-        let init = if first { init } else { 0 };
-        if self.meters.per_instance() {
-            self.meters.request_instance(&mut it.billed, end - start, init);
-        } else {
-            let f = &mut self.funcs[it.func as usize];
-            self.meters.request(&mut f.stats.billed, k, end - start, init);
-        }
+        let f = &mut self.funcs[it.func as usize];
+        self.meters.request(&mut f.stats.billed, k, end - start, if first { init } else { 0 });
     }
 
     /// Close time-series buckets and clock hours that ended by `now`.

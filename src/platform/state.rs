@@ -307,7 +307,6 @@ impl<'a> Platform<'a> {
         for i in live {
             let it = self.insts.get_mut(i);
             it.times = [0; crate::usage::Phase::COUNT];
-            it.billed = Default::default();
             it.phase_since = now;
         }
     }

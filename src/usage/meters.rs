@@ -122,61 +122,7 @@ impl Topups {
     }
 }
 
-/// Rules (other than whole-life ones, which round at the end from the phase times) whose
-/// rounded time an instance keeps itself ([`InstanceBilled`]); with more such rules the hooks
-/// write the function's [`Billed`] directly. FC 3.0 has two (CPU and GPU on-demand).
-pub const INSTANCE_RULES: usize = 2;
-
-/// One instance's rounded billed time under each rule, by phase (its kind is fixed). The
-/// event that closes a stretch or a request has the instance at hand already; the
-/// function's counters, in another cache line (in a fleet, a miss to memory on nearly every
-/// request), are written once, when the instance ends ([`Meters::fold_instance`]).
-/// Entry `j` is the `j`-th rule that is not whole-life.
-pub type InstanceBilled = [[u64; Phase::COUNT]; INSTANCE_RULES];
-
 impl Meters {
-    /// Whether instances keep their own billed time ([`INSTANCE_RULES`] rules at most).
-    #[inline]
-    pub fn per_instance(&self) -> bool {
-        self.running().count() <= INSTANCE_RULES
-    }
-
-    /// The rules that add while an instance runs (all but whole-life ones), with their index.
-    #[inline]
-    fn running(&self) -> impl Iterator<Item = (usize, &Rounding)> {
-        self.rules.iter().enumerate().filter(|(_, r)| r.period != Period::Instance)
-    }
-
-    /// [`Meters::stretch`] into an instance's own counters.
-    #[inline]
-    pub fn stretch_instance(&self, acc: &mut InstanceBilled, phase: Phase, dt: Micros) {
-        for (b, (_, rule)) in acc.iter_mut().zip(self.running()) {
-            if dt > 0 && rule.rounds_intervals_of(phase) {
-                b[phase.index()] += rule.round(dt);
-            }
-        }
-    }
-
-    /// [`Meters::request`] into an instance's own counters.
-    #[inline]
-    pub fn request_instance(&self, acc: &mut InstanceBilled, busy: Micros, init: Micros) {
-        for (b, (_, rule)) in acc.iter_mut().zip(self.running()) {
-            if rule.period == Period::Request {
-                let extra = if rule.init_into_first_request { init } else { 0 };
-                b[Phase::Busy.index()] += rule.round(busy + extra);
-            }
-        }
-    }
-
-    /// Add an instance (of kind `k`)'s own counters to its function's `billed`.
-    pub fn fold_instance(&self, billed: &mut [Billed], k: usize, acc: &InstanceBilled) {
-        for (a, (r, _)) in acc.iter().zip(self.running()) {
-            for p in 0..Phase::COUNT {
-                billed[r][k][p] += a[p] as u128;
-            }
-        }
-    }
-
     /// Hook: a function's clock hour with activity closed with `usage` and `started` requests
     /// (by instance kind); its top-up to the hourly minimum goes into `topups`.
     pub fn hour(&self, topups: &mut Topups, usage: &[Usage; 2], started: [u64; 2]) {
@@ -238,36 +184,6 @@ impl Meters {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// An instance's own counters, folded at its end, give the function's counters exactly
-    /// what the direct hooks give, with whole-life rules in between (FC 3.0's four rules).
-    #[test]
-    fn counters_kept_on_the_instance_fold_into_the_same_billed_time() {
-        let rule = |period, quantum, init| Rounding { period, quantum, minimum: 0, init_into_first_request: init };
-        let m = Meters {
-            rules: vec![
-                rule(Period::Interval, 1_000, false),
-                rule(Period::Instance, 10_000_000, false),
-                rule(Period::Request, 100_000, true),
-                rule(Period::Instance, 1_000_000, false),
-            ],
-            hourly: None,
-        };
-        assert!(m.per_instance());
-        let (mut direct, mut folded) = (vec![Billed::default(); 4], vec![Billed::default(); 4]);
-        let mut acc = InstanceBilled::default();
-        for (n, phase) in Phase::ALL.iter().enumerate() {
-            let dt = 1_234_567 * (n as u64 + 1);
-            m.stretch(&mut direct, 1, *phase, dt);
-            m.stretch_instance(&mut acc, *phase, dt);
-            m.request(&mut direct, 1, dt / 3, 77_000);
-            m.request_instance(&mut acc, dt / 3, 77_000);
-        }
-        m.fold_instance(&mut folded, 1, &acc);
-        assert_eq!(direct, folded);
-        assert_ne!(direct[0], Billed::default());
-        assert_ne!(direct[2], Billed::default());
-    }
 
     #[test]
     fn rounding_goes_up_to_the_quantum_and_the_minimum() {

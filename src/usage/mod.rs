@@ -8,7 +8,7 @@
 
 pub mod meters;
 
-pub use meters::{Billed, HourTopup, InstanceBilled, Meters, Period, Rounding, Topups};
+pub use meters::{Billed, HourTopup, Meters, Period, Rounding, Topups};
 
 use crate::units::Micros;
 
