@@ -280,7 +280,8 @@ impl<'a> Platform<'a> {
         }
         for s in 0..self.streams.len() {
             if let Some(t) = self.streams[s].advance() {
-                self.next_arrivals.push((t, s as u32));
+                let f = self.streams[s].func;
+                self.next_arrivals.push((t, s as u32, f));
             }
         }
         for f in 0..self.funcs.len() {
