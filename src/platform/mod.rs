@@ -57,6 +57,7 @@ pub use stats::{
 
 /// From this many functions on, latency records are deferred and applied in batches (see
 /// `crate::latency::log`): below it the histograms stay in cache and a record costs less applied at once.
+/// The same bound turns on prefetching the next arrival's state (see `next_arrivals`).
 const DEFER_LATENCIES_FROM: usize = 256;
 
 /// Everything that can happen. Instance events carry the slot's generation: a stale one
@@ -164,6 +165,8 @@ pub struct Platform<'a> {
     /// function (the entry is 16 bytes either way): the state of the next arrival's stream and
     /// function is prefetched while the events before it run.
     next_arrivals: QuadHeap<(Micros, u32, u32)>,
+    /// Whether to prefetch (large fleets only: a few functions' state stays in cache).
+    prefetch: bool,
     rng: Rng,
     create: Sampler,
     series: Series,
@@ -292,9 +295,11 @@ impl Handler for Platform<'_> {
                 self.next_arrivals.pop();
             }
         }
-        if let Some(&(_, s, g)) = self.next_arrivals.peek() {
-            engine::prefetch(&self.streams[s as usize], 2);
-            engine::prefetch(&self.funcs[g as usize], 8);
+        if self.prefetch {
+            if let Some(&(_, s, g)) = self.next_arrivals.peek() {
+                engine::prefetch(&self.streams[s as usize], 2);
+                engine::prefetch(&self.funcs[g as usize], 8);
+            }
         }
         self.arrive(f, exec, now, q);
     }

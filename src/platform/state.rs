@@ -251,6 +251,7 @@ impl<'a> Platform<'a> {
             transfer_gen: 0,
             streams,
             next_arrivals: QuadHeap::default(),
+            prefetch: sc.functions.len() >= DEFER_LATENCIES_FROM,
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
             series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
