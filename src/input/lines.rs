@@ -1,19 +1,24 @@
 //! Line numbers for key paths. The TOML is parsed a second time with spans
 //! ([`toml::de::DeTable`]) and every key and array element is recorded under the same path
 //! names the messages use (`function.api.memory`, `image.api.layers[1].compressed`,
-//! `workload[0].arrivals.rate`), so any error can point at a line.
+//! `workload[0].arrivals.rate`), so any error can point at a line. The map is built the
+//! first time a line is asked for — only when there is an error to report: for a
+//! 10,000-function scenario it would hold some 150,000 paths and, while built, the whole
+//! spanned parse tree (over 100 MB), on every run.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::names::{elem_path, join};
 
-/// 1-based line of each key path in one TOML text.
+/// 1-based line of each key path in one TOML text (the text, and the map once asked).
 #[derive(Debug, Clone, Default)]
 pub struct LineMap {
-    lines: HashMap<String, usize>,
+    text: String,
+    lines: OnceLock<HashMap<String, usize>>,
 }
 
 /// Top-level arrays whose elements are named by their `name` key (a scenario's images and
@@ -21,17 +26,45 @@ pub struct LineMap {
 const NAMED_ARRAYS: &[&str] = &["image", "function"];
 
 impl LineMap {
-    /// Empty when the text does not parse (the parse error has its own line).
+    /// The lines of `text`'s key paths, found when first asked (none when the text does not
+    /// parse: the parse error has its own line).
     pub fn build(text: &str) -> LineMap {
-        let mut map = LineMap::default();
-        let Ok(root) = DeTable::parse(text) else {
-            return map;
-        };
-        let starts = line_starts(text);
-        map.table(root.get_ref(), "", &starts, true);
-        map
+        LineMap { text: text.to_string(), lines: OnceLock::new() }
     }
 
+    fn map(&self) -> &HashMap<String, usize> {
+        self.lines.get_or_init(|| {
+            let mut map = Paths::default();
+            if let Ok(root) = DeTable::parse(&self.text) {
+                let starts = line_starts(&self.text);
+                map.table(root.get_ref(), "", &starts, true);
+            }
+            map.0
+        })
+    }
+
+    /// The line of `path`, or of its nearest recorded parent.
+    pub fn line(&self, path: &str) -> Option<usize> {
+        let lines = self.map();
+        let mut p = path;
+        loop {
+            if let Some(l) = lines.get(p) {
+                return Some(*l);
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = &p[..cut];
+            if p.is_empty() {
+                return None;
+            }
+        }
+    }
+}
+
+/// The map under construction.
+#[derive(Default)]
+struct Paths(HashMap<String, usize>);
+
+impl Paths {
     fn table(&mut self, t: &DeTable<'_>, path: &str, starts: &[usize], root: bool) {
         for (k, v) in t.iter() {
             let key = k.get_ref().as_ref();
@@ -64,22 +97,7 @@ impl LineMap {
 
     fn insert(&mut self, path: &str, offset: usize, starts: &[usize]) {
         let line = starts.partition_point(|&s| s <= offset).max(1);
-        self.lines.entry(path.to_string()).or_insert(line);
-    }
-
-    /// The line of `path`, or of its nearest recorded parent.
-    pub fn line(&self, path: &str) -> Option<usize> {
-        let mut p = path;
-        loop {
-            if let Some(l) = self.lines.get(p) {
-                return Some(*l);
-            }
-            let cut = p.rfind(['.', '['])?;
-            p = &p[..cut];
-            if p.is_empty() {
-                return None;
-            }
-        }
+        self.0.entry(path.to_string()).or_insert(line);
     }
 }
 

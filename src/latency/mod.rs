@@ -5,8 +5,9 @@
 //! functions, 350 MB for a 500-function trace and gigabytes for 10,000. [`Latency`] uses the
 //! same bins (same bucket arithmetic, same `value_at_quantile` rule: the highest value
 //! equivalent to the value of rank ⌈q·n⌉), so its answers are HdrHistogram's to the bit, but
-//! it stores the first [`SMALL`] values as they are and then only the range of bins actually
-//! used. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
+//! it stores each value's bin index (16 bits) while that list is no larger than the range of
+//! bins it spans (and for the first [`SMALL`] values in any case), and then only the range of
+//! bins actually used: a fleet's rarely called functions keep a few hundred bytes each. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
 //! which keeps a busy function's histogram to a few kilobytes; a merge takes the coarser
 //! precision of the two. Counts are 16-bit until one would overflow, then 32-bit, then 64: a
 //! fleet of 10,000 ordinary functions keeps 10,000 × 2 histograms of tens of kilobytes, and
@@ -19,7 +20,7 @@ use std::sync::Arc;
 pub mod log;
 pub use log::LatencyLog;
 
-/// Values kept as they are before switching to bins.
+/// Values kept as they are (or as bin indices) before switching to bins, at least.
 pub const SMALL: usize = 64;
 
 /// A histogram of latencies (µs).
@@ -32,7 +33,12 @@ pub struct Latency {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Store {
+    /// The values as they are (precisions past 3 digits, whose bin indices pass 16 bits).
     Values(Vec<u64>),
+    /// The bin index of each value, in record order, while that takes no more room than
+    /// the range of bins they span would (see [`Latency::record_n`]): a function with a
+    /// thousand requests spread over ten thousand bins keeps 2 KB, not 20 KB.
+    Indices(Vec<u16>),
     /// Counts of bins `first..first + counts.len()`, while every count fits 16 bits.
     Tiny {
         first: usize,
@@ -134,7 +140,9 @@ impl Latency {
     /// An empty histogram with `digits` (1..=5) significant digits.
     pub fn new(digits: u8) -> Latency {
         assert!((1..=5).contains(&digits), "1..=5 significant digits");
-        Latency { digits, total: 0, store: Store::Values(Vec::new()) }
+        // up to 3 digits every bin index fits 16 bits (3 digits: 54 buckets of 1,024 bins)
+        let store = if digits <= 3 { Store::Indices(Vec::new()) } else { Store::Values(Vec::new()) };
+        Latency { digits, total: 0, store }
     }
 
     pub fn digits(&self) -> u8 {
@@ -157,6 +165,10 @@ impl Latency {
             Store::Tiny { first, counts } => bump(counts, i.wrapping_sub(*first)),
             Store::Narrow { first, counts } => bump(counts, i.wrapping_sub(*first)),
             Store::Wide { first, counts } => bump(counts, i.wrapping_sub(*first)),
+            Store::Indices(ix) if ix.len() < ix.capacity() => {
+                ix.push(i as u16);
+                true
+            }
             _ => false,
         };
         if done {
@@ -175,6 +187,13 @@ impl Latency {
         let layout = Layout::of(self.digits);
         match &mut self.store {
             Store::Values(vs) if vs.len() as u64 + n <= SMALL as u64 => vs.extend(std::iter::repeat_n(v, n as usize)),
+            Store::Indices(ix) if indices_fit(ix, layout.index(v), n) => {
+                let need = ix.len() + n as usize;
+                if need > ix.capacity() {
+                    ix.reserve_exact(need.max(2 * ix.len()).max(8) - ix.len());
+                }
+                ix.extend(std::iter::repeat_n(layout.index(v) as u16, n as usize))
+            }
             Store::Tiny { first, counts } => {
                 let c = slot(first, counts, layout.index(v));
                 match u16::try_from(n).ok().and_then(|n| c.checked_add(n)) {
@@ -196,7 +215,7 @@ impl Latency {
                 }
             }
             Store::Wide { first, counts } => *slot(first, counts, layout.index(v)) += n,
-            Store::Values(_) | Store::Shared(_) => {
+            Store::Values(_) | Store::Indices(_) | Store::Shared(_) => {
                 self.own();
                 self.bin(layout.index(v), n);
             }
@@ -260,28 +279,37 @@ impl Latency {
     /// value of rank ⌈q·n⌉ (at least 1); for `q` = 0, the lowest equivalent to the smallest.
     /// 0 when empty.
     pub fn value_at_quantile(&self, q: f64) -> u64 {
+        self.values_at_quantiles(&[q])[0]
+    }
+
+    /// [`Latency::value_at_quantile`] of each of `qs`, sorting the bins once.
+    pub fn values_at_quantiles(&self, qs: &[f64]) -> Vec<u64> {
         if self.total == 0 {
-            return 0;
+            return vec![0; qs.len()];
         }
-        let q = q.min(1.0);
-        let rank = ((q * self.total as f64).ceil() as u64).max(1);
         let layout = Layout::of(self.digits);
         let bins = sorted_bins(&self.store, layout);
-        let mut seen = 0;
-        let mut at = bins.last().map_or(0, |b| b.0);
-        for (i, c) in bins {
-            seen += c;
-            if seen >= rank {
-                at = i;
-                break;
-            }
-        }
-        let v = layout.value_for(at);
-        if q == 0.0 {
-            layout.lowest_equivalent(v)
-        } else {
-            layout.highest_equivalent(v)
-        }
+        qs.iter()
+            .map(|&q| {
+                let q = q.min(1.0);
+                let rank = ((q * self.total as f64).ceil() as u64).max(1);
+                let mut seen = 0;
+                let mut at = bins.last().map_or(0, |b| b.0);
+                for &(i, c) in &bins {
+                    seen += c;
+                    if seen >= rank {
+                        at = i;
+                        break;
+                    }
+                }
+                let v = layout.value_for(at);
+                if q == 0.0 {
+                    layout.lowest_equivalent(v)
+                } else {
+                    layout.highest_equivalent(v)
+                }
+            })
+            .collect()
     }
 
     /// Add `other`'s values; the result has the coarser precision of the two.
@@ -305,6 +333,7 @@ impl Latency {
     pub fn freeze(&mut self) {
         match &mut self.store {
             Store::Values(v) => v.shrink_to_fit(),
+            Store::Indices(ix) if ix.is_empty() => {}
             Store::Shared(_) => {}
             store => {
                 let mut owned = std::mem::replace(store, Store::Values(Vec::new()));
@@ -312,6 +341,7 @@ impl Latency {
                     Store::Tiny { counts, .. } => counts.shrink_to_fit(),
                     Store::Narrow { counts, .. } => counts.shrink_to_fit(),
                     Store::Wide { counts, .. } => counts.shrink_to_fit(),
+                    Store::Indices(ix) => ix.shrink_to_fit(),
                     _ => {}
                 }
                 *store = Store::Shared(Arc::new(Frozen::One(owned)));
@@ -336,6 +366,7 @@ impl Latency {
     pub fn heap_bytes(&self) -> usize {
         match &self.store {
             Store::Values(v) => v.capacity() * 8,
+            Store::Indices(ix) => ix.capacity() * 2,
             Store::Tiny { counts, .. } => counts.capacity() * 2,
             Store::Narrow { counts, .. } => counts.capacity() * 4,
             Store::Wide { counts, .. } => counts.capacity() * 8,
@@ -347,6 +378,7 @@ impl Latency {
 fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
     match store {
         Store::Values(vs) => vs.iter().for_each(|&v| f(layout.index(v), 1)),
+        Store::Indices(ix) => ix.iter().for_each(|&i| f(i as usize, 1)),
         Store::Tiny { first, counts } => {
             counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
         }
@@ -373,6 +405,18 @@ fn sorted_bins(store: &Store, layout: Layout) -> Vec<(usize, u64)> {
         Store::Values(vs) => {
             let mut b: Vec<(usize, u64)> = vs.iter().map(|&v| (layout.index(v), 1)).collect();
             b.sort_unstable();
+            b
+        }
+        Store::Indices(ix) => {
+            let mut ix = ix.clone();
+            ix.sort_unstable();
+            let mut b: Vec<(usize, u64)> = Vec::new();
+            for i in ix {
+                match b.last_mut() {
+                    Some(last) if last.0 == i as usize => last.1 += 1,
+                    _ => b.push((i as usize, 1)),
+                }
+            }
             b
         }
         Store::Shared(s) => match &**s {
@@ -431,6 +475,21 @@ macro_rules! bounded {
     )*};
 }
 bounded!(u16, u32, u64);
+
+/// Whether `n` more records of bin `i` may stay indices: the vector has room, or its next
+/// size (double, or what `n` needs) is no larger than the range of bins the indices and
+/// `i` span — the size the binned store would take — or than [`SMALL`]. Scanned only when the vector must grow
+/// (the caller then grows it to that size), so once per doubling.
+#[allow(clippy::ptr_arg)] // its capacity counts
+fn indices_fit(ix: &Vec<u16>, i: usize, n: u64) -> bool {
+    let need = ix.len() as u64 + n;
+    if need <= ix.capacity() as u64 {
+        return true;
+    }
+    let (lo, hi) = ix.iter().fold((i, i), |(lo, hi), &x| (lo.min(x as usize), hi.max(x as usize)));
+    let size = need.max(2 * ix.len() as u64).max(8);
+    size <= ((hi - lo + 1) as u64).max(SMALL as u64)
+}
 
 /// The counter of bin `i`, growing the range `first..first + counts.len()` to hold it (by a
 /// quarter more at the back, so a rising maximum does not copy on every new bin).
@@ -570,6 +629,29 @@ mod tests {
         assert_eq!(l.len(), SMALL as u64 + 1 + 2 * big + 3);
         assert_eq!(l.value_at_quantile(0.5), 500);
         assert_eq!(l.value_at_quantile(1.0), 900);
+    }
+
+    #[test]
+    fn a_sparse_histogram_keeps_indices_not_a_range_of_bins() {
+        // 1,000 exponential-like latencies over 1 ms .. 1 s: some 10,000 bins at 3 digits
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut l = Latency::new(3);
+        let mut h = hdr(3);
+        for _ in 0..1_000 {
+            let v = 1_000 + (-(rng.random::<f64>().ln()) * 100_000.0) as u64;
+            l.record(v);
+            h.record(v).unwrap();
+        }
+        assert!(matches!(l.store, Store::Indices(_)));
+        assert!(l.heap_bytes() <= 2 * 2 * 1_000, "{}", l.heap_bytes());
+        for q in [0.0, 0.5, 0.99, 1.0] {
+            assert_eq!(l.value_at_quantile(q), h.value_at_quantile(q), "q {q}");
+        }
+        // and once the indices would outgrow the range, the bins take over
+        for _ in 0..100_000 {
+            l.record(1_000 + (-(rng.random::<f64>().ln()) * 100_000.0) as u64);
+        }
+        assert!(matches!(l.store, Store::Tiny { .. }));
     }
 
     #[test]

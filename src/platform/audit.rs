@@ -253,7 +253,7 @@ impl Handler for Audited<'_, '_> {
     }
 
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
-        if let Some(&(_, stream)) = self.0.next_arrivals.peek() {
+        if let Some(&(_, stream, _)) = self.0.next_arrivals.peek() {
             let f = self.0.streams[stream as usize].func as usize;
             if let Some(a) = &mut self.0.audit {
                 a.arrived[f] += 1;

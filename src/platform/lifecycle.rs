@@ -129,7 +129,7 @@ impl Platform<'_> {
         let it = self.insts.get_mut(i);
         it.cursor = self.image_layers[img].len() as u32;
         it.state = State::Ready;
-        it.ready_at = Some(now);
+        it.ready_at = now;
         self.make_available(i);
         Some(i)
     }
@@ -184,7 +184,7 @@ impl Platform<'_> {
         let f = {
             let it = self.insts.get_mut(i);
             it.state = State::Ready;
-            it.ready_at = Some(now);
+            it.ready_at = now;
             it.idle_since = now;
             it.func
         };

@@ -76,7 +76,7 @@ impl Platform<'_> {
             self.funcs[f].stats.pulls += 1;
             let it = self.insts.get_mut(i);
             it.state = State::Pulling;
-            it.pull_start = Some(now);
+            it.pull_start = now;
             let gen = it.gen;
             q.push(now.saturating_add(self.sc.platform.pull.manifest), Event::ManifestDone { inst: i, gen });
         }
@@ -223,8 +223,8 @@ impl Platform<'_> {
                 self.image_holders[img].push(h);
             }
             let it = self.insts.get_mut(i);
-            it.pull_end = Some(now);
-            let began = it.pull_start.unwrap_or(now);
+            it.pull_end = now;
+            let began = super::instance::when(it.pull_start).unwrap_or(now);
             if began >= self.warmup {
                 self.funcs[it.func as usize].stats.pull_us += (now - began) as u128;
             }

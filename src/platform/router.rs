@@ -412,7 +412,7 @@ impl Platform<'_> {
         if self.insts.get(i).state == State::ColdServing {
             // the cold-served request is over: the instance is ready and idle
             self.insts.get_mut(i).state = State::Ready;
-            self.insts.get_mut(i).ready_at = Some(now);
+            self.insts.get_mut(i).ready_at = now;
         }
         self.fill_from_queue(i, now, q);
         let it = self.insts.get(i);

@@ -251,6 +251,7 @@ impl<'a> Platform<'a> {
             transfer_gen: 0,
             streams,
             next_arrivals: QuadHeap::default(),
+            prefetch: sc.functions.len() >= DEFER_LATENCIES_FROM,
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
             series: Series::new(sc.simulation.bucket, sc.simulation.horizon),
@@ -280,7 +281,8 @@ impl<'a> Platform<'a> {
         }
         for s in 0..self.streams.len() {
             if let Some(t) = self.streams[s].advance() {
-                self.next_arrivals.push((t, s as u32));
+                let f = self.streams[s].func;
+                self.next_arrivals.push((t, s as u32, f));
             }
         }
         for f in 0..self.funcs.len() {

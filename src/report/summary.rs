@@ -20,6 +20,9 @@ pub struct Sample<'a> {
     pub month: f64,
     /// The stretch the statistics cover (horizon − warmup).
     pub horizon_us: u64,
+    /// Latency p50, p99, p999, warm p50, p99, cold p50, p99, then latency p90, p95, in ms
+    /// (NaN when empty), read once per histogram: each read sorts the histogram's bins.
+    pub quantiles: [f64; 9],
 }
 
 /// A summary column: the metric it holds, its name in the files, the decimals a single
@@ -56,15 +59,15 @@ columns! {
     InFlight "in_flight" 0 |s| s.stats.in_flight as f64;
     LatencyMeanMs "latency_mean_ms" 3 |s| ratio(s.stats.latency_sum_us, s.stats.completed) / 1000.0;
     WaitMeanMs "wait_mean_ms" 3 |s| ratio(s.stats.wait_sum_us, s.stats.started) / 1000.0;
-    LatencyP50Ms "latency_p50_ms" 3 |s| q_ms(&s.stats.latency, 0.5);
-    LatencyP90Ms "latency_p90_ms" 3 |s| q_ms(&s.stats.latency, 0.90);
-    LatencyP95Ms "latency_p95_ms" 3 |s| q_ms(&s.stats.latency, 0.95);
-    LatencyP99Ms "latency_p99_ms" 3 |s| q_ms(&s.stats.latency, 0.99);
-    LatencyP999Ms "latency_p999_ms" 3 |s| q_ms(&s.stats.latency, 0.999);
-    WarmLatencyP50Ms "warm_latency_p50_ms" 3 |s| q_ms(&s.stats.warm_latency, 0.5);
-    WarmLatencyP99Ms "warm_latency_p99_ms" 3 |s| q_ms(&s.stats.warm_latency, 0.99);
-    ColdLatencyP50Ms "cold_latency_p50_ms" 3 |s| q_ms(&s.stats.cold_latency, 0.5);
-    ColdLatencyP99Ms "cold_latency_p99_ms" 3 |s| q_ms(&s.stats.cold_latency, 0.99);
+    LatencyP50Ms "latency_p50_ms" 3 |s| s.quantiles[0];
+    LatencyP90Ms "latency_p90_ms" 3 |s| s.quantiles[7];
+    LatencyP95Ms "latency_p95_ms" 3 |s| s.quantiles[8];
+    LatencyP99Ms "latency_p99_ms" 3 |s| s.quantiles[1];
+    LatencyP999Ms "latency_p999_ms" 3 |s| s.quantiles[2];
+    WarmLatencyP50Ms "warm_latency_p50_ms" 3 |s| s.quantiles[3];
+    WarmLatencyP99Ms "warm_latency_p99_ms" 3 |s| s.quantiles[4];
+    ColdLatencyP50Ms "cold_latency_p50_ms" 3 |s| s.quantiles[5];
+    ColdLatencyP99Ms "cold_latency_p99_ms" 3 |s| s.quantiles[6];
     InstancesCreated "instances_created" 0 |s| s.stats.instances_created as f64;
     InstancesNotStarted "instances_not_started" 0 |s| s.stats.not_started as f64;
     InstancesMean "instances_mean" 4 |s| s.stats.live_area as f64 / s.horizon_us as f64;
@@ -132,11 +135,13 @@ fn gbs(s: &Sample<'_>, p: Phase) -> f64 {
     s.stats.usage.gbs(p)
 }
 
-fn q_ms(h: &crate::latency::Latency, q: f64) -> f64 {
+/// The values at `qs` in ms (NaN when empty).
+fn q_ms<const N: usize>(h: &crate::latency::Latency, qs: [f64; N]) -> [f64; N] {
     if h.is_empty() {
-        f64::NAN
+        [f64::NAN; N]
     } else {
-        h.value_at_quantile(q) as f64 / 1000.0
+        let v = h.values_at_quantiles(&qs);
+        std::array::from_fn(|i| v[i] as f64 / 1000.0)
     }
 }
 
@@ -153,17 +158,19 @@ pub type Values = [f64; COUNT];
 
 /// The values of every column for one function (or ALL) of one replication.
 pub fn values(st: &FnStats, cost: &FnCost, month: f64, horizon_us: u64) -> Values {
-    let s = Sample { stats: st, cost, month, horizon_us };
+    let [a, b, c, p90, p95] = q_ms(&st.latency, [0.5, 0.99, 0.999, 0.90, 0.95]);
+    let [d, e] = q_ms(&st.warm_latency, [0.5, 0.99]);
+    let [f, g] = q_ms(&st.cold_latency, [0.5, 0.99]);
+    let s = Sample { stats: st, cost, month, horizon_us, quantiles: [a, b, c, d, e, f, g, p90, p95] };
     std::array::from_fn(|c| (COLUMNS[c].get)(&s))
 }
 
-/// Per-function stats and costs of a run plus the ALL row.
-pub fn with_all(r: &RunResult, bill: &Bill) -> Vec<(String, FnStats, FnCost)> {
-    let mut rows: Vec<(String, FnStats, FnCost)> =
-        r.functions.iter().zip(&bill.functions).map(|((n, s), c)| (n.clone(), s.clone(), c.clone())).collect();
+/// The ALL row of a run: every function's counters and costs merged (read in place, not
+/// copied: a fleet has thousands).
+pub fn all_of(r: &RunResult, bill: &Bill) -> (FnStats, FnCost) {
     let mut all = FnStats::default();
     let mut all_cost = FnCost::default();
-    for (_, s, c) in &rows {
+    for ((_, s), c) in r.functions.iter().zip(&bill.functions) {
         all.merge(s);
         for k in 0..c.by_phase.len() {
             all_cost.by_phase[k] += c.by_phase[k];
@@ -172,8 +179,7 @@ pub fn with_all(r: &RunResult, bill: &Bill) -> Vec<(String, FnStats, FnCost)> {
         all_cost.cu += c.cu;
         all_cost.total += c.total;
     }
-    rows.push(("ALL".to_string(), all, all_cost));
-    rows
+    (all, all_cost)
 }
 
 /// One function's (or ALL's) values, replication by replication.
@@ -225,12 +231,16 @@ impl Summary {
         let currency = bills.first().map_or("", |b| b.currency.as_str()).to_string();
         let mut rows: Vec<Row> = Vec::new();
         for (r, bill) in runs.iter().zip(bills) {
-            let mut fns = with_all(r, bill);
-            if all_only {
-                fns.drain(..fns.len() - 1);
-            }
+            let (all, all_cost) = all_of(r, bill);
+            let all_row = ("ALL", &all, &all_cost);
+            let fns: Vec<(&str, &FnStats, &FnCost)> = if all_only {
+                vec![all_row]
+            } else {
+                let each = r.functions.iter().zip(&bill.functions).map(|((n, s), c)| (n.as_str(), s, c));
+                each.chain([all_row]).collect()
+            };
             if rows.is_empty() {
-                rows = fns.iter().map(|(n, _, _)| Row { name: n.clone(), replications: Vec::new() }).collect();
+                rows = fns.iter().map(|(n, _, _)| Row { name: n.to_string(), replications: Vec::new() }).collect();
             }
             // the month's bill per function, then its total for ALL
             let month: Vec<f64> = match &bill.month {
