@@ -169,12 +169,8 @@ pub fn find_probe(explicit: Option<&Path>) -> Result<PathBuf> {
         return Ok(p.to_path_buf());
     }
     let roots = [std::env::current_dir().unwrap_or_default(), PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
-    for root in &roots {
-        let bin = root.join("probe/target/x86_64-unknown-linux-gnu/release/probe");
-        if bin.is_file() {
-            return Ok(bin);
-        }
-    }
+    // with the sources here, cargo builds (a no-op when up to date): a binary left by an older
+    // checkout would otherwise be pushed under the current sources' tag
     for root in &roots {
         let manifest = root.join("probe/Cargo.toml");
         if manifest.is_file() {
@@ -185,13 +181,21 @@ pub fn find_probe(explicit: Option<&Path>) -> Result<PathBuf> {
             }
         }
     }
+    for root in &roots {
+        let bin = root.join("probe/target/x86_64-unknown-linux-gnu/release/probe");
+        if bin.is_file() {
+            return Ok(bin);
+        }
+    }
     bail!("the probe binary is not built and its sources (probe/Cargo.toml) are not here; build it with `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target x86_64-unknown-linux-gnu --manifest-path probe/Cargo.toml` or pass --probe PATH")
 }
 
 /// Builds the probe statically (`-C target-feature=+crt-static`), into `probe/target`.
 fn build_probe(manifest: &Path) -> Result<()> {
     let dir = manifest.parent().unwrap_or(Path::new("."));
-    crate::error::say(&format!("building the probe server ({})", manifest.display()));
+    if !dir.join("target/x86_64-unknown-linux-gnu/release/probe").is_file() {
+        crate::error::say(&format!("building the probe server ({})", manifest.display()));
+    }
     let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "--quiet", "--target", "x86_64-unknown-linux-gnu", "--manifest-path"])
         .arg(manifest)
