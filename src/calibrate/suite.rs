@@ -171,21 +171,18 @@ pub fn find_probe(explicit: Option<&Path>) -> Result<PathBuf> {
     let roots = [std::env::current_dir().unwrap_or_default(), PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
     // with the sources here, cargo builds (a no-op when up to date): a binary left by an older
     // checkout would otherwise be pushed under the current sources' tag
+    let bin = |root: &Path| root.join("probe/target/x86_64-unknown-linux-gnu/release/probe");
     for root in &roots {
         let manifest = root.join("probe/Cargo.toml");
         if manifest.is_file() {
             build_probe(&manifest)?;
-            let bin = root.join("probe/target/x86_64-unknown-linux-gnu/release/probe");
-            if bin.is_file() {
-                return Ok(bin);
+            if bin(root).is_file() {
+                return Ok(bin(root));
             }
         }
     }
-    for root in &roots {
-        let bin = root.join("probe/target/x86_64-unknown-linux-gnu/release/probe");
-        if bin.is_file() {
-            return Ok(bin);
-        }
+    if let Some(built) = roots.iter().map(|r| bin(r)).find(|b| b.is_file()) {
+        return Ok(built);
     }
     bail!("the probe binary is not built and its sources (probe/Cargo.toml) are not here; build it with `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target x86_64-unknown-linux-gnu --manifest-path probe/Cargo.toml` or pass --probe PATH")
 }

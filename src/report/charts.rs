@@ -290,16 +290,9 @@ pub fn over_time(
         }
         if let Some((name, level)) = dashed {
             let color = BLACK;
-            let mut x = 0.0;
-            let step = x_max / 60.0;
-            let mut segs = Vec::new();
-            while x < x_max {
-                segs.push(PathElement::new(
-                    vec![(x, level), ((x + step / 2.0).min(x_max), level)],
-                    color.stroke_width(2),
-                ));
-                x += step;
-            }
+            let segs = dashes(0.0, x_max, 60, false)
+                .into_iter()
+                .map(|(a, b)| PathElement::new(vec![(a, level), (b, level)], color.stroke_width(2)));
             chart
                 .draw_series(segs)
                 .map_err(err)?

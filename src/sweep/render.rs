@@ -237,30 +237,39 @@ pub fn unmet(m: &Meta, points: &[Point]) -> Vec<String> {
     m.slos
         .iter()
         .filter(|g| !points.iter().any(|p| g.holds(p)))
-        .map(|g| {
-            let closest = points
-                .iter()
-                .filter(|p| g.value(p).is_finite())
-                .min_by(|a, b| g.value(a).total_cmp(&g.value(b)).then(a.index.cmp(&b.index)));
-            match closest {
-                Some(p) => {
-                    let (v, over) = (g.value(p), g.value(p) - g.target);
-                    let (v, over) = if g.is_latency() {
-                        (format!("{v:.1} ms"), format!("{over:.1} ms"))
-                    } else {
-                        (format!("{v:.6}"), format!("{over:.6}"))
-                    };
-                    format!(
-                        "no setup meets {}; the closest, #{} ({}), has {v}, {over} over",
-                        g.describe(),
-                        p.index + 1,
-                        label(m, p)
-                    )
-                }
-                None => format!("no setup meets {}: none has a value", g.describe()),
-            }
+        .map(|g| match closest(g, points.iter()) {
+            Some(p) => format!(
+                "no setup meets {}; the closest, #{} ({}), has {}, {} over",
+                g.describe(),
+                p.index + 1,
+                label(m, p),
+                in_units(g, g.value(p)),
+                in_units(g, g.value(p) - g.target)
+            ),
+            None => format!("no setup meets {}: none has a value", g.describe()),
         })
         .collect()
+}
+
+/// The setup whose value of `g` is lowest (the first such on a tie), among those with one.
+fn closest<'a>(g: &Slo, points: impl Iterator<Item = &'a Point>) -> Option<&'a Point> {
+    points
+        .filter(|p| g.value(p).is_finite())
+        .min_by(|a, b| g.value(a).total_cmp(&g.value(b)).then(a.index.cmp(&b.index)))
+}
+
+/// A value of `g`'s metric as messages show it: `904.9 ms` or `0.000112`.
+fn in_units(g: &Slo, v: f64) -> String {
+    if g.is_latency() {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.6}")
+    }
+}
+
+/// Whether `p` meets every goal but the `i`-th.
+fn meets_others(m: &Meta, i: usize, p: &Point) -> bool {
+    m.slos.iter().enumerate().all(|(j, h)| j == i || h.holds(p))
 }
 
 /// When every goal is met by some setup but no setup meets them all: for each goal, how close
@@ -272,24 +281,14 @@ pub fn conflicts(m: &Meta, points: &[Point]) -> Vec<String> {
     }
     let mut out = vec!["every goal is met by some setup, but none meets them all".to_string()];
     for (i, g) in m.slos.iter().enumerate() {
-        let others = |p: &&Point| m.slos.iter().enumerate().all(|(j, h)| j == i || h.holds(p));
-        let closest = points
-            .iter()
-            .filter(others)
-            .filter(|p| g.value(p).is_finite())
-            .min_by(|a, b| g.value(a).total_cmp(&g.value(b)).then(a.index.cmp(&b.index)));
-        if let Some(p) = closest {
-            let (v, over) = (g.value(p), g.value(p) - g.target);
-            let (v, over) = if g.is_latency() {
-                (format!("{v:.1} ms"), format!("{over:.1} ms"))
-            } else {
-                (format!("{v:.6}"), format!("{over:.6}"))
-            };
+        if let Some(p) = closest(g, points.iter().filter(|p| meets_others(m, i, p))) {
             out.push(format!(
-                "among the setups that meet every other goal, #{} ({}) comes closest to {} with {v}, {over} over",
+                "among the setups that meet every other goal, #{} ({}) comes closest to {} with {}, {} over",
                 p.index + 1,
                 label(m, p),
-                g.describe()
+                g.describe(),
+                in_units(g, g.value(p)),
+                in_units(g, g.value(p) - g.target)
             ));
         }
     }
@@ -309,14 +308,14 @@ pub fn next_steps(m: &Meta, points: &[Point]) -> Vec<String> {
         m.slos
             .iter()
             .enumerate()
-            .filter(|(i, _)| points.iter().any(|p| m.slos.iter().enumerate().all(|(j, h)| j == *i || h.holds(p))))
+            .filter(|(i, _)| points.iter().any(|p| meets_others(m, *i, p)))
             .map(|(_, g)| g)
             .collect()
     };
     targets
         .into_iter()
         .map(|g| {
-            let unit = |v: f64| if g.is_latency() { format!("{v:.1} ms") } else { format!("{v:.6}") };
+            let unit = |v: f64| in_units(g, v);
             let best = (0..m.axes.len())
                 .filter_map(|k| {
                     let e = effect(m, points, k, |p| g.value(p));
