@@ -266,6 +266,24 @@ impl Platform<'_> {
         self.reschedule_cpu(i, q);
     }
 
+    /// The requests whose CPU part still runs on instance `i` (at the horizon), each with
+    /// whether it started cold; they leave the sharing. They have no `Done` event queued yet.
+    pub(super) fn take_running(&mut self, i: u32) -> Vec<(u32, bool)> {
+        let mut out = Vec::new();
+        loop {
+            let jobs = &self.cpu_jobs;
+            let live = |tag: u64, r: u32| is_live(jobs, i, tag, r);
+            // no sharing anywhere: no table of shares
+            let Some(req) = self.cpu_shares.get_mut(i as usize).and_then(|sh| sh.pop_started_by(Micros::MAX, live))
+            else {
+                break;
+            };
+            self.leave_share(i, req);
+            out.push((req, self.cpu_jobs[req as usize].cold));
+        }
+        out
+    }
+
     fn leave_share(&mut self, i: u32, req: u32) {
         self.cpu_jobs[req as usize].running = false;
         self.cpu_shares[i as usize].remove();

@@ -65,6 +65,17 @@ impl Platform<'_> {
         self.close(q, replication, events).0
     }
 
+    /// Request `req`, running on `inst` at the horizon `end`: in flight, and the part run by
+    /// then billed like a request cut there.
+    fn cut_at_horizon(&mut self, inst: u32, req: u32, cold: bool, end: Micros) {
+        let (arrival, start) = self.reqs.close(req);
+        self.bill_request(inst, start, end);
+        let it = self.insts.get(inst);
+        let (f, id) = (it.func, it.id);
+        self.funcs[f as usize].stats.in_flight += (arrival >= self.warmup) as u64;
+        self.emit_request(f, arrival, Some(start), None, cold, Some(id), Outcome::InFlight);
+    }
+
     /// [`Platform::finish`], handing back the audit (if on) with its books complete.
     pub(super) fn close(
         mut self,
@@ -77,19 +88,19 @@ impl Platform<'_> {
         // close every bucket first: what follows happens at the horizon and adds no time
         self.close_buckets(end);
         self.close_hours(end);
-        // requests running at the horizon are the Done events still queued
+        // requests running at the horizon: the Done events still queued, and the requests
+        // whose CPU part still runs under sharing (their Done is not queued yet)
         while let Some((_, ev)) = q.pop() {
             if let Event::Done { inst, req, cold, .. } = ev {
-                let (arrival, start) = self.reqs.close(req);
-                // the part run by the horizon is billed like a request cut there
-                self.bill_request(inst, start, end);
-                let it = self.insts.get(inst);
-                let (f, id) = (it.func, it.id);
-                self.funcs[f as usize].stats.in_flight += (arrival >= self.warmup) as u64;
-                self.emit_request(f, arrival, Some(start), None, cold, Some(id), Outcome::InFlight);
+                self.cut_at_horizon(inst, req, cold, end);
             }
         }
         let live: Vec<u32> = self.insts.live().collect();
+        for &i in &live {
+            for (req, cold) in self.take_running(i) {
+                self.cut_at_horizon(i, req, cold, end);
+            }
+        }
         for &i in &live {
             let f = self.insts.get(i).func;
             let pending = std::mem::take(&mut self.insts.get_mut(i).pending);

@@ -1,7 +1,8 @@
 //! Random small scenarios for the audit's property tests and the metamorphic relations:
 //! several hosts, images sharing layers, caches from none to ample, TTLs including 0, fixed
 //! and daily reserved targets, concurrency, queues, zero-byte layers, a scale-out rate, and
-//! extreme but valid values (a 1 kB/s link, a 1 µs TTL, a start that misses its limit). A
+//! CPU sharing, and extreme but valid values (a 1 kB/s link, a 1 µs TTL, a start that misses
+//! its limit). A
 //! scenario is a function of one `u64`, so a failing case is reproduced from its seed.
 
 use rand::seq::IndexedRandom;
@@ -145,7 +146,16 @@ fn function(r: &mut Rng, i: usize, images: usize) -> Function {
         exec: dist(r, &[1, 100_000, 2 * S]),
         keep_alive: pick(r, &[0, S, 60 * S]),
         cold_service: if r.random_bool(0.15) { Some(dist(r, &[2 * S])) } else { None },
-        // no CPU sharing: the audit's books do not yet cover stretched executions
-        cpu: crate::scenario::model::CpuUse::none(1000),
+        // CPU sharing in a third of the functions: stretched executions, requests whose CPU
+        // part still runs at the horizon, timeouts cut under contention
+        cpu: if r.random_bool(1.0 / 3.0) {
+            crate::scenario::model::CpuUse {
+                fraction: pick(r, &[0.3, 1.0]),
+                threads: r.random_range(1..=2),
+                exec_milli_vcpu: pick(r, &[500, 1000]),
+            }
+        } else {
+            crate::scenario::model::CpuUse::none(1000)
+        },
     }
 }

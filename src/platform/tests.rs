@@ -305,6 +305,22 @@ fn requests_running_at_the_horizon_are_in_flight() {
 }
 
 #[test]
+fn requests_whose_cpu_part_runs_at_the_horizon_are_in_flight_too() {
+    // under CPU sharing a request's Done is queued only when its CPU part ends: two requests
+    // of CPU work still sharing the vCPU at the horizon are in flight all the same
+    let mut sc = base();
+    sc.functions[0].exec = Dist::Fixed(5000 * S);
+    sc.functions[0].timeout = 10_000 * S;
+    sc.functions[0].concurrency = 2;
+    sc.functions[0].cpu = CpuUse { fraction: 1.0, threads: 1, exec_milli_vcpu: 1000 };
+    sc.workloads.push(once(0));
+    sc.workloads.push(once(0));
+    let (st, sink) = run(&sc);
+    assert_eq!((st.requests, st.in_flight, st.completed), (2, 2, 0));
+    assert!(sink.requests.iter().all(|r| r.5 == Outcome::InFlight));
+}
+
+#[test]
 fn cold_service_replaces_the_whole_start_and_leaves_the_instance_idle() {
     let mut sc = base();
     sc.functions[0].cold_service = Some(Dist::Fixed(3 * S));
