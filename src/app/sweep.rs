@@ -13,7 +13,7 @@ use super::run;
 use crate::error::InputError;
 use crate::report::output::OutputDir;
 use crate::report::summary::Summary;
-use crate::scenario::Scenario;
+use crate::scenario::{PullMode, Scenario};
 use crate::sweep::grid::{self, Axis};
 use crate::sweep::render::{self, Meta};
 use crate::sweep::{slo, Point};
@@ -121,9 +121,20 @@ pub fn evaluate(index: usize, values: Vec<String>, sc: &Scenario) -> Result<Poin
 
 /// Which model a setup ran, for sweep.md: provider, price sheet and start model.
 pub fn model_of(sc: &Scenario, sheet: &str) -> String {
-    let start = match sc.platform.pull.fetch_fraction {
-        None => "full pull (download, extract) from the registry".to_string(),
-        Some(f) => format!("accelerated pull ({} % fetched before start) from the registry", f * 100.0),
+    let pl = &sc.platform.pull;
+    let lazy = format!(
+        "lazy pull ({} % before start, {} % read while starting)",
+        pl.lazy.index_fraction * 100.0,
+        pl.lazy.read_fraction * 100.0
+    );
+    let accelerated = sc.images.iter().filter(|i| i.accelerated_from.is_some()).count();
+    let start = match pl.mode {
+        PullMode::Lazy => format!("{lazy} from the registry"),
+        PullMode::Full if accelerated == 0 => "full pull (download, extract) from the registry".to_string(),
+        PullMode::Full => format!(
+            "full pull (download, extract) from the registry; {lazy} for {accelerated} of {} images (accelerated)",
+            sc.images.len()
+        ),
     };
     format!("{} · sheet {sheet} · {start}", sc.platform.provider.name)
 }

@@ -6,7 +6,8 @@
 use super::fit::PullParams;
 use crate::platform::{simulate, NullSink};
 use crate::scenario::{
-    Arrivals, CpuUse, Dist, Function, Image, Layer, Pick, Platform, Pull, Reserved, Scenario, Simulation, Workload,
+    Arrivals, CpuUse, Dist, Function, Image, Layer, Lazy, Pick, Platform, Pull, PullMode, Reserved, Scenario,
+    Simulation, Workload,
 };
 use crate::units::{MICROS_PER_HOUR as HOUR, MICROS_PER_MS, MICROS_PER_SECOND as SECOND};
 use crate::usage::Meters;
@@ -57,7 +58,8 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
                 extract_per_file: 250,
                 extract_overhead: (d.extract_overhead * 1e6).round() as u64,
                 parallel_layers: d.parallel_layers,
-                fetch_fraction: None,
+                mode: PullMode::Full,
+                lazy: Lazy { index_fraction: 0.03, read_fraction: 0.065 },
                 profile: None,
             },
         },
@@ -73,6 +75,7 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
                     files: l.files,
                 })
                 .collect(),
+            accelerated_from: None,
         }],
         functions: vec![Function {
             name: "probe".into(),

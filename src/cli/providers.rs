@@ -133,6 +133,12 @@ pub fn show(p: &Profile) -> String {
         }
     }
     let _ = writeln!(o, "\nStart, keep-alive and scale-out");
+    let pull = match p.pull.mode {
+        crate::provider::PullMode::Full => "images are downloaded, then extracted (platform.pull.mode = \"full\")",
+        crate::provider::PullMode::Lazy => "images are loaded lazily, no extraction (platform.pull.mode = \"lazy\")",
+    };
+    let accel = if p.pull.acceleration { "; image.acceleration loads an image lazily" } else { "" };
+    rule(&mut o, "pull", format!("{pull}{accel}"), &p.pull.source);
     rule(&mut o, "start", limits::start_text(p), &p.start.source);
     rule(&mut o, "keep-alive", format!("idle instances stay {}", fd(p.keep_alive.0)), &p.keep_alive.1);
     match &p.scale {

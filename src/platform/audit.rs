@@ -399,8 +399,9 @@ impl Platform<'_> {
         pins.clear();
         for i in self.insts.live() {
             let it = self.insts.get(i);
-            let img = &self.image_layers[self.funcs[it.func as usize].image];
-            let n = if it.holds_image { img.len() } else { (it.cursor as usize).min(img.len()) };
+            let img = &self.image_layers[self.list_of(i)];
+            let pinned = if it.holds_image { it.stage_end } else { it.cursor };
+            let n = (pinned as usize).min(img.len());
             for (k, &l) in img.iter().enumerate().take(n) {
                 pins.entry((it.host, l)).or_insert((0, it.id)).0 += 1;
                 let e = self.hosts[it.host as usize].layers.get(&l);

@@ -14,6 +14,9 @@ pub enum State {
     Pulling,
     /// Container create + start.
     Creating,
+    /// App start under lazy loading: waiting for the blocks the app reads (the pull's read
+    /// pieces), before its own start-up time runs.
+    Reading,
     /// App start, until the HTTP server answers.
     Starting,
     /// SimFaaS semantics: serving the request that started it, in the cold service time.
@@ -63,8 +66,8 @@ pub struct Instance {
     // -- second line on
     pub times: PhaseTimes,
     pub host: u32,
-    /// Layers `[0, cursor)` of the image are cached on the host and pinned by this instance
-    /// (with `holds_image`, every layer of the image is pinned).
+    /// Layers `[0, cursor)` of its list are cached on the host and pinned by this instance
+    /// (with `holds_image`, every layer of the stage, `[0, stage_end)`, is pinned).
     pub cursor: u32,
     pub created: Micros,
     /// Requests waiting for this instance to start (at most `concurrency`).
@@ -76,6 +79,11 @@ pub struct Instance {
     pub ready_at: Micros,
     /// Its start was retried once after missing the start limit (Lambda's init retry).
     pub start_retried: bool,
+    /// Its image is pulled lazily: it walks the image's lazy pieces, not its layers.
+    pub lazy: bool,
+    /// The pieces of the current stage are `[0, stage_end)` of its list: the layers, or the
+    /// index pieces while pulling lazily, then the read pieces too while reading.
+    pub stage_end: u32,
 }
 
 /// A time that has not come (yet) for [`Instance`]'s `pull_start`, `pull_end`, `ready_at`.
@@ -116,6 +124,8 @@ impl Instance {
             in_avail: false,
             first_request_done: false,
             start_retried: false,
+            lazy: false,
+            stage_end: 0,
         }
     }
 }

@@ -47,13 +47,13 @@ pub(super) fn start_of(has_cold_service: bool, reserved: bool) -> Start {
 /// the container's creation, as FC's 120 s limit); an instance whose server is still starting
 /// when its time is up did not start (FunctionNotStarted).
 pub(super) fn misses_ready(state: State) -> bool {
-    state == State::Starting
+    matches!(state, State::Reading | State::Starting)
 }
 
 /// The provider's start rule: a retrying provider runs an init that missed its limit once
 /// more (Lambda); otherwise, or the second time, the instance fails.
 pub(super) fn retries(rule: OnTimeout, state: State, retried: bool) -> bool {
-    rule == OnTimeout::Retry && state == State::Starting && !retried
+    rule == OnTimeout::Retry && matches!(state, State::Reading | State::Starting) && !retried
 }
 
 impl Platform<'_> {
@@ -63,11 +63,13 @@ impl Platform<'_> {
         let fr = &self.funcs[f as usize];
         let (img, mem) = (fr.image, fr.spec.memory_mb);
         let ttl = self.sc.platform.cache_ttl;
+        // holding the image: what a pull that begins now would fetch is all cached there
+        let list = Self::list(img, self.lazy_now(img, now));
         let mut k = 0;
         while k < self.image_holders[img].len() {
             let h = self.image_holders[img][k];
             let host = &mut self.hosts[h as usize];
-            let holds = self.image_layers[img].iter().all(|&l| host.state(l, now, ttl) == Some(LayerState::Cached));
+            let holds = self.image_layers[list].iter().all(|&l| host.state(l, now, ttl) == Some(LayerState::Cached));
             if !holds {
                 self.image_holders[img].remove(k);
                 continue;
@@ -115,9 +117,11 @@ impl Platform<'_> {
     pub(super) fn create_warm(&mut self, f: u32, now: Micros) -> Option<u32> {
         let i = self.admit(f, true, Phase::IdleReserved, now)?;
         let (h, img) = (self.insts.get(i).host, self.funcs[f as usize].image);
+        let lazy = self.lazy_now(img, now);
+        let list = Self::list(img, lazy);
         let pl = &self.sc.platform;
         let host = &mut self.hosts[h as usize];
-        for &l in &self.image_layers[img] {
+        for &l in &self.image_layers[list] {
             if host.state(l, now, pl.cache_ttl) != Some(LayerState::Cached) {
                 host.cache(l, self.layers[l as usize].uncompressed, now, pl.cache_capacity, pl.cache_ttl);
             }
@@ -127,7 +131,9 @@ impl Platform<'_> {
             self.image_holders[img].push(h);
         }
         let it = self.insts.get_mut(i);
-        it.cursor = self.image_layers[img].len() as u32;
+        it.cursor = self.image_layers[list].len() as u32;
+        it.stage_end = it.cursor;
+        it.lazy = lazy;
         it.state = State::Ready;
         it.ready_at = now;
         self.make_available(i);
@@ -168,14 +174,26 @@ impl Platform<'_> {
 
     pub(super) fn on_create_done(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
         self.set_phase(i, Some(Phase::Startup), now);
+        let gen = self.insts.get(i).gen;
+        // the start limit times the server's start, after the pull and the container's creation
+        // (FC's 120 s rule); a retrying provider (Lambda) limits the init the same way
+        q.push(now.saturating_add(self.sc.platform.ready_timeout), Event::ReadyTimeout { inst: i, gen });
+        let it = self.insts.get(i);
+        if it.lazy && (it.stage_end as usize) < self.image_layers[self.list_of(i)].len() {
+            // lazy loading: the app's first reads stall its start
+            self.begin_reading(i, now, q);
+        } else {
+            self.start_app(i, now, q);
+        }
+    }
+
+    /// The app's own start-up time (the start-up phase is already open).
+    pub(super) fn start_app(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
         let it = self.insts.get_mut(i);
         it.state = State::Starting;
         let gen = it.gen;
         let d = self.funcs[it.func as usize].startup.sample(&mut self.rng);
         q.push(now.saturating_add(d), Event::StartupDone { inst: i, gen });
-        // the start limit times the server's start, after the pull and the container's creation
-        // (FC's 120 s rule); a retrying provider (Lambda) limits the init the same way
-        q.push(now.saturating_add(self.sc.platform.ready_timeout), Event::ReadyTimeout { inst: i, gen });
     }
 
     pub(super) fn become_ready(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
@@ -233,8 +251,12 @@ impl Platform<'_> {
             it.start_retried = true;
             it.gen = it.gen.wrapping_add(1);
             let gen = it.gen;
-            let d = self.funcs[f].startup.sample(&mut self.rng);
-            q.push(now.saturating_add(d), Event::StartupDone { inst: i, gen });
+            // an init still waiting on its lazy reads goes on reading (what it has read stays
+            // on the host); its start-up time then runs once, under the new generation
+            if it.state == State::Starting {
+                let d = self.funcs[f].startup.sample(&mut self.rng);
+                q.push(now.saturating_add(d), Event::StartupDone { inst: i, gen });
+            }
             q.push(now.saturating_add(self.funcs[f].timeout), Event::ReadyTimeout { inst: i, gen });
             return;
         }
@@ -257,15 +279,15 @@ impl Platform<'_> {
         self.set_phase(i, None, now);
         self.leave_available(i);
         self.leave_starting(i);
+        let list = self.list_of(i);
         let (f, h, cursor, reserved, marked) = {
             let it = self.insts.get(i);
-            let pinned = if it.holds_image { u32::MAX } else { it.cursor };
+            let pinned = if it.holds_image { it.stage_end } else { it.cursor };
             (it.func, it.host, pinned, it.reserved, it.release_when_idle)
         };
-        let img = self.funcs[f as usize].image;
         let host = &mut self.hosts[h as usize];
-        for k in 0..(cursor as usize).min(self.image_layers[img].len()) {
-            host.unpin(self.image_layers[img][k], now);
+        for k in 0..(cursor as usize).min(self.image_layers[list].len()) {
+            host.unpin(self.image_layers[list][k], now);
         }
         if let Some(k) = host.pulls.iter().position(|&x| x == i) {
             host.pulls.swap_remove(k);

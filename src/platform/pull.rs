@@ -10,7 +10,7 @@ use super::host::LayerState;
 use super::instance::State;
 use super::{Event, Platform};
 use crate::engine::EventQueue;
-use crate::scenario::Pull;
+use crate::scenario::{Pull, PullMode};
 use crate::units::Micros;
 
 pub use super::bandwidth::Transfers;
@@ -39,28 +39,48 @@ pub(super) fn next_step(state: Option<LayerState>) -> Step {
 }
 
 /// How long extracting a layer takes: its uncompressed bytes at `extract_rate`, plus a cost
-/// per file and a fixed cost per layer; `fraction` is the part of the image fetched.
+/// per file and a fixed cost per layer.
 /// Saturates: a time beyond any horizon (10⁹ files × a day each) stays beyond it, never wraps.
-pub(super) fn extract_time(uncompressed: u64, files: u64, fraction: f64, pl: &Pull) -> Micros {
-    let secs = uncompressed as f64 * fraction / pl.extract_rate;
-    let files = (files as f64 * fraction).round() as u64;
+pub(super) fn extract_time(uncompressed: u64, files: u64, pl: &Pull) -> Micros {
+    let secs = uncompressed as f64 / pl.extract_rate;
     // `as` saturates a float too large for u64
     let bytes = (secs * 1e6).ceil() as Micros;
     bytes.saturating_add(files.saturating_mul(pl.extract_per_file)).saturating_add(pl.extract_overhead)
 }
 
 impl Platform<'_> {
+    /// Whether a pull of image `img` that begins now is lazy: every pull in lazy mode, and
+    /// an accelerated image's once its accelerated copy is ready.
+    pub(super) fn lazy_now(&self, img: usize, now: Micros) -> bool {
+        self.sc.platform.pull.mode == PullMode::Lazy || self.sc.images[img].accelerated_from.is_some_and(|t| now >= t)
+    }
+
+    /// The index in `image_layers` of image `img`'s layers, or of its lazy pieces.
+    pub(super) fn list(img: usize, lazy: bool) -> usize {
+        img * 2 + lazy as usize
+    }
+
+    /// The list instance `i` walks.
+    pub(super) fn list_of(&self, i: u32) -> usize {
+        let it = self.insts.get(i);
+        Self::list(self.funcs[it.func as usize].image, it.lazy)
+    }
+
     pub(super) fn begin_pull(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
         let (h, img) = {
             let it = self.insts.get(i);
             (it.host as usize, self.funcs[it.func as usize].image)
         };
+        let lazy = self.lazy_now(img, now);
+        let list = Self::list(img, lazy);
         let ttl = self.sc.platform.cache_ttl;
-        // pin the cached prefix; a fully cached image is a cache hit: no pull at all
-        let n = self.image_layers[img].len() as u32;
+        // a lazy pull fetches the index pieces (the first half) before the container starts
+        let n = self.image_layers[list].len() as u32;
+        let stage_end = if lazy { n / 2 } else { n };
+        // pin the cached prefix; a fully cached stage is a cache hit: no pull at all
         let mut cursor = 0;
-        while cursor < n {
-            let l = self.image_layers[img][cursor as usize];
+        while cursor < stage_end {
+            let l = self.image_layers[list][cursor as usize];
             if self.hosts[h].state(l, now, ttl) != Some(LayerState::Cached) {
                 break;
             }
@@ -68,8 +88,11 @@ impl Platform<'_> {
             cursor += 1;
         }
         let f = self.insts.get(i).func as usize;
-        self.insts.get_mut(i).cursor = cursor;
-        if cursor == n {
+        let it = self.insts.get_mut(i);
+        it.cursor = cursor;
+        it.lazy = lazy;
+        it.stage_end = stage_end;
+        if cursor == stage_end {
             self.funcs[f].stats.cache_hits += 1;
             self.start_create(i, now, q);
         } else {
@@ -83,21 +106,36 @@ impl Platform<'_> {
     }
 
     pub(super) fn on_manifest(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        let (h, img, cursor) = {
-            let it = self.insts.get(i);
-            (it.host, self.funcs[it.func as usize].image, it.cursor)
-        };
+        self.request_stage(i, now, q);
+        self.advance_pull(i, now, q);
+    }
+
+    /// Ask for every piece of the instance's stage not on its host, and pin them all: the
+    /// stage uses them from now on, so none can expire or be evicted under it.
+    fn request_stage(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let list = self.list_of(i);
+        let it = self.insts.get(i);
+        let (h, cursor, end) = (it.host, it.cursor, it.stage_end);
         let ttl = self.sc.platform.cache_ttl;
-        for k in cursor as usize..self.image_layers[img].len() {
-            let l = self.image_layers[img][k];
+        for k in cursor as usize..end as usize {
+            let l = self.image_layers[list][k];
             if self.hosts[h as usize].state(l, now, ttl).is_none() {
                 self.request_download(h, l, now, q);
             }
-            // the pull uses the layer from now on: it cannot expire or be evicted under it
             self.hosts[h as usize].pin(l, now);
         }
         self.insts.get_mut(i).holds_image = true;
         self.hosts[h as usize].pulls.push(i);
+    }
+
+    /// Lazy loading, once the container is created: the app's reads (the read pieces) stall
+    /// its start-up until they are on the host; then its own start-up time runs.
+    pub(super) fn begin_reading(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
+        let list = self.list_of(i);
+        let it = self.insts.get_mut(i);
+        it.state = State::Reading;
+        it.stage_end = self.image_layers[list].len() as u32;
+        self.request_stage(i, now, q);
         self.advance_pull(i, now, q);
     }
 
@@ -117,12 +155,8 @@ impl Platform<'_> {
         }
     }
 
-    fn fetch_fraction(&self) -> f64 {
-        self.sc.platform.pull.fetch_fraction.unwrap_or(1.0)
-    }
-
     pub(super) fn on_overhead_done(&mut self, h: u32, l: u32, now: Micros, q: &mut EventQueue<Event>) {
-        let bytes = self.layers[l as usize].compressed as f64 * self.fetch_fraction();
+        let bytes = self.layers[l as usize].compressed as f64;
         self.transfers.start(now, h, l, bytes);
         self.reschedule_transfers(q);
     }
@@ -174,32 +208,37 @@ impl Platform<'_> {
         pulls.clear();
         pulls.extend_from_slice(&self.hosts[h as usize].pulls);
         for &i in &pulls {
-            if self.insts.get(i).state == State::Pulling {
+            if matches!(self.insts.get(i).state, State::Pulling | State::Reading) {
                 self.advance_pull(i, now, q);
             }
         }
         self.scratch_pulls = pulls;
     }
 
-    /// Move an instance's pull along its layers, in order: pin what is cached, extract the
-    /// next layer once downloaded (one extraction after another), fetch what went missing.
+    /// Move an instance's pull along its stage, in order: pin what is cached, extract the
+    /// next layer once downloaded (one extraction after another; lazy pieces are not
+    /// extracted), fetch what went missing. At the stage's end the container is created
+    /// (after a pull) or the app's start-up time begins (after a lazy start's reads).
     fn advance_pull(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
-        let (h, img, mut cursor) = {
+        let list = self.list_of(i);
+        let (h, img, mut cursor, end) = {
             let it = self.insts.get(i);
-            (it.host, self.funcs[it.func as usize].image, it.cursor)
+            (it.host, self.funcs[it.func as usize].image, it.cursor, it.stage_end)
         };
         let ttl = self.sc.platform.cache_ttl;
-        let n = self.image_layers[img].len() as u32;
-        while cursor < n {
-            let l = self.image_layers[img][cursor as usize];
+        while cursor < end {
+            let l = self.image_layers[list][cursor as usize];
             match next_step(self.hosts[h as usize].state(l, now, ttl)) {
                 // pinned since the manifest
                 Step::Pin => cursor += 1,
                 Step::Extract => {
                     self.hosts[h as usize].set_state(l, LayerState::Extracting);
                     let info = &self.layers[l as usize];
-                    let dur =
-                        extract_time(info.uncompressed, info.files, self.fetch_fraction(), &self.sc.platform.pull);
+                    let dur = if info.extract {
+                        extract_time(info.uncompressed, info.files, &self.sc.platform.pull)
+                    } else {
+                        0
+                    };
                     q.push(now.saturating_add(dur), Event::ExtractDone { host: h, layer: l });
                     break;
                 }
@@ -214,22 +253,27 @@ impl Platform<'_> {
             }
         }
         self.insts.get_mut(i).cursor = cursor;
-        if cursor == n {
-            let host = &mut self.hosts[h as usize];
-            if let Some(k) = host.pulls.iter().position(|&x| x == i) {
-                host.pulls.swap_remove(k);
-            }
-            if !self.image_holders[img].contains(&h) {
-                self.image_holders[img].push(h);
-            }
-            let it = self.insts.get_mut(i);
-            it.pull_end = now;
-            let began = super::instance::when(it.pull_start).unwrap_or(now);
-            if began >= self.warmup {
-                self.funcs[it.func as usize].stats.pull_us += (now - began) as u128;
-            }
-            self.start_create(i, now, q);
+        if cursor < end {
+            return;
         }
+        let host = &mut self.hosts[h as usize];
+        if let Some(k) = host.pulls.iter().position(|&x| x == i) {
+            host.pulls.swap_remove(k);
+        }
+        if self.insts.get(i).state == State::Reading {
+            self.start_app(i, now, q);
+            return;
+        }
+        if !self.image_holders[img].contains(&h) {
+            self.image_holders[img].push(h);
+        }
+        let it = self.insts.get_mut(i);
+        it.pull_end = now;
+        let began = super::instance::when(it.pull_start).unwrap_or(now);
+        if began >= self.warmup {
+            self.funcs[it.func as usize].stats.pull_us += (now - began) as u128;
+        }
+        self.start_create(i, now, q);
     }
 }
 
@@ -255,9 +299,7 @@ mod tests {
         pl.extract_per_file = 10;
         pl.extract_overhead = 85_000;
         // 150 MB at 100 MB/s = 1.5 s; 1000 files × 10 µs; one overhead
-        assert_eq!(extract_time(150_000_000, 1000, 1.0, &pl), 1_500_000 + 10_000 + 85_000);
-        // half of the image fetched: half the bytes and files
-        assert_eq!(extract_time(150_000_000, 1000, 0.5, &pl), 750_000 + 5_000 + 85_000);
+        assert_eq!(extract_time(150_000_000, 1000, &pl), 1_500_000 + 10_000 + 85_000);
     }
 
     #[test]
@@ -265,8 +307,8 @@ mod tests {
         let mut pl = crate::platform::tests::base().platform.pull;
         // the largest inputs allowed: 10⁹ files of 100 years each, 1024 TB at 1 B/s
         pl.extract_per_file = 36_500 * crate::units::MICROS_PER_DAY;
-        assert_eq!(extract_time(0, 1_000_000_000, 1.0, &pl), u64::MAX);
+        assert_eq!(extract_time(0, 1_000_000_000, &pl), u64::MAX);
         pl.extract_rate = 1.0;
-        assert_eq!(extract_time(1 << 50, 0, 1.0, &pl), u64::MAX);
+        assert_eq!(extract_time(1 << 50, 0, &pl), u64::MAX);
     }
 }

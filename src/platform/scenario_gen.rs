@@ -10,7 +10,9 @@ use rand::Rng as _;
 
 use super::tests::base;
 use crate::engine::rng::{stream, Rng};
-use crate::scenario::{Arrivals, Dist, Function, Image, Layer, Reserved, ReservedStep, Scenario, Workload};
+use crate::scenario::{
+    Arrivals, Dist, Function, Image, Layer, Lazy, PullMode, Reserved, ReservedStep, Scenario, Workload,
+};
 use crate::units::{Micros, MICROS_PER_DAY as DAY, MICROS_PER_SECOND as S};
 
 const MB: u64 = 1 << 20;
@@ -65,7 +67,8 @@ pub(crate) fn scenario(seed: u64) -> Scenario {
     pl.pull.extract_per_file = pick(r, &[0, 250]);
     pl.pull.extract_overhead = pick(r, &[0, 64_000]);
     pl.pull.parallel_layers = r.random_range(1..=4);
-    pl.pull.fetch_fraction = if r.random_bool(0.2) { Some(pick(r, &[0.065, 1.0])) } else { None };
+    pl.pull.mode = if r.random_bool(0.2) { PullMode::Lazy } else { PullMode::Full };
+    pl.pull.lazy = Lazy { index_fraction: pick(r, &[0.0, 0.03, 1.0]), read_fraction: pick(r, &[0.0, 0.065, 0.5]) };
     // a pool of layers the images draw from, so images share some
     let pool: Vec<Layer> = (0..5)
         .map(|k| {
@@ -88,7 +91,9 @@ pub(crate) fn scenario(seed: u64) -> Scenario {
                     layers.push(l);
                 }
             }
-            Image { name: format!("img{i}"), layers }
+            // some images accelerated (FC), some of them only from a later time (a deploy)
+            let accelerated_from = r.random_bool(0.25).then(|| pick(r, &[0, 30 * S]));
+            Image { name: format!("img{i}"), layers, accelerated_from }
         })
         .collect();
     let horizon = sc.simulation.horizon;

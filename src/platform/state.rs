@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use crate::engine::rng::{stream, Rng};
 use crate::engine::{EventQueue, QuadHeap};
-use crate::scenario::{Arrivals, Reserved, ReservedStep, Scenario};
+use crate::scenario::{Arrivals, PullMode, Reserved, ReservedStep, Scenario};
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::{Meters, Spec};
 use crate::workload::dist::Sampler;
@@ -27,6 +27,8 @@ pub(super) struct LayerInfo {
     pub(super) compressed: u64,
     pub(super) uncompressed: u64,
     pub(super) files: u64,
+    /// A layer is extracted once downloaded; a lazy piece is not (it is mounted).
+    pub(super) extract: bool,
 }
 
 /// A function's run-time state. At fleet scale every request touches the state of a
@@ -146,18 +148,20 @@ impl<'a> Platform<'a> {
         // per function: find ids by hash)
         let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         let mut layers = Vec::new();
-        let mut image_layers = Vec::new();
+        let mut plain = Vec::new();
         for img in &sc.images {
             let mut idx = Vec::new();
             for l in &img.layers {
                 let i = *ids.entry(&l.id).or_insert_with(|| {
-                    layers.push(LayerInfo { compressed: l.compressed, uncompressed: l.uncompressed, files: l.files });
+                    let (compressed, uncompressed, files) = (l.compressed, l.uncompressed, l.files);
+                    layers.push(LayerInfo { compressed, uncompressed, files, extract: true });
                     (layers.len() - 1) as u32
                 });
                 idx.push(i);
             }
-            image_layers.push(idx);
+            plain.push(idx);
         }
+        let image_layers = piece_lists(sc, plain, &mut layers);
         // functions replayed from a trace keep coarser latency histograms (see `latency`)
         let mut from_trace = vec![false; sc.functions.len()];
         for w in &sc.workloads {
@@ -243,7 +247,7 @@ impl<'a> Platform<'a> {
             warmup: sc.simulation.warmup,
             funcs,
             layers,
-            image_holders: vec![Vec::new(); image_layers.len()],
+            image_holders: vec![Vec::new(); sc.images.len()],
             image_layers,
             hosts: (0..pl.hosts).map(|_| Host::new(pl.host_memory_mb)).collect(),
             insts: Slab::default(),
@@ -312,4 +316,42 @@ impl<'a> Platform<'a> {
             it.phase_since = now;
         }
     }
+}
+
+/// The layer lists pulls walk, two per image (see [`Platform::list`]): its layers, and its
+/// lazy pieces — an index piece per layer (fetched before the container starts), then a read
+/// piece per layer (read while the app starts). Pieces are blobs of their own in the host
+/// cache, `fraction` of their layer's bytes, shared where the layer is shared, never
+/// extracted. Only built when some image can be pulled lazily.
+fn piece_lists(sc: &Scenario, plain: Vec<Vec<u32>>, layers: &mut Vec<LayerInfo>) -> Vec<Vec<u32>> {
+    let pl = &sc.platform.pull;
+    let any_lazy = pl.mode == PullMode::Lazy || sc.images.iter().any(|i| i.accelerated_from.is_some());
+    let n = layers.len();
+    let mut pieces = [vec![u32::MAX; n], vec![u32::MAX; n]];
+    let mut out = Vec::with_capacity(plain.len() * 2);
+    for idx in plain {
+        let mut lazy = Vec::new();
+        if any_lazy {
+            for (kind, fraction) in [pl.lazy.index_fraction, pl.lazy.read_fraction].into_iter().enumerate() {
+                for &l in &idx {
+                    if pieces[kind][l as usize] == u32::MAX {
+                        let base = &layers[l as usize];
+                        let part = |b: u64| (b as f64 * fraction).round() as u64;
+                        let piece = LayerInfo {
+                            compressed: part(base.compressed),
+                            uncompressed: part(base.uncompressed),
+                            files: 0,
+                            extract: false,
+                        };
+                        layers.push(piece);
+                        pieces[kind][l as usize] = (layers.len() - 1) as u32;
+                    }
+                    lazy.push(pieces[kind][l as usize]);
+                }
+            }
+        }
+        out.push(idx);
+        out.push(lazy);
+    }
+    out
 }

@@ -44,13 +44,15 @@ pub(crate) fn base() -> Scenario {
                 extract_per_file: 0,
                 extract_overhead: 0,
                 parallel_layers: 3,
-                fetch_fraction: None,
+                mode: PullMode::Full,
+                lazy: Lazy { index_fraction: 0.03, read_fraction: 0.065 },
                 profile: None,
             },
         },
         images: vec![Image {
             name: "img".into(),
             layers: vec![Layer { id: "img#0".into(), compressed: 0, uncompressed: 1500 * MB, files: 0 }],
+            accelerated_from: None,
         }],
         functions: vec![Function {
             name: "f".into(),
@@ -81,7 +83,7 @@ pub(crate) fn once(at: Micros) -> Workload {
     Workload { function: 0, arrivals: Arrivals::Constant { interval: 1 << 50 }, from: at, until: at + 1 }
 }
 
-fn run(sc: &Scenario) -> (FnStats, VecSink) {
+pub(crate) fn run(sc: &Scenario) -> (FnStats, VecSink) {
     let mut sink = VecSink { keep_requests: true, ..Default::default() };
     let r = simulate(sc, 0, &mut sink, &Meters::default(), |_| {}).unwrap();
     let st = r.functions.into_iter().next().unwrap().1;

@@ -29,6 +29,9 @@
 //! [start]                  # required: ready_timeout, on_timeout = "fail" | "retry"
 //! [keep_alive]             # required: idle
 //! [scale]                  # optional: burst, rate, per (absent = no scale-out rate limit)
+//! [pull]                   # optional: mode = "full" | "lazy" (how images reach a host),
+//!                          #   acceleration = true | false (per-image lazy copies, FC's
+//!                          #   `image.acceleration`); absent = full, no acceleration
 //! ```
 
 pub mod limits;
@@ -138,6 +141,35 @@ pub struct Gpu {
     pub source: Source,
 }
 
+/// How an image reaches a host (`platform.pull.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullMode {
+    /// Download every layer, then extract them one after another (Docker, containerd).
+    Full,
+    /// Block-level lazy loading (Lambda, Cloud Run's image streaming, FC's accelerated
+    /// images): no extraction; an index is fetched before the container starts and the blocks
+    /// the app reads are fetched while it starts, stalling the start-up.
+    Lazy,
+}
+
+impl PullMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PullMode::Full => "full",
+            PullMode::Lazy => "lazy",
+        }
+    }
+}
+
+/// How the provider's platform brings an image to a host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pull {
+    pub mode: PullMode,
+    /// Whether an image can be accelerated on its own (`image.acceleration`).
+    pub acceleration: bool,
+    pub source: Source,
+}
+
 /// One provider's profile, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -157,6 +189,7 @@ pub struct Profile {
     pub start: Start,
     pub keep_alive: (Micros, Source),
     pub scale: Option<Scale>,
+    pub pull: Pull,
 }
 
 /// A built-in name, or a path (relative paths as given).

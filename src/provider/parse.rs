@@ -28,6 +28,16 @@ struct Raw {
     start: RawStart,
     keep_alive: RawKeepAlive,
     scale: Option<RawScale>,
+    pull: Option<RawPull>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPull {
+    mode: String,
+    acceleration: bool,
+    source: String,
+    as_of: String,
 }
 
 #[derive(Deserialize)]
@@ -344,6 +354,29 @@ pub fn parse_str(text: &str, source: &str, default_name: &str, dir: &Path) -> Re
             Some(Scale { burst: sc.burst, rate: sc.rate, per, source: h.src(&sc.source, &sc.as_of, "scale")? })
         }
     };
+    let pull = match &raw.pull {
+        None => Pull {
+            mode: PullMode::Full,
+            acceleration: false,
+            source: Source {
+                source: "not given in the profile: full pulls, no acceleration".into(),
+                as_of: raw.as_of.clone(),
+            },
+        },
+        Some(p) => Pull {
+            mode: match p.mode.as_str() {
+                "full" => PullMode::Full,
+                "lazy" => PullMode::Lazy,
+                other => {
+                    return Err(
+                        h.err("pull.mode", format!("unknown pull mode \"{other}\"; allowed: \"full\", \"lazy\""))
+                    )
+                }
+            },
+            acceleration: p.acceleration,
+            source: h.src(&p.source, &p.as_of, "pull")?,
+        },
+    };
     Ok(Profile {
         name,
         title: raw.title,
@@ -359,5 +392,6 @@ pub fn parse_str(text: &str, source: &str, default_name: &str, dir: &Path) -> Re
         start,
         keep_alive,
         scale,
+        pull,
     })
 }

@@ -132,17 +132,34 @@ pub struct Pull {
     pub extract_overhead: Micros,
     /// Layer downloads in flight per host at most (Docker's max-concurrent-downloads).
     pub parallel_layers: u32,
-    /// Lazy loading: only this fraction of each layer is fetched and extracted before start.
-    /// `None` when acceleration is off.
-    pub fetch_fraction: Option<f64>,
+    /// How images reach a host: downloaded and extracted whole, or loaded lazily.
+    pub mode: PullMode,
+    /// What a lazy pull fetches (used in lazy mode and for accelerated images).
+    pub lazy: Lazy,
     /// Path of the calibration profile that supplied values, if any (for the report).
     pub profile: Option<String>,
+}
+
+pub use crate::provider::PullMode;
+
+/// What a lazy pull fetches, as fractions of each layer (compressed bytes fetched,
+/// uncompressed bytes held in the host's cache).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lazy {
+    /// Fetched before the container starts (the accelerated image's index).
+    pub index_fraction: f64,
+    /// Read by the app while it starts; each read that misses stalls the start-up.
+    pub read_fraction: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
     pub name: String,
     pub layers: Vec<Layer>,
+    /// FC image acceleration (`image.acceleration`): from this simulated time on (the
+    /// accelerated copy is ready some minutes after a deploy) the image is pulled lazily.
+    /// `None` when off, or on a provider that offers no per-image acceleration.
+    pub accelerated_from: Option<Micros>,
 }
 
 impl Image {

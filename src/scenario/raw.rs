@@ -37,13 +37,17 @@
 //! | `platform.pull.extract_per_file` | `"250us"` | ≥ 0 |
 //! | `platform.pull.extract_overhead` | `"64ms"` | ≥ 0 |
 //! | `platform.pull.parallel_layers` | `3` | 1..=64 |
-//! | `platform.pull.acceleration` | `{ enabled = false, fetch_fraction = 0.065 }` | fetch_fraction in (0, 1] |
+//! | `platform.pull.mode` | the provider's (`"full"` for `fc`, `azure-flex`; `"lazy"` for `lambda`, `cloudrun`) | `full` (download, then extract), `lazy` (block-level lazy loading: no extraction) |
+//! | `platform.pull.lazy.index_fraction` | `0.03` | 0..=1: share of each layer fetched before the container starts |
+//! | `platform.pull.lazy.read_fraction` | `0.065` | 0..=1: share of each layer the app reads while it starts (stalling it) |
 //! | `platform.pull.profile` | none | a calibration profile file, relative as `platform.pricing` |
 //! | `image.name` | required | unique, non-empty, no `.`, not all digits |
 //! | `image.layers` | — (or `size`) | ≥ 1 layer of `{ compressed, uncompressed, files = 0, id = "<image>#<i>" }` |
 //! | `image.size` | — (or `layers`) | compressed total, split evenly over `layer_count` |
 //! | `image.layer_count` | `1` | 1..=1000, only with `size` |
 //! | `image.uncompressed_ratio` | `2.5` | > 0, only with `size` |
+//! | `image.acceleration` | `false` | `true`: FC image acceleration, the image is pulled lazily once its accelerated copy is ready (ignored on providers without per-image acceleration) |
+//! | `image.accelerated_from` | `"0s"` | ≥ 0: simulated time the accelerated copy is ready (FC: about 5 minutes after a deploy, e.g. `"5m"` for a deploy at time 0); only with `acceleration = true` |
 //! | `function.name` | required | unique, non-empty, no `.`, not all digits |
 //! | `function.image` | the image named like the function | an image name |
 //! | `function.memory` | `"512MB"` | the provider's rule (FC: 128MB..=32GB in 64MB steps) |
@@ -157,8 +161,24 @@ pub struct RawPull {
     pub extract_per_file: Scalar,
     pub extract_overhead: Scalar,
     pub parallel_layers: Scalar,
+    pub mode: Option<RawPullMode>,
+    pub lazy: Option<RawLazy>,
     pub acceleration: Option<RawAcceleration>,
     pub profile: Scalar,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawPullMode {
+    Full,
+    Lazy,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLazy {
+    pub index_fraction: Scalar,
+    pub read_fraction: Scalar,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -176,6 +196,8 @@ pub struct RawImage {
     pub size: Scalar,
     pub layer_count: Scalar,
     pub uncompressed_ratio: Scalar,
+    pub acceleration: Scalar,
+    pub accelerated_from: Scalar,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -86,7 +86,13 @@ pub const SIMULATION: &[Key] = &[
     leaf("start"),
 ];
 
+/// The platform-wide switch replaced by `image.acceleration`: still known, so that its use is
+/// answered with what replaced it rather than "unknown key".
 pub const ACCELERATION: &[Key] = &[leaf("enabled"), leaf("fetch_fraction")];
+
+pub const PULL_MODES: &[&str] = &["full", "lazy"];
+
+pub const LAZY: &[Key] = &[leaf("index_fraction"), leaf("read_fraction")];
 
 pub const PULL: &[Key] = &[
     leaf("host_bandwidth"),
@@ -97,6 +103,8 @@ pub const PULL: &[Key] = &[
     leaf("extract_per_file"),
     leaf("extract_overhead"),
     leaf("parallel_layers"),
+    Key { name: "mode", node: Node::Choice(PULL_MODES) },
+    Key { name: "lazy", node: Node::Table(LAZY) },
     Key { name: "acceleration", node: Node::Table(ACCELERATION) },
     leaf("profile"),
 ];
@@ -125,6 +133,8 @@ pub const IMAGE: &[Key] = &[
     leaf("size"),
     leaf("layer_count"),
     leaf("uncompressed_ratio"),
+    leaf("acceleration"),
+    leaf("accelerated_from"),
 ];
 
 pub const GPU: &[Key] = &[leaf("kind"), leaf("memory")];

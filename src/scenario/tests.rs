@@ -194,7 +194,8 @@ fn a_minimal_scenario_gets_every_default() {
             extract_per_file: 250,
             extract_overhead: 64_000,
             parallel_layers: 3,
-            fetch_fraction: None,
+            mode: PullMode::Full,
+            lazy: Lazy { index_fraction: 0.03, read_fraction: 0.065 },
             profile: None,
         }
     );
@@ -364,23 +365,58 @@ fn pull_values_are_checked() {
     fails(&section("platform.pull", "extract_rate = \"1Gbps\""), "platform.pull.extract_rate", "bits per second");
     fails(&section("platform.pull", "parallel_layers = 65"), "platform.pull.parallel_layers", "1..=64");
     fails(
-        &section("platform.pull", "acceleration = { fetch_fraction = 0 }"),
-        "platform.pull.acceleration.fetch_fraction",
-        "more than 0 and at most 1",
+        &section("platform.pull", "lazy = { index_fraction = 1.5 }"),
+        "platform.pull.lazy.index_fraction",
+        "from 0 to 1",
     );
     fails(
-        &section("platform.pull", "acceleration = { enabled = 1 }"),
-        "platform.pull.acceleration.enabled",
-        "true or false",
+        &section("platform.pull", "lazy = { read_fraction = -0.1 }"),
+        "platform.pull.lazy.read_fraction",
+        "from 0 to 1",
+    );
+    fails(&section("platform.pull", "mode = \"stream\""), "platform.pull.mode", "full");
+}
+
+#[test]
+fn the_platform_wide_acceleration_switch_says_what_replaced_it() {
+    fails(
+        &section("platform.pull", "acceleration = { enabled = true }"),
+        "platform.pull.acceleration",
+        "set `acceleration = true` on each [[image]]",
     );
 }
 
 #[test]
-fn acceleration_gives_a_fetch_fraction_only_when_enabled() {
-    let s = ok(&section("platform.pull", "acceleration = { enabled = true }"));
-    assert_eq!(s.platform.pull.fetch_fraction, Some(0.065));
-    let s = ok(&section("platform.pull", "acceleration = { enabled = false, fetch_fraction = 0.2 }"));
-    assert_eq!(s.platform.pull.fetch_fraction, None);
+fn the_pull_mode_defaults_to_the_providers_and_can_be_set() {
+    let s = ok(&section("platform", "provider = \"fc\""));
+    assert_eq!(s.platform.pull.mode, PullMode::Full);
+    assert_eq!(s.platform.pull.lazy, Lazy { index_fraction: 0.03, read_fraction: 0.065 });
+    for lazy in ["lambda", "cloudrun"] {
+        let s = ok(&section("platform", &format!("provider = \"{lazy}\"")));
+        assert_eq!(s.platform.pull.mode, PullMode::Lazy, "{lazy}");
+        let s = ok(&format!(
+            "{}\n[platform.pull]\nmode = \"full\"\n",
+            section("platform", &format!("provider = \"{lazy}\""))
+        ));
+        assert_eq!(s.platform.pull.mode, PullMode::Full, "{lazy}");
+    }
+    let s = ok(&section("platform.pull", "mode = \"lazy\"\nlazy = { index_fraction = 0, read_fraction = 1 }"));
+    assert_eq!((s.platform.pull.mode, s.platform.pull.lazy.read_fraction), (PullMode::Lazy, 1.0));
+}
+
+#[test]
+fn an_image_is_accelerated_from_when_its_copy_is_ready_on_providers_that_offer_it() {
+    let accelerate = |extra: &str| image_with(&format!("size = \"100MB\"\n{extra}"));
+    let s = ok(&accelerate("acceleration = true"));
+    assert_eq!(s.images[0].accelerated_from, Some(0));
+    let s = ok(&accelerate("acceleration = true\naccelerated_from = \"5m\""));
+    assert_eq!(s.images[0].accelerated_from, Some(300 * MICROS_PER_SECOND));
+    assert_eq!(ok(MIN).images[0].accelerated_from, None);
+    fails(&accelerate("accelerated_from = \"5m\""), "image.api.accelerated_from", "goes with `acceleration = true`");
+    fails(&accelerate("acceleration = \"yes\""), "image.api.acceleration", "true or false");
+    // a provider without per-image acceleration accepts the key and pulls as it always does
+    let text = format!("{}\n[platform]\nprovider = \"azure-flex\"\n", accelerate("acceleration = true"));
+    assert_eq!(ok(&text).images[0].accelerated_from, None);
 }
 
 #[test]
@@ -885,9 +921,9 @@ fn profile_errors_name_the_profile_file_and_line() {
     let e = r.unwrap_err();
     assert_eq!(e.source, dir.path().join("local.toml").display().to_string());
     assert_eq!((e.path.as_str(), e.line), ("pull.host_bandwidth", Some(3)));
-    let (_dir, r) = with_profile("[pull]\nacceleration = { enabled = true }\n", &[]);
+    let (_dir, r) = with_profile("[pull]\nmode = \"lazy\"\n", &[]);
     let e = r.unwrap_err();
-    assert!(e.source.ends_with("local.toml") && e.message.contains("unknown key `acceleration`"), "{e}");
+    assert!(e.source.ends_with("local.toml") && e.message.contains("unknown key `mode`"), "{e}");
     let (_dir, r) = with_profile("[pull\n", &[]);
     assert_eq!(r.unwrap_err().line, Some(1));
 }
@@ -963,7 +999,7 @@ proptest::proptest! {
         key in proptest::sample::select(vec![
             "simulation.horizon", "simulation.seed", "simulation.replications", "simulation.bucket",
             "platform.hosts", "platform.host_memory", "platform.pull.parallel_layers",
-            "platform.pull.acceleration.fetch_fraction", "function.api.memory", "function.api.vcpu",
+            "platform.pull.lazy.read_fraction", "function.api.memory", "function.api.vcpu",
             "function.api.concurrency", "function.api.max_instances", "function.api.reserved",
             "function.api.startup.median", "function.api.startup.p99", "image.api.layers.0.compressed",
             "workload.0.arrivals.mean", "workload.0.arrivals.peak_ratio", "workload.0.from",

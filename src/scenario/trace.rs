@@ -612,7 +612,7 @@ fn drawn_image(function: &str, compressed: u64, layers: u32) -> Image {
             files: 0,
         })
         .collect();
-    Image { name, layers }
+    Image { name, layers, accelerated_from: None }
 }
 
 /// Drop template functions that no non-trace workload uses, renumbering the others.

@@ -42,7 +42,7 @@ pub fn scenario(
 ) -> Result<Scenario, InputError> {
     let simulation = simulation(&raw.simulation, ctx, default_name)?;
     let platform = platform(&raw.platform, ctx, profile)?;
-    let mut images = images(&raw.image, ctx)?;
+    let mut images = images(&raw.image, ctx, platform.provider.pull.acceleration)?;
     // functions that trace workloads copy need no `exec` of their own
     let only = match raw.function.as_slice() {
         [f] => f.name.as_ref().and_then(Value::as_str),
@@ -203,7 +203,7 @@ fn platform(r: &RawPlatform, ctx: &Ctx<'_>, profile: Option<String>) -> Result<P
         .unwrap_or(provider.start.ready_timeout);
     let container_create = dist(r.container_create.as_ref(), "platform.container_create", ctx)?
         .unwrap_or(Dist::Fixed(200 * MICROS_PER_MS));
-    let pull = pull(&r.pull, ctx, profile)?;
+    let pull = pull(&r.pull, ctx, profile, &provider)?;
     // the sheet's own errors name the sheet file, as they always did
     let sheet = crate::billing::sheet::load(&pricing)?;
     Ok(Platform {
@@ -262,7 +262,12 @@ fn pricing(s: &str, ctx: &Ctx<'_>) -> Result<String, InputError> {
     ))
 }
 
-fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, InputError> {
+fn pull(
+    r: &RawPull,
+    ctx: &Ctx<'_>,
+    profile: Option<String>,
+    provider: &crate::provider::Profile,
+) -> Result<Pull, InputError> {
     let p = "platform.pull";
     let bw = |v: &Scalar, key: &str, default: f64| -> Result<f64, InputError> {
         let path = join(p, key);
@@ -286,17 +291,34 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
         ctx.duration(r.extract_overhead.as_ref(), "platform.pull.extract_overhead")?.unwrap_or(64 * MICROS_PER_MS);
     let parallel_layers =
         ctx.int(r.parallel_layers.as_ref(), "platform.pull.parallel_layers", 1, 64)?.unwrap_or(3) as u32;
-    let acc = r.acceleration.clone().unwrap_or_default();
-    let ap = "platform.pull.acceleration";
-    let enabled = ctx.boolean(acc.enabled.as_ref(), &join(ap, "enabled"))?.unwrap_or(false);
-    let fp = join(ap, "fetch_fraction");
-    let fraction = ctx.number(acc.fetch_fraction.as_ref(), &fp)?.unwrap_or(0.065);
-    if !(fraction > 0.0 && fraction <= 1.0) {
+    if r.acceleration.is_some() {
         return Err(ctx.err(
-            &fp,
-            format!("fetch_fraction {fraction} is out of range; it is the share of each layer fetched before start, more than 0 and at most 1 (e.g. 0.065)"),
+            "platform.pull.acceleration",
+            "the platform-wide acceleration switch was replaced: set `acceleration = true` on each [[image]] to accelerate (FC sets it per function), or platform.pull.mode = \"lazy\" to load every image lazily; fetch_fraction is now platform.pull.lazy.index_fraction",
         ));
     }
+    let mode = match r.mode {
+        None => provider.pull.mode,
+        Some(RawPullMode::Full) => PullMode::Full,
+        Some(RawPullMode::Lazy) => PullMode::Lazy,
+    };
+    let raw_lazy = r.lazy.clone().unwrap_or_default();
+    let fraction = |v: &Scalar, key: &str, default: f64| -> Result<f64, InputError> {
+        let path = join("platform.pull.lazy", key);
+        let x = ctx.number(v.as_ref(), &path)?.unwrap_or(default);
+        if !(0.0..=1.0).contains(&x) {
+            return Err(ctx.err(
+                &path,
+                format!("{key} {x} is out of range; it is a share of each layer, from 0 to 1 (e.g. {default})"),
+            ));
+        }
+        Ok(x)
+    };
+    // defaults: README, "Defaults and their sources" (DADI's index copy, Brooker et al.'s reads)
+    let lazy = Lazy {
+        index_fraction: fraction(&raw_lazy.index_fraction, "index_fraction", 0.03)?,
+        read_fraction: fraction(&raw_lazy.read_fraction, "read_fraction", 0.065)?,
+    };
     Ok(Pull {
         host_bandwidth,
         registry_bandwidth,
@@ -306,7 +328,8 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
         extract_per_file,
         extract_overhead,
         parallel_layers,
-        fetch_fraction: enabled.then_some(fraction),
+        mode,
+        lazy,
         profile,
     })
 }

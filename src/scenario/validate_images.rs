@@ -12,7 +12,9 @@ use crate::error::InputError;
 use crate::input::{elem_path, join, Ctx};
 use crate::units::{self, format_size as fs};
 
-pub(super) fn images(raw: &[RawImage], ctx: &Ctx<'_>) -> Result<Vec<Image>, InputError> {
+/// `offers_acceleration`: the provider accelerates images one by one (FC); elsewhere
+/// `image.acceleration` is accepted (a scenario compares providers) and has no effect.
+pub(super) fn images(raw: &[RawImage], ctx: &Ctx<'_>, offers_acceleration: bool) -> Result<Vec<Image>, InputError> {
     let mut out: Vec<Image> = Vec::with_capacity(raw.len());
     // Layer id → (image name, layer) of its first appearance, to check shared blobs.
     let mut seen: HashMap<String, (String, Layer)> = HashMap::new();
@@ -78,7 +80,17 @@ pub(super) fn images(raw: &[RawImage], ctx: &Ctx<'_>) -> Result<Vec<Image>, Inpu
         if total(|l| l.compressed).is_none() || total(|l| l.uncompressed).is_none() {
             return Err(ctx.err(&here, format!("image {name} is too large to add up")));
         }
-        out.push(Image { name, layers });
+        let accelerated = ctx.boolean(r.acceleration.as_ref(), &join(&here, "acceleration"))?.unwrap_or(false);
+        let from_path = join(&here, "accelerated_from");
+        let from = ctx.duration(r.accelerated_from.as_ref(), &from_path)?;
+        if from.is_some() && !accelerated {
+            return Err(ctx.err(
+                &from_path,
+                "`accelerated_from` goes with `acceleration = true`: it is when the accelerated copy is ready",
+            ));
+        }
+        let accelerated_from = (accelerated && offers_acceleration).then(|| from.unwrap_or(0));
+        out.push(Image { name, layers, accelerated_from });
     }
     Ok(out)
 }
