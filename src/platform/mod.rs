@@ -365,3 +365,6 @@ mod relations;
 
 #[cfg(test)]
 mod cpu_tests;
+
+#[cfg(test)]
+mod gpu_bill_tests;
