@@ -737,7 +737,8 @@ fn kind_rates_of(r: &Table, resource: Resource, path: &str, ctx: &Ctx<'_>) -> Re
         ));
     }
     if r.is_empty() {
-        return Err(ctx.err(path, "`rate` is an empty table; name each GPU kind's rate, e.g. rate = { tesla = 2.1, ada = 1.5 }"));
+        return Err(ctx
+            .err(path, "`rate` is an empty table; name each GPU kind's rate, e.g. rate = { tesla = 2.1, ada = 1.5 }"));
     }
     let mut out = Vec::with_capacity(r.len());
     for (kind, v) in r {
@@ -745,7 +746,9 @@ fn kind_rates_of(r: &Table, resource: Resource, path: &str, ctx: &Ctx<'_>) -> Re
         if kind.trim().is_empty() || *kind != kind.to_ascii_lowercase() {
             return Err(ctx.err(
                 &here,
-                format!("GPU kind \"{kind}\" must be a non-empty lower-case name, as providers list them (e.g. tesla, ada)"),
+                format!(
+                    "GPU kind \"{kind}\" must be a non-empty lower-case name, as providers list them (e.g. tesla, ada)"
+                ),
             ));
         }
         let x = ctx.required(non_negative(Some(v), &here, ctx)?, &here, "tesla = 2.1")?;

@@ -608,16 +608,30 @@ fn gpu_phases_never_started_and_the_minimums_reach_are_read_and_checked() {
     assert_eq!(s.gpu_phases, s.phases, "GPU functions are billed as CPU ones unless [phases.gpu] says");
     assert_eq!(s.never_started, NeverStartedBilling::Bill, "default: billed like any instance");
     assert!(!s.minimum_cpu_only);
-    let text = edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\nnever_started = \"free\"\n\n[phases.gpu]\nbusy = \"idle\"\n")
-        + "\n[minimum]\nper_function_hour = 0.01\napplies_to = \"cpu\"\n";
+    let text = edit(
+        "idle_reserved = \"idle\"\n",
+        "idle_reserved = \"idle\"\nnever_started = \"free\"\n\n[phases.gpu]\nbusy = \"idle\"\n",
+    ) + "\n[minimum]\nper_function_hour = 0.01\napplies_to = \"cpu\"\n";
     let s = parse_str(&text, "m", "m").unwrap();
     assert_eq!(s.never_started, NeverStartedBilling::Free);
     assert_eq!(s.gpu_phases[Phase::Busy.index()], PhaseBilling::Idle);
     assert_eq!(s.phases[Phase::Busy.index()], PhaseBilling::Active);
     assert_eq!(s.gpu_phases[Phase::Startup.index()], PhaseBilling::Active, "unset: as [phases]");
     assert!(s.minimum_cpu_only);
-    fails(&edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\nnever_started = \"maybe\"\n"), "phases.never_started", "allowed: bill, free");
-    fails(&edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\n[phases.gpu]\nbussy = \"idle\"\n"), "phases.gpu.bussy", "did you mean `busy`");
-    fails(&edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\n[phases.gpu]\nbusy = \"half\"\n"), "phases.gpu.busy", "unknown value");
+    fails(
+        &edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\nnever_started = \"maybe\"\n"),
+        "phases.never_started",
+        "allowed: bill, free",
+    );
+    fails(
+        &edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\n[phases.gpu]\nbussy = \"idle\"\n"),
+        "phases.gpu.bussy",
+        "did you mean `busy`",
+    );
+    fails(
+        &edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\n[phases.gpu]\nbusy = \"half\"\n"),
+        "phases.gpu.busy",
+        "unknown value",
+    );
     fails(&(MIN.to_string() + "\n[minimum]\napplies_to = \"gpu\"\n"), "minimum.applies_to", "allowed: all, cpu");
 }

@@ -203,7 +203,10 @@ fn instances_that_never_start_are_billed_or_free_as_the_sheet_says_on_every_shee
         };
         let spec = sc.functions[0].spec();
         assert_eq!(instance_cost(&free, &spec, false, true, &times), 0.0, "{name}");
-        assert_eq!(instance_cost(&free, &spec, false, false, &times), instance_cost(&billed, &spec, false, true, &times));
+        assert_eq!(
+            instance_cost(&free, &spec, false, false, &times),
+            instance_cost(&billed, &spec, false, true, &times)
+        );
         if *name == "fc3" {
             assert!(close(cu(&b), 152.75), "{}", cu(&b));
             assert!(close(b.total, 152.75 * CNY_PER_CU));
@@ -221,8 +224,9 @@ fn instances_that_never_start_are_billed_or_free_as_the_sheet_says_on_every_shee
 fn a_free_never_started_instance_leaves_the_other_instances_bill_alone() {
     let fc3 = sheet::load("fc3").unwrap();
     let text = sheet::BUILTIN.iter().find(|(n, _)| *n == "fc3").unwrap().1;
-    let free = sheet::parse_str(&text.replacen("\nnever_started = \"bill\"", "\nnever_started = \"free\"", 1), "f", "f")
-        .unwrap();
+    let free =
+        sheet::parse_str(&text.replacen("\nnever_started = \"bill\"", "\nnever_started = \"free\"", 1), "f", "f")
+            .unwrap();
     // the served run alone
     let mut ok = base();
     ok.workloads.push(once(0));

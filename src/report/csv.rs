@@ -166,7 +166,9 @@ impl Sink for CsvSink<'_> {
         let mb = r.spec.memory_mb as u128;
         let cost = self
             .pricing
-            .map(|p| float(billing::instance_cost(p.sheet, &r.spec, r.reserved, r.end_reason == "not_started", &r.times), 8))
+            .map(|p| {
+                float(billing::instance_cost(p.sheet, &r.spec, r.reserved, r.end_reason == "not_started", &r.times), 8)
+            })
             .unwrap_or_default();
         let total_us: u128 = t.iter().map(|&x| x as u128).sum();
         let res = writeln!(
