@@ -3,7 +3,9 @@
 //! billed time each of the sheet's rounding rules gives ([`meters`]); [`bill`] turns that
 //! into lines the way a cloud bill reads; the sheet prices one function-hour for the hourly
 //! minimum ([`HourTopup`], summed by the meters); [`rate_cost`] prices a slice of usage at
-//! first-tier rates (time series, instances).
+//! first-tier rates (time series, instances). A function's usage carries its GPU card and
+//! idle mode ([`crate::usage::GpuUse`]) and the part of it made by instances that never
+//! started, so per-card rates, `[phases.gpu]` and `never_started` stay functions of usage.
 
 pub mod model;
 pub mod sheet;

@@ -68,6 +68,9 @@ pub fn show(s: &Sheet) -> String {
         if gpu != s.phases[p.index()] {
             let _ = write!(o, " (GPU functions: {})", sheet::phase_billing_name(gpu));
         }
+        if p == Phase::IdleReserved && gpu == crate::billing::model::PhaseBilling::Idle {
+            let _ = write!(o, " (GPU functions: active unless function.gpu.idle_mode)");
+        }
         o.push('\n');
     }
     let _ = writeln!(
@@ -224,6 +227,7 @@ mod tests {
             "free 150000 CU a month",
             "Minimum   0.01 CNY per CPU function and clock hour",
             "  idle_keepalive  idle (GPU functions: none)",
+            "  idle_reserved   idle (GPU functions: active unless function.gpu.idle_mode)",
             "  never started   billed like any instance",
             "    1.5 CU per GPU GB·s (ada), 2.1 CU per GPU GB·s (tesla)",
             "Free tier off",
