@@ -314,3 +314,80 @@ fn the_monthly_figure_bills_a_month_of_usage_with_its_free_grants() {
     assert!((cost - month_of_hour).abs() < 1e-5 * cost, "30-day run {cost} vs the hour's month {month_of_hour}");
     assert!((summary(&month, "cost_per_month") - cost).abs() < 1e-6 * cost, "a 30-day run is its own month");
 }
+
+/// A 16 GB GPU function, one request at 0 s, 10 s pull, 1 s busy, 60 s keep-alive (set after
+/// the file's `keep_alive = "0s"`), billed by fc3 through the binary. By hand, CU: vCPU 11 +
+/// memory 11 × 0.15 + disk 11 × 0.5 × 0.05 + 1 × 0.0075 = 12.9325, plus GPU 176 GB·s × the
+/// card's factor (Tesla 2.1: 369.6; Ada 1.5: 264); no keep-alive tail and no hourly minimum
+/// for a GPU function. Tesla: 382.5325 CU = CNY 0.042078575; Ada: 276.9325 CU = CNY 0.030462575.
+#[test]
+fn gpu_functions_are_billed_at_their_own_cards_factors_without_tail_or_minimum() {
+    for (kind, gpu_cu, total) in [("tesla", 369.6, 0.042078575), ("ada", 264.0, 0.030462575)] {
+        let d = Dir::new();
+        let f = format!("memory = \"1GB\"\nvcpu = 1.0\nexec = \"1s\"\nstartup = \"0s\"\nkeep_alive = \"60s\"\ngpu = {{ kind = \"{kind}\", memory = \"16GB\" }}");
+        let (bill, sum) = run(&d, &scenario(&f, &workload_at(0), "1h", 10), "fc3");
+        close(num(&bill, "GPU active (on-demand)", "quantity"), 176.0, kind);
+        close(num(&bill, "GPU active (on-demand)", "cu"), gpu_cu, kind);
+        close(num(&bill, "Memory idle (on-demand)", "quantity"), 0.0, kind);
+        close(num(&bill, "compute units", "quantity"), 12.9325 + gpu_cu, kind);
+        close(num(&bill, "minimum charge per function-hour (top-up)", "amount"), 0.0, kind);
+        close(summary(&sum, "cost"), total, kind);
+    }
+}
+
+/// A card the sheet's per-card GPU items do not rate is refused before the run, naming the
+/// sheet, the function, the card and the cards the sheet rates.
+#[test]
+fn a_gpu_card_the_sheet_does_not_rate_is_refused_naming_sheet_function_and_cards() {
+    let d = Dir::new();
+    let sheet = sheet_file_rating(&d, "{ ada = 1.5 }");
+    let f = "exec = \"1s\"\nstartup = \"0s\"\ngpu = { kind = \"tesla\", memory = \"16GB\" }";
+    let s = d.write("s.toml", &scenario(f, &workload_at(0), "1h", 10));
+    let s = s.to_str().unwrap();
+    let set = format!("platform.pricing={}", sheet.display());
+    for cmd in [vec!["run", s, "--out", "o", "--set", &set], vec!["validate", s, "--set", &set]] {
+        let err = d.bad(&cmd);
+        for want in ["function.f.gpu.kind", "price sheet ada-only", "function f", "kind \"tesla\"", "it rates ada"] {
+            assert!(err.contains(want), "{want:?} not in {err}");
+        }
+    }
+    assert!(!d.path().join("o").exists());
+    // the same sheet with a Tesla rate runs
+    let sheet = sheet_file_rating(&d, "{ ada = 1.5, tesla = 2.1 }");
+    d.ok(&["validate", s, "--set", &format!("platform.pricing={}", sheet.display())]);
+}
+
+/// A small sheet whose one GPU item rates the cards `rates`.
+fn sheet_file_rating(d: &Dir, rates: &str) -> std::path::PathBuf {
+    d.write(
+        "ada-only.toml",
+        &format!(
+            "title = \"t\"\ncurrency = \"USD\"\nsource = \"s\"\nas_of = \"2026-01-01\"\n[phases]\npull = \"active\"\ncreate = \"none\"\nstartup = \"active\"\nbusy = \"active\"\nidle_keepalive = \"none\"\nidle_reserved = \"idle\"\n[[item]]\nname = \"GPU\"\nresource = \"gpu\"\nstate = \"active\"\nrate = {rates}\n"
+        ),
+    )
+}
+
+/// A start that misses the 120 s limit (10 s pull, 200 s start-up) on fc3: 130 s of pull and
+/// start-up billed (130 + 19.5 + 3.25 = 152.75 CU = CNY 0.0168025) under the sheet's default,
+/// nothing with `never_started = "free"` (its hour has activity, so the minimum's top-up: the
+/// hour is priced as metered when it closed — CNY 0.0168 — and needs none).
+#[test]
+fn an_instance_that_never_starts_is_billed_or_free_as_the_sheet_says() {
+    let d = Dir::new();
+    let f = "memory = \"1GB\"\nvcpu = 1.0\nexec = \"1s\"\nstartup = \"200s\"";
+    let text = scenario(f, &workload_at(0), "1h", 10);
+    let (bill, sum) = run(&d, &text, "fc3");
+    close(num(&bill, "compute units", "quantity"), 152.75, "billed");
+    close(summary(&sum, "cost"), 0.0168025, "billed");
+    let fc3 = std::fs::read_to_string(crate::util::repo().join("scenarios/pricing/fc3.toml")).unwrap();
+    let free = fc3.replacen("\nnever_started = \"bill\"", "\nnever_started = \"free\"", 1);
+    assert_ne!(fc3, free);
+    d.write("free.toml", &free);
+    let (bill, sum) = run(&d, &text, "free.toml");
+    close(num(&bill, "compute units", "quantity"), 0.0, "free");
+    close(summary(&sum, "cost"), 0.0, "free");
+    let inst = Csv::parse(&d.read("out/instances.csv"));
+    let row = &inst.rows[0];
+    assert_eq!(row[inst.col("end_reason")], "not_started");
+    close(inst.num(row, "cost"), 0.0, "the instance row");
+}

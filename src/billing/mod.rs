@@ -3,16 +3,18 @@
 //! billed time each of the sheet's rounding rules gives ([`meters`]); [`bill`] turns that
 //! into lines the way a cloud bill reads; the sheet prices one function-hour for the hourly
 //! minimum ([`HourTopup`], summed by the meters); [`rate_cost`] prices a slice of usage at
-//! first-tier rates (time series, instances).
+//! first-tier rates (time series, instances). A function's usage carries its GPU card and
+//! idle mode ([`crate::usage::GpuUse`]) and the part of it made by instances that never
+//! started, so per-card rates, `[phases.gpu]` and `never_started` stay functions of usage.
 
 pub mod model;
 pub mod sheet;
 
-use model::{Instances, Item, PhaseBilling, Resource, Sheet, State};
+use model::{Instances, Item, NeverStartedBilling, PhaseBilling, Resource, Sheet, State};
 
 use std::sync::Arc;
 
-use crate::usage::{FnUsage, HourTopup, Meters, Phase, RunUsage, Spec, Usage};
+use crate::usage::{FnUsage, GpuUse, HourTopup, Meters, Phase, RunUsage, Spec, Usage};
 
 /// The meter rules (and hourly records) a sheet needs from a run: the sheet's rounding rules
 /// as they are ([`crate::usage::meters`] applies them).
@@ -23,19 +25,35 @@ pub fn meters(sheet: &Sheet) -> Meters {
 }
 
 /// The hourly minimum: an active function-hour's top-up to `[minimum] per_function_hour`,
-/// the hour priced at first-tier rates ([`rate_cost`]); the meters sum it per function.
+/// the hour priced at first-tier rates ([`rate_cost`]); the meters sum it per function. A
+/// GPU function has none under `applies_to = "cpu"` (FC's minimum is for CPU functions).
 impl HourTopup for Sheet {
-    fn topup(&self, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
-        (self.minimum_per_function_hour - rate_cost(self, None, usage, started)).max(0.0)
+    fn topup(&self, spec: &Spec, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
+        if self.minimum_cpu_only && spec.gpu.is_some() {
+            return 0.0;
+        }
+        (self.minimum_per_function_hour - cost(self, None, spec.gpu, usage, started)).max(0.0)
     }
 }
 
-/// The phases an item counts.
-fn phases(sheet: &Sheet, state: State) -> impl Iterator<Item = Phase> + '_ {
-    Phase::ALL.into_iter().filter(move |p| match state {
+/// How `phase` of a function with `gpu` is billed: GPU functions by `[phases.gpu]`; a
+/// reserved GPU instance's idle time at the active rates unless its idle mode is on.
+pub fn phase_billing(sheet: &Sheet, gpu: Option<GpuUse>, phase: Phase) -> PhaseBilling {
+    let Some(g) = gpu else {
+        return sheet.phases[phase.index()];
+    };
+    match sheet.gpu_phases[phase.index()] {
+        PhaseBilling::Idle if phase == Phase::IdleReserved && !g.idle_mode => PhaseBilling::Active,
+        b => b,
+    }
+}
+
+/// The phases an item counts for a function with `gpu`.
+fn phases(sheet: &Sheet, gpu: Option<GpuUse>, state: State) -> impl Iterator<Item = Phase> + '_ {
+    Phase::ALL.into_iter().filter(move |&p| match state {
         State::Life => true,
-        State::Active => sheet.phases[p.index()] == PhaseBilling::Active,
-        State::Idle => sheet.phases[p.index()] == PhaseBilling::Idle,
+        State::Active => phase_billing(sheet, gpu, p) == PhaseBilling::Active,
+        State::Idle => phase_billing(sheet, gpu, p) == PhaseBilling::Idle,
     })
 }
 
@@ -67,16 +85,41 @@ pub fn item_quantity(sheet: &Sheet, item: &Item, st: &FnUsage) -> [f64; Phase::C
         return q;
     }
     let per_s = size(item.resource, &st.spec) / 1e6;
+    let free = sheet.never_started == NeverStartedBilling::Free;
+    let ns = &st.never_started;
     for &k in kinds(item.instances) {
-        for p in phases(sheet, item.state) {
+        for p in phases(sheet, st.spec.gpu, item.state) {
+            let i = p.index();
             let us = match item.rounding {
-                Some(r) => st.billed.get(r).map_or(0, |b| b[k][p.index()]),
-                None => st.usage[k].inst_us[p.index()],
+                Some(r) => {
+                    let all = st.billed.get(r).map_or(0, |b| b[k][i]);
+                    all.saturating_sub(if free { ns.billed.get(r).map_or(0, |b| b[k][i]) } else { 0 })
+                }
+                None => st.usage[k].inst_us[i].saturating_sub(if free { ns.usage[k].inst_us[i] } else { 0 }),
             };
-            q[p.index()] += us as f64 * per_s;
+            q[i] += us as f64 * per_s;
         }
     }
     q
+}
+
+/// The rate a bill line shows for an item rated per GPU kind: the card's when one card was
+/// billed, the mean by quantity when several were, else the lowest (where the price starts).
+fn kind_line_rate(item: &Item, per_fn: &[[f64; Phase::COUNT + 1]], run: &RunUsage, amount: f64, qty: f64) -> f64 {
+    let mut used: Vec<f64> = Vec::new();
+    for (q, f) in per_fn.iter().zip(&run.functions) {
+        if q.iter().sum::<f64>() > 0.0 {
+            let r = item.rate_for(f.spec.gpu.map(|g| g.kind));
+            if !used.contains(&r) {
+                used.push(r);
+            }
+        }
+    }
+    match used.as_slice() {
+        [one] => *one,
+        [] => item.tiers.first_price(),
+        _ => amount / qty,
+    }
 }
 
 /// One line of a bill.
@@ -150,16 +193,29 @@ pub fn bill(sheet: &Sheet, run: &RunUsage) -> Bill {
         let per_fn: Vec<[f64; Phase::COUNT + 1]> =
             run.functions.iter().map(|f| item_quantity(sheet, item, f)).collect();
         let qty: f64 = per_fn.iter().flat_map(|q| q.iter()).sum();
-        let billable = if sheet.free_tier_enabled { (qty - item.free).max(0.0) } else { qty };
-        let amount = item.tiers.amount(billable);
-        shares.push(per_fn);
+        // an item rated per GPU card: each function's quantity at its card's rate, and the
+        // amount shared by those weights (a Tesla function pays more than an Ada one)
+        let (amount, weights, rate) = if item.kind_rates.is_empty() {
+            let billable = if sheet.free_tier_enabled { (qty - item.free).max(0.0) } else { qty };
+            (item.tiers.amount(billable), per_fn, item.tiers.first_price())
+        } else {
+            let w: Vec<[f64; Phase::COUNT + 1]> = per_fn
+                .iter()
+                .zip(&run.functions)
+                .map(|(q, f)| q.map(|x| x * item.rate_for(f.spec.gpu.map(|g| g.kind))))
+                .collect();
+            let amount: f64 = w.iter().flat_map(|q| q.iter()).sum();
+            let rate = kind_line_rate(item, &per_fn, run, amount, qty);
+            (amount, w, rate)
+        };
+        shares.push(weights);
         item_amounts.push(amount);
         item_cu.push(amount);
         lines.push(Line {
             item: item.name.clone(),
             quantity: qty,
             unit: item.unit.clone(),
-            rate: item.tiers.first_price(),
+            rate,
             rate_unit: format!("{}/{}", if sheet.compute_units.is_some() { "CU" } else { &sheet.currency }, item.unit),
             cu: None,
             amount,
@@ -243,12 +299,36 @@ pub fn bill(sheet: &Sheet, run: &RunUsage) -> Bill {
 }
 
 /// Money for exact `usage` (per instance kind) and `started` requests at first-tier rates,
-/// no rounding, tiers, free tier or minimum: the marginal cost of a slice of a run.
+/// no rounding, tiers, free tier or minimum: the marginal cost of a slice of a run. `spec`:
+/// one function's usage (`None`: a mix of CPU functions).
 pub fn rate_cost(sheet: &Sheet, spec: Option<&Spec>, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
+    cost(sheet, spec, spec.and_then(|s| s.gpu), usage, started)
+}
+
+/// Money for a time-series bucket at first-tier rates: its `usage` (all functions) with the
+/// part GPU functions made, by card and idle mode (`gpu`), priced at their own rates.
+pub fn bucket_cost(sheet: &Sheet, usage: &[Usage; 2], gpu: &[(GpuUse, [Usage; 2])], started: [u64; 2]) -> f64 {
+    if gpu.is_empty() {
+        return cost(sheet, None, None, usage, started);
+    }
+    let mut cpu = usage.clone();
+    for (_, u) in gpu {
+        cpu[0].remove(&u[0]);
+        cpu[1].remove(&u[1]);
+    }
+    let mut total = cost(sheet, None, None, &cpu, started);
+    for (g, u) in gpu {
+        total += cost(sheet, None, Some(*g), u, [0, 0]);
+    }
+    total
+}
+
+/// [`rate_cost`] for usage of functions with `gpu` (one function's when `spec` is given).
+fn cost(sheet: &Sheet, spec: Option<&Spec>, gpu: Option<GpuUse>, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
     let cu_price = sheet.compute_units.as_ref().map_or(1.0, |t| t.first_price());
     let mut total = 0.0;
     for item in &sheet.items {
-        let rate = item.tiers.first_price();
+        let rate = item.rate_for(gpu.map(|g| g.kind));
         if rate == 0.0 {
             continue;
         }
@@ -257,7 +337,7 @@ pub fn rate_cost(sheet: &Sheet, spec: Option<&Spec>, usage: &[Usage; 2], started
                 total += started[k] as f64 * rate;
                 continue;
             }
-            for p in phases(sheet, item.state) {
+            for p in phases(sheet, gpu, item.state) {
                 let u = &usage[k];
                 let unit_us = match (spec, item.resource) {
                     // a function's own usage: time × its size
@@ -276,8 +356,18 @@ pub fn rate_cost(sheet: &Sheet, spec: Option<&Spec>, usage: &[Usage; 2], started
     total * cu_price
 }
 
-/// Money for one instance's exact phase times at first-tier rates (no requests).
-pub fn instance_cost(sheet: &Sheet, spec: &Spec, reserved: bool, times: &crate::usage::PhaseTimes) -> f64 {
+/// Money for one instance's exact phase times at first-tier rates (no requests); nothing
+/// for an instance that never started when the sheet leaves those unbilled.
+pub fn instance_cost(
+    sheet: &Sheet,
+    spec: &Spec,
+    reserved: bool,
+    never_started: bool,
+    times: &crate::usage::PhaseTimes,
+) -> f64 {
+    if never_started && sheet.never_started == NeverStartedBilling::Free {
+        return 0.0;
+    }
     let mut u: [Usage; 2] = Default::default();
     let k = reserved as usize;
     for p in Phase::ALL {

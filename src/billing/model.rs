@@ -3,7 +3,7 @@
 //! currency and provenance. Sheets are data (TOML under `scenarios/pricing/` or a user's
 //! file); this is what they become after validation. See `sheet.rs` for the file format.
 
-use crate::usage::{Phase, Rounding};
+use crate::usage::{GpuKind, Phase, Rounding};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sheet {
@@ -18,6 +18,10 @@ pub struct Sheet {
     pub as_of: String,
     /// How each phase is billed, indexed by `Phase::index()`.
     pub phases: [PhaseBilling; Phase::COUNT],
+    /// How each phase of a GPU function is billed (`[phases.gpu]`; as `phases` where unset).
+    pub gpu_phases: [PhaseBilling; Phase::COUNT],
+    /// What instances that never started (missed the start limit) cost.
+    pub never_started: NeverStartedBilling,
     /// Named rounding rules; items refer to them by index.
     pub roundings: Vec<NamedRounding>,
     pub items: Vec<Item>,
@@ -25,10 +29,35 @@ pub struct Sheet {
     pub compute_units: Option<Tiers>,
     /// Per function and clock hour with activity, the hour costs at least this (0 = off).
     pub minimum_per_function_hour: f64,
+    /// The hourly minimum applies to CPU functions only (`[minimum] applies_to = "cpu"`).
+    pub minimum_cpu_only: bool,
     /// Monthly free allowances are subtracted before pricing only when enabled.
     pub free_tier_enabled: bool,
     /// Free CU per month (when `compute_units`), applied to the CU total.
     pub free_cu: f64,
+}
+
+impl Sheet {
+    /// The GPU cards this sheet rates when it rates GPU memory per card: the kinds every
+    /// per-card item names. `None` when no item rates per card (every card is billed alike).
+    pub fn gpu_kinds(&self) -> Option<Vec<&str>> {
+        let mut per_kind = self.items.iter().filter(|i| !i.kind_rates.is_empty());
+        let first = per_kind.next()?;
+        let mut kinds: Vec<&str> = first.kind_rates.iter().map(|(k, _)| k.as_str()).collect();
+        for it in per_kind {
+            kinds.retain(|k| it.kind_rates.iter().any(|(n, _)| n == k));
+        }
+        Some(kinds)
+    }
+}
+
+/// Whether instances released because they did not start in time are billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeverStartedBilling {
+    /// Their phases are billed as the sheet's `[phases]` say, like any instance's.
+    Bill,
+    /// Nothing of their life is billed.
+    Free,
 }
 
 /// Whether a phase is billed, and at the active or the idle rates.
@@ -127,8 +156,23 @@ pub struct Item {
     pub rounding: Option<usize>,
     /// Per unit (in CU when the sheet has `compute_units`).
     pub tiers: Tiers,
+    /// GPU items rated per card (`rate = { tesla = 2.1, ada = 1.5 }`): each card's flat rate,
+    /// by name; empty = `tiers` price every card. When set, `tiers` holds the lowest rate.
+    pub kind_rates: Vec<(String, f64)>,
     /// Free quantity per month (used only when the free tier is enabled).
     pub free: f64,
     /// Unit as printed on the bill, e.g. "vCPU·s", "GB·s", "requests".
     pub unit: String,
+}
+
+impl Item {
+    /// The first-tier rate for a function with GPU `kind`: its card's rate on an item rated
+    /// per card (0 for a card the item does not rate, which validation refuses, or for a CPU
+    /// function, which has no GPU memory), else the first tier's.
+    pub fn rate_for(&self, kind: Option<GpuKind>) -> f64 {
+        if self.kind_rates.is_empty() {
+            return self.tiers.first_price();
+        }
+        kind.and_then(|k| self.kind_rates.iter().find(|(n, _)| n == k.name())).map_or(0.0, |(_, r)| *r)
+    }
 }

@@ -29,7 +29,14 @@
 //! startup = "active"           # runtime init + Initializer until the server answers
 //! busy = "active"              # ≥ 1 request in flight
 //! idle_keepalive = "idle"      # on-demand instance waiting for keep-alive to expire
-//! idle_reserved = "idle"       # reserved instance with no request
+//! idle_reserved = "idle"       # reserved instance with no request (a GPU function's only with
+//!                              # its idle mode on, function.gpu.idle_mode: else at the active rates)
+//! never_started = "bill"       # optional, default "bill": instances released because they did not
+//!                              # start within the start limit (FunctionNotStarted) are billed like
+//!                              # any; "free": nothing of their life is billed
+//!
+//! [phases.gpu]                 # optional: GPU functions' phases where they differ from [phases]
+//! idle_keepalive = "none"      # any of the six phase keys (FC: no billed keep-alive tail for GPU)
 //!
 //! [rounding.ondemand]          # zero or more named rules, kept in file order
 //! period = "interval"          # required: "interval" (each contiguous stretch of a phase: a
@@ -47,6 +54,7 @@
 //!
 //! [minimum]
 //! per_function_hour = 0.01     # in currency, per function and clock hour with activity; 0 or absent = off
+//! applies_to = "cpu"           # "all" (default) | "cpu": GPU functions have no hourly minimum
 //!
 //! [free_tier]
 //! enabled = false              # default false: every `free` allowance is ignored unless true
@@ -60,6 +68,10 @@
 //! rounding = "ondemand"        # optional: the name of a [rounding.NAME]; not for requests
 //! rate = 1.0                   # per unit (per CU-factor when [compute_units]); ≥ 0;
 //!                              # either `rate` or `tiers`
+//! # rate = { tesla = 2.1, ada = 1.5 }   # resource = "gpu" only: a flat rate per GPU card (the
+//! #   function's function.gpu.kind); a scenario whose card is missing is refused; no `free`.
+//! #   The bill line shows the card's rate (one card billed), the mean by quantity (several),
+//! #   or the lowest (none)
 //! # tiers = [ { up_to = 6000000000, rate = 0.0000166667 }, { up_to = 15000000000, rate = 0.000015 }, { rate = 0.0000133334 } ]
 //! #   cumulative monthly quantity thresholds, strictly increasing; the last tier has no `up_to`
 //! free = 0                     # free quantity per month (used only when free_tier.enabled), default 0
@@ -81,7 +93,7 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 use toml::{Table, Value};
 
-use super::model::{Instances, Item, NamedRounding, PhaseBilling, Resource, Sheet, State, Tiers};
+use super::model::{Instances, Item, NamedRounding, NeverStartedBilling, PhaseBilling, Resource, Sheet, State, Tiers};
 use crate::error::InputError;
 use crate::input::{choices, describe, join, list, section_name, toml_error, Ctx, LineMap, Origins};
 use crate::units::Micros;
@@ -131,10 +143,13 @@ const TOP: &[&str] = &[
 ];
 const RULE: &[&str] = &["period", "quantum", "minimum", "init_into_first_request"];
 const COMPUTE_UNITS: &[&str] = &["tiers", "free"];
-const MINIMUM: &[&str] = &["per_function_hour"];
+const MINIMUM: &[&str] = &["per_function_hour", "applies_to"];
 const FREE_TIER: &[&str] = &["enabled"];
 const ITEM: &[&str] = &["name", "resource", "state", "instances", "rounding", "rate", "tiers", "free", "unit"];
 
+const APPLIES_TO: &[(&str, bool)] = &[("all", false), ("cpu", true)];
+const NEVER_STARTED: &[(&str, NeverStartedBilling)] =
+    &[("bill", NeverStartedBilling::Bill), ("free", NeverStartedBilling::Free)];
 const PHASE_VALUES: &[(&str, PhaseBilling)] =
     &[("active", PhaseBilling::Active), ("idle", PhaseBilling::Idle), ("none", PhaseBilling::None)];
 const PERIODS: &[(&str, Period)] =
@@ -346,13 +361,17 @@ fn sheet(t: &Table, ctx: &Ctx<'_>, default_name: &str, offsets: &HashMap<String,
     }
     let source = text(t, "source", "where the prices come from", "source = \"aws.amazon.com/lambda/pricing\"", ctx)?;
     let as_of = as_of(t.get("as_of"), ctx)?;
-    let phases = phases(t.get("phases"), ctx)?;
+    let (phases, gpu_phases, never_started) = phases(t.get("phases"), ctx)?;
     let (rule_names, roundings) = roundings(t.get("rounding"), offsets, ctx)?;
     let (compute_units, free_cu) = compute_units(t.get("compute_units"), ctx)?;
     let minimum = table(t.get("minimum"), "minimum", MINIMUM, ctx)?;
     let minimum_per_function_hour = match minimum {
         Some(m) => non_negative(m.get("per_function_hour"), "minimum.per_function_hour", ctx)?.unwrap_or(0.0),
         None => 0.0,
+    };
+    let minimum_cpu_only = match minimum.and_then(|m| m.get("applies_to")) {
+        Some(v) => choice(v, "minimum.applies_to", APPLIES_TO, ctx)?,
+        None => false,
     };
     let free_tier_enabled = match table(t.get("free_tier"), "free_tier", FREE_TIER, ctx)? {
         Some(f) => ctx.boolean(f.get("enabled"), "free_tier.enabled")?.unwrap_or(false),
@@ -366,10 +385,13 @@ fn sheet(t: &Table, ctx: &Ctx<'_>, default_name: &str, offsets: &HashMap<String,
         source: source.to_string(),
         as_of,
         phases,
+        gpu_phases,
+        never_started,
         roundings,
         items,
         compute_units,
         minimum_per_function_hour,
+        minimum_cpu_only,
         free_tier_enabled,
         free_cu,
     })
@@ -385,9 +407,13 @@ fn as_of(v: Option<&Value>, ctx: &Ctx<'_>) -> Result<String, InputError> {
     }
 }
 
-fn phases(v: Option<&Value>, ctx: &Ctx<'_>) -> Result<[PhaseBilling; Phase::COUNT], InputError> {
+/// `[phases]`: the six phases, `never_started`, and the optional `[phases.gpu]` overrides.
+type Phases = ([PhaseBilling; Phase::COUNT], [PhaseBilling; Phase::COUNT], NeverStartedBilling);
+
+fn phases(v: Option<&Value>, ctx: &Ctx<'_>) -> Result<Phases, InputError> {
     let names: Vec<&str> = Phase::ALL.iter().map(|p| p.name()).collect();
-    let t = table(v, "phases", &names, ctx)?.ok_or_else(|| {
+    let allowed: Vec<&str> = names.iter().copied().chain(["never_started", "gpu"]).collect();
+    let t = table(v, "phases", &allowed, ctx)?.ok_or_else(|| {
         ctx.err(
             "",
             format!(
@@ -411,7 +437,19 @@ fn phases(v: Option<&Value>, ctx: &Ctx<'_>) -> Result<[PhaseBilling; Phase::COUN
         })?;
         out[p.index()] = choice(v, &path, PHASE_VALUES, ctx)?;
     }
-    Ok(out)
+    let never_started = match t.get("never_started") {
+        Some(v) => choice(v, "phases.never_started", NEVER_STARTED, ctx)?,
+        None => NeverStartedBilling::Bill,
+    };
+    let mut gpu = out;
+    if let Some(g) = table(t.get("gpu"), "phases.gpu", &names, ctx)? {
+        for p in Phase::ALL {
+            if let Some(v) = g.get(p.name()) {
+                gpu[p.index()] = choice(v, &format!("phases.gpu.{}", p.name()), PHASE_VALUES, ctx)?;
+            }
+        }
+    }
+    Ok((out, gpu, never_started))
 }
 
 /// The rounding rules in file order, and their names.
@@ -654,6 +692,7 @@ fn item(t: &Table, here: &str, rules: &[String], ctx: &Ctx<'_>) -> Result<Item, 
             }
         },
     };
+    let mut kind_rates = Vec::new();
     let tiers = match (t.get("rate"), t.get("tiers")) {
         (Some(_), Some(_)) => {
             return Err(ctx.err(p("tiers"), "give either `rate` (one price) or `tiers` (monthly tiers), not both"))
@@ -664,6 +703,16 @@ fn item(t: &Table, here: &str, rules: &[String], ctx: &Ctx<'_>) -> Result<Item, 
                 "`rate` is missing; give `rate = 0.0000166667` (per unit) or `tiers = [{ up_to = 6000000000, rate = 0.0000166667 }, { rate = 0.000015 }]`",
             ))
         }
+        (Some(Value::Table(r)), None) => {
+            kind_rates = kind_rates_of(r, resource, &p("rate"), ctx)?;
+            if t.contains_key("free") {
+                return Err(ctx.err(
+                    p("free"),
+                    "`free` is not used with a rate per GPU kind (no source says how an allowance is shared among cards); remove it or give one `rate`",
+                ));
+            }
+            Tiers::flat(kind_rates.iter().map(|(_, r)| *r).fold(f64::INFINITY, f64::min))
+        }
         (Some(r), None) => Tiers::flat(ctx.required(non_negative(Some(r), &p("rate"), ctx)?, &p("rate"), "rate = 0.1")?),
         (None, Some(v)) => tiers(v, &p("tiers"), "rate", ctx)?,
     };
@@ -672,7 +721,40 @@ fn item(t: &Table, here: &str, rules: &[String], ctx: &Ctx<'_>) -> Result<Item, 
         Some(u) => u.to_string(),
         None => default_unit(resource).to_string(),
     };
-    Ok(Item { name, resource, state, instances, rounding, tiers, free, unit })
+    Ok(Item { name, resource, state, instances, rounding, tiers, kind_rates, free, unit })
+}
+
+/// `rate = { tesla = 2.1, ada = 1.5 }`: a GPU item's flat rate per card, by kind name (lower
+/// case, as provider profiles list GPU kinds).
+fn kind_rates_of(r: &Table, resource: Resource, path: &str, ctx: &Ctx<'_>) -> Result<Vec<(String, f64)>, InputError> {
+    if resource != Resource::Gpu {
+        return Err(ctx.err(
+            path,
+            format!(
+                "a table of rates per GPU kind is only for resource = \"gpu\"; this item has resource = \"{}\", so give one number, e.g. rate = 0.1",
+                resource_name(resource)
+            ),
+        ));
+    }
+    if r.is_empty() {
+        return Err(ctx
+            .err(path, "`rate` is an empty table; name each GPU kind's rate, e.g. rate = { tesla = 2.1, ada = 1.5 }"));
+    }
+    let mut out = Vec::with_capacity(r.len());
+    for (kind, v) in r {
+        let here = join(path, kind);
+        if kind.trim().is_empty() || *kind != kind.to_ascii_lowercase() {
+            return Err(ctx.err(
+                &here,
+                format!(
+                    "GPU kind \"{kind}\" must be a non-empty lower-case name, as providers list them (e.g. tesla, ada)"
+                ),
+            ));
+        }
+        let x = ctx.required(non_negative(Some(v), &here, ctx)?, &here, "tesla = 2.1")?;
+        out.push((kind.clone(), x));
+    }
+    Ok(out)
 }
 
 /// The unit printed on the bill when an item names none.

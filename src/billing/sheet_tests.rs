@@ -93,8 +93,17 @@ fn fc3_has_the_documented_cu_factors_tiers_rounding_and_minimum() {
         assert_eq!(item(&s, name).tiers.first_price(), 0.15, "{name}");
     }
     assert_eq!(item(&s, "Disk idle (reserved)").tiers.first_price(), 0.05);
-    assert_eq!(item(&s, "GPU active (on-demand)").tiers.first_price(), 1.5);
-    assert_eq!(item(&s, "GPU idle (reserved)").tiers.first_price(), 0.25);
+    // R-FC-1: GPU memory per card, Tesla 2.1 active / 0.5 idle, Ada 1.5 / 0.25
+    for name in ["GPU active (on-demand)", "GPU active (reserved)"] {
+        assert_eq!(item(&s, name).kind_rates, [("ada".to_string(), 1.5), ("tesla".to_string(), 2.1)], "{name}");
+    }
+    for name in ["GPU idle (on-demand)", "GPU idle (reserved)"] {
+        assert_eq!(item(&s, name).kind_rates, [("ada".to_string(), 0.25), ("tesla".to_string(), 0.5)], "{name}");
+    }
+    assert_eq!(s.gpu_kinds(), Some(vec!["ada", "tesla"]));
+    // the notice's tail and minimum are for CPU functions only
+    assert_eq!(s.gpu_phases[Phase::IdleKeepalive.index()], PhaseBilling::None);
+    assert!(s.minimum_cpu_only);
     assert_eq!(item(&s, "Invocations").tiers.first_price(), 0.0075);
     let cu = s.compute_units.as_ref().unwrap();
     assert_eq!(cu.steps, vec![(2e8, 0.00011), (1e9, 0.00010), (f64::INFINITY, 0.00009)]);
@@ -555,4 +564,74 @@ proptest! {
         }
         let _ = parse_str(&text, "fc3.toml", "fc3");
     }
+}
+
+// ---------------------------------------------------------------- GPU cards, GPU phases, never started
+
+const GPU_ITEM: &str = "\n[[item]]\nname = \"GPU\"\nresource = \"gpu\"\nstate = \"active\"\n";
+
+#[test]
+fn a_gpu_item_may_rate_each_card_and_a_missing_card_is_named() {
+    let s = parse_str(&format!("{MIN}{GPU_ITEM}rate = {{ tesla = 2.1, ada = 1.5 }}\n"), "m", "m").unwrap();
+    let it = item(&s, "GPU");
+    assert_eq!(it.kind_rates, [("ada".to_string(), 1.5), ("tesla".to_string(), 2.1)]);
+    assert_eq!(it.rate_for(Some(crate::usage::GpuKind::new("tesla"))), 2.1);
+    assert_eq!(it.rate_for(Some(crate::usage::GpuKind::new("ada"))), 1.5);
+    assert_eq!(it.rate_for(Some(crate::usage::GpuKind::new("h100"))), 0.0);
+    assert_eq!(it.tiers.first_price(), 1.5, "the lowest rate, where the price starts");
+    assert_eq!(s.gpu_kinds(), Some(vec!["ada", "tesla"]));
+    // a flat GPU rate prices every card
+    let flat = parse_str(&format!("{MIN}{GPU_ITEM}rate = 1.5\n"), "m", "m").unwrap();
+    assert_eq!(flat.gpu_kinds(), None);
+    assert_eq!(item(&flat, "GPU").rate_for(Some(crate::usage::GpuKind::new("h100"))), 1.5);
+    // two per-card items: the cards both rate
+    let two = format!(
+        "{MIN}{GPU_ITEM}rate = {{ tesla = 2.1, ada = 1.5 }}\n\n[[item]]\nname = \"GPU idle\"\nresource = \"gpu\"\nstate = \"idle\"\nrate = {{ ada = 0.25 }}\n"
+    );
+    assert_eq!(parse_str(&two, "m", "m").unwrap().gpu_kinds(), Some(vec!["ada"]));
+}
+
+#[test]
+fn a_rate_per_card_is_refused_where_it_has_no_meaning() {
+    let memory = edit("rate = 0.1", "rate = { ada = 0.1 }");
+    fails(&memory, "item[0].rate", "only for resource = \"gpu\"");
+    fails(&format!("{MIN}{GPU_ITEM}rate = {{}}\n"), "item[2].rate", "empty table");
+    fails(&format!("{MIN}{GPU_ITEM}rate = {{ Ada = 1.5 }}\n"), "item[2].rate.Ada", "lower-case");
+    fails(&format!("{MIN}{GPU_ITEM}rate = {{ ada = -1 }}\n"), "item[2].rate.ada", "0 or more");
+    fails(&format!("{MIN}{GPU_ITEM}rate = {{ ada = \"1.5\" }}\n"), "item[2].rate.ada", "without quotes");
+    fails(&format!("{MIN}{GPU_ITEM}rate = {{ ada = 1.5 }}\nfree = 10\n"), "item[2].free", "per GPU kind");
+}
+
+#[test]
+fn gpu_phases_never_started_and_the_minimums_reach_are_read_and_checked() {
+    let s = parse_str(MIN, "m", "m").unwrap();
+    assert_eq!(s.gpu_phases, s.phases, "GPU functions are billed as CPU ones unless [phases.gpu] says");
+    assert_eq!(s.never_started, NeverStartedBilling::Bill, "default: billed like any instance");
+    assert!(!s.minimum_cpu_only);
+    let text = edit(
+        "idle_reserved = \"idle\"\n",
+        "idle_reserved = \"idle\"\nnever_started = \"free\"\n\n[phases.gpu]\nbusy = \"idle\"\n",
+    ) + "\n[minimum]\nper_function_hour = 0.01\napplies_to = \"cpu\"\n";
+    let s = parse_str(&text, "m", "m").unwrap();
+    assert_eq!(s.never_started, NeverStartedBilling::Free);
+    assert_eq!(s.gpu_phases[Phase::Busy.index()], PhaseBilling::Idle);
+    assert_eq!(s.phases[Phase::Busy.index()], PhaseBilling::Active);
+    assert_eq!(s.gpu_phases[Phase::Startup.index()], PhaseBilling::Active, "unset: as [phases]");
+    assert!(s.minimum_cpu_only);
+    fails(
+        &edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\nnever_started = \"maybe\"\n"),
+        "phases.never_started",
+        "allowed: bill, free",
+    );
+    fails(
+        &edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\n[phases.gpu]\nbussy = \"idle\"\n"),
+        "phases.gpu.bussy",
+        "did you mean `busy`",
+    );
+    fails(
+        &edit("idle_reserved = \"idle\"\n", "idle_reserved = \"idle\"\n[phases.gpu]\nbusy = \"half\"\n"),
+        "phases.gpu.busy",
+        "unknown value",
+    );
+    fails(&(MIN.to_string() + "\n[minimum]\napplies_to = \"gpu\"\n"), "minimum.applies_to", "allowed: all, cpu");
 }

@@ -63,8 +63,25 @@ pub fn show(s: &Sheet) -> String {
 
     let _ = writeln!(o, "\nPhases (billed at the active rates, the idle rates, or not at all)");
     for p in Phase::ALL {
-        let _ = writeln!(o, "  {:15} {}", p.name(), sheet::phase_billing_name(s.phases[p.index()]));
+        let _ = write!(o, "  {:15} {}", p.name(), sheet::phase_billing_name(s.phases[p.index()]));
+        let gpu = s.gpu_phases[p.index()];
+        if gpu != s.phases[p.index()] {
+            let _ = write!(o, " (GPU functions: {})", sheet::phase_billing_name(gpu));
+        }
+        if p == Phase::IdleReserved && gpu == crate::billing::model::PhaseBilling::Idle {
+            let _ = write!(o, " (GPU functions: active unless function.gpu.idle_mode)");
+        }
+        o.push('\n');
     }
+    let _ = writeln!(
+        o,
+        "  {:15} {}",
+        "never started",
+        match s.never_started {
+            crate::billing::model::NeverStartedBilling::Bill => "billed like any instance (missed the start limit)",
+            crate::billing::model::NeverStartedBilling::Free => "free (missed the start limit)",
+        }
+    );
 
     let _ = writeln!(o, "\nRounding");
     if s.roundings.is_empty() {
@@ -106,7 +123,13 @@ pub fn show(s: &Sheet) -> String {
             let _ = write!(what, ", rounding {}", r.name);
         }
         let _ = writeln!(o, "{what}");
-        let _ = writeln!(o, "    {}", tiers_text(&it.tiers, &money, &it.unit));
+        if it.kind_rates.is_empty() {
+            let _ = writeln!(o, "    {}", tiers_text(&it.tiers, &money, &it.unit));
+        } else {
+            let rates: Vec<String> =
+                it.kind_rates.iter().map(|(k, r)| format!("{r} {money} per {} ({k})", it.unit)).collect();
+            let _ = writeln!(o, "    {}", rates.join(", "));
+        }
         if it.free > 0.0 {
             let _ = writeln!(o, "    free {} {} a month", it.free, it.unit);
         }
@@ -124,8 +147,10 @@ pub fn show(s: &Sheet) -> String {
     if s.minimum_per_function_hour > 0.0 {
         let _ = writeln!(
             o,
-            "Minimum   {} {} per function and clock hour with activity",
-            s.minimum_per_function_hour, s.currency
+            "Minimum   {} {} per {}function and clock hour with activity",
+            s.minimum_per_function_hour,
+            s.currency,
+            if s.minimum_cpu_only { "CPU " } else { "" }
         );
     } else {
         let _ = writeln!(o, "Minimum   none");
@@ -200,7 +225,11 @@ mod tests {
             "  Memory idle (on-demand)\n    memory, state idle, instances on_demand, rounding ondemand\n    0.15 CU per GB·s",
             "0.00011 CNY per CU up to 200000000, 0.0001 CNY per CU up to 1000000000, then 0.00009 CNY per CU",
             "free 150000 CU a month",
-            "Minimum   0.01 CNY per function and clock hour",
+            "Minimum   0.01 CNY per CPU function and clock hour",
+            "  idle_keepalive  idle (GPU functions: none)",
+            "  idle_reserved   idle (GPU functions: active unless function.gpu.idle_mode)",
+            "  never started   billed like any instance",
+            "    1.5 CU per GPU GB·s (ada), 2.1 CU per GPU GB·s (tesla)",
             "Free tier off",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");

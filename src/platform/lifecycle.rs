@@ -277,6 +277,12 @@ impl Platform<'_> {
     /// let queued requests or the reserved target use the room it leaves.
     pub(super) fn release(&mut self, i: u32, now: Micros, reason: &'static str, q: &mut EventQueue<Event>) {
         self.set_phase(i, None, now);
+        if reason == "not_started" {
+            // kept apart as well: a sheet may leave instances that never started unbilled
+            let it = self.insts.get(i);
+            let fr = &mut self.funcs[it.func as usize];
+            fr.stats.never_started.add(&self.meters, it.reserved as usize, &fr.spec, &it.times);
+        }
         self.leave_available(i);
         self.leave_starting(i);
         let list = self.list_of(i);

@@ -6,7 +6,7 @@
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::Phase;
 
-use super::stats::{add_instance_time, BucketRow};
+use super::stats::{add_row_time, BucketRow};
 use super::Platform;
 
 /// Which meter an idle instance's time goes to: reserved idle time is billed on its own.
@@ -83,7 +83,7 @@ impl Platform<'_> {
             for f in &mut self.funcs {
                 if !f.clock.is_quiet() {
                     let inst = f.clock.close(len);
-                    add_instance_time(&mut self.series.row.usage, &inst, &f.spec);
+                    add_row_time(&mut self.series.row, &inst, &f.spec);
                 }
             }
             if let Some(a) = &mut self.audit {
@@ -108,11 +108,11 @@ impl Platform<'_> {
                 let started = h.started;
                 let inst = h.close(len);
                 let mut row = BucketRow { start, end: self.next_hour, started, ..Default::default() };
-                add_instance_time(&mut row.usage, &inst, &f.spec);
+                add_row_time(&mut row, &inst, &f.spec);
                 let active = started.iter().any(|&n| n > 0) || inst.iter().flatten().any(|&x| x > 0);
                 // hours that ended by the warmup are left out of the bill
                 if active && self.next_hour > self.warmup {
-                    self.meters.hour(&mut f.stats.topups, &row.usage, row.started);
+                    self.meters.hour(&mut f.stats.topups, &f.spec, &row.usage, row.started);
                     self.sink.function_hour(fi, &row);
                 }
             }

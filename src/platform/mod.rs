@@ -368,3 +368,6 @@ mod cpu_tests;
 
 #[cfg(test)]
 mod lazy_tests;
+
+#[cfg(test)]
+mod gpu_bill_tests;

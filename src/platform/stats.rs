@@ -4,7 +4,7 @@
 
 use crate::latency::Latency;
 use crate::units::Micros;
-use crate::usage::{Billed, FnUsage, Phase, PhaseTimes, RunUsage, Spec, Topups, Usage};
+use crate::usage::{Billed, FnUsage, GpuUse, NeverStarted, Phase, PhaseTimes, RunUsage, Spec, Topups, Usage};
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub struct FnStats {
     pub usage_kind: [Usage; 2],
     /// Hourly-minimum top-ups (only when the meters keep clock hours).
     pub topups: Topups,
+    /// Usage and billed time of instances that did not start in time (a part of the above).
+    pub never_started: NeverStarted,
 }
 
 impl Default for FnStats {
@@ -115,6 +117,7 @@ impl FnStats {
             started_kind: [0; 2],
             billed: Vec::new(),
             topups: Topups::default(),
+            never_started: NeverStarted::default(),
         }
     }
 
@@ -155,6 +158,7 @@ impl FnStats {
             self.started_kind[k] += o.started_kind[k];
         }
         self.topups.merge(&o.topups);
+        self.never_started.merge(&o.never_started);
         if self.billed.len() < o.billed.len() {
             self.billed.resize(o.billed.len(), Default::default());
         }
@@ -177,6 +181,7 @@ impl FnStats {
             usage: self.usage_kind.clone(),
             billed: self.billed.clone(),
             topups: self.topups,
+            never_started: self.never_started.clone(),
         }
     }
 }
@@ -206,6 +211,9 @@ pub struct BucketRow {
     pub started: [u64; 2],
     /// Resource × time within the bucket, on on-demand / reserved instances.
     pub usage: [Usage; 2],
+    /// The part of `usage` that GPU functions made, by card and idle mode (sorted): a sheet
+    /// may rate GPU memory per card and bill GPU functions' phases on their own.
+    pub gpu: Vec<(GpuUse, [Usage; 2])>,
 }
 
 impl BucketRow {
@@ -379,6 +387,22 @@ impl PhaseClock {
         self.area = Default::default();
         self.started = [0, 0];
         out
+    }
+}
+
+/// Add `inst_us` instance-µs by kind and phase of instances holding `spec` to the row's
+/// usage (and to its GPU group's, for a GPU function).
+pub fn add_row_time(row: &mut BucketRow, inst_us: &[[u128; Phase::COUNT]; 2], spec: &Spec) {
+    add_instance_time(&mut row.usage, inst_us, spec);
+    if let Some(g) = spec.gpu {
+        let at = match row.gpu.binary_search_by_key(&g, |e| e.0) {
+            Ok(at) => at,
+            Err(at) => {
+                row.gpu.insert(at, (g, Default::default()));
+                at
+            }
+        };
+        add_instance_time(&mut row.gpu[at].1, inst_us, spec);
     }
 }
 

@@ -120,7 +120,7 @@ impl Sink for CsvSink<'_> {
         let starting = avg(Phase::Pull) + avg(Phase::Create) + avg(Phase::Startup);
         let idle = avg(Phase::IdleKeepalive) + avg(Phase::IdleReserved);
         let total: f64 = Phase::ALL.iter().map(|&p| avg(p)).sum();
-        let cost_value = self.pricing.map(|p| billing::rate_cost(p.sheet, None, &b.usage, b.started));
+        let cost_value = self.pricing.map(|p| billing::bucket_cost(p.sheet, &b.usage, &b.gpu, b.started));
         if let Some(t) = &mut self.trend {
             t.push(b, cost_value.unwrap_or(0.0));
         }
@@ -166,7 +166,9 @@ impl Sink for CsvSink<'_> {
         let mb = r.spec.memory_mb as u128;
         let cost = self
             .pricing
-            .map(|p| float(billing::instance_cost(p.sheet, &r.spec, r.reserved, &r.times), 8))
+            .map(|p| {
+                float(billing::instance_cost(p.sheet, &r.spec, r.reserved, r.end_reason == "not_started", &r.times), 8)
+            })
             .unwrap_or_default();
         let total_us: u128 = t.iter().map(|&x| x as u128).sum();
         let res = writeln!(

@@ -187,6 +187,9 @@ pub struct Layer {
 pub struct Gpu {
     pub kind: String,
     pub memory_mb: u64,
+    /// FC's idle mode for reserved GPU instances (default off: their idle time is billed at
+    /// the active rates).
+    pub idle_mode: bool,
 }
 
 /// The reserved (provisioned / minimum) instance target.
@@ -271,6 +274,10 @@ impl Function {
             milli_vcpu: self.milli_vcpu,
             disk_mb: self.disk_mb,
             gpu_mb: self.gpu.as_ref().map_or(0, |g| g.memory_mb),
+            gpu: self
+                .gpu
+                .as_ref()
+                .map(|g| crate::usage::GpuUse { kind: crate::usage::GpuKind::new(&g.kind), idle_mode: g.idle_mode }),
         }
     }
 }

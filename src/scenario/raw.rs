@@ -53,7 +53,8 @@
 //! | `function.memory` | `"512MB"` | the provider's rule (FC: 128MB..=32GB in 64MB steps) |
 //! | `function.vcpu` | the provider's (FC: memory GB / 2, to 0.05) | the provider's rule (FC: 0.05..=16 in 0.05 steps, vCPU:GB from 1:1 to 1:4; Lambda, Azure Flex: not settable) |
 //! | `function.disk` | `"512MB"` | the provider's rule (FC: `"512MB"` or `"10GB"`) |
-//! | `function.gpu` | none | `{ kind, memory }`, a kind the provider offers (FC: tesla, ada), memory a multiple of 1GB |
+//! | `function.gpu` | none | `{ kind, memory, idle_mode }`, a kind the provider offers (FC: tesla, ada) that the price sheet rates, memory a multiple of 1GB |
+//! | `function.gpu.idle_mode` | `false` | `true`: idle reserved (minimum) GPU instances are billed at the idle rates; `false`: at the active rates (FC's idle mode) |
 //! | `function.concurrency` | `1` | the provider's (FC: 1..=200, Lambda: 1) |
 //! | `function.max_instances` | `100` | ≥ 1 and ≥ the largest reserved count |
 //! | `function.reserved` | `0` | a count, or `[{ at = "HH:MM", count }, ...]` with distinct times |
@@ -238,6 +239,7 @@ pub struct RawFunction {
 pub struct RawGpu {
     pub kind: Scalar,
     pub memory: Scalar,
+    pub idle_mode: Scalar,
 }
 
 /// `reserved = 2` or `reserved = [{ at = "08:00", count = 6 }, ...]`.

@@ -137,7 +137,7 @@ pub const IMAGE: &[Key] = &[
     leaf("accelerated_from"),
 ];
 
-pub const GPU: &[Key] = &[leaf("kind"), leaf("memory")];
+pub const GPU: &[Key] = &[leaf("kind"), leaf("memory"), leaf("idle_mode")];
 pub const RESERVED_STEP: &[Key] = &[leaf("at"), leaf("count")];
 
 pub const FUNCTION: &[Key] = &[

@@ -550,7 +550,7 @@ fn disk_is_one_of_fcs_two_sizes() {
 #[test]
 fn gpu_memory_is_whole_gigabytes() {
     let s = ok(&function_with("gpu = { kind = \"ada\", memory = \"16GB\" }"));
-    assert_eq!(s.functions[0].gpu, Some(Gpu { kind: "ada".into(), memory_mb: 16384 }));
+    assert_eq!(s.functions[0].gpu, Some(Gpu { kind: "ada".into(), memory_mb: 16384, idle_mode: false }));
     fails(&function_with("gpu = { kind = \"ada\", memory = \"1.5GB\" }"), "function.api.gpu.memory", "multiple of 1GB");
     fails(&function_with("gpu = { memory = \"1GB\" }"), "function.api.gpu.kind", "missing");
 }

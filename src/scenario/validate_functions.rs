@@ -116,7 +116,10 @@ fn function(
                 let at = if m.starts_with("gpu memory") { mp.clone() } else { join(&gp, "kind") };
                 ctx.err(at, m)
             })?;
-            Some(Gpu { kind: kind.to_ascii_lowercase(), memory_mb: mem / MB })
+            let kind = kind.to_ascii_lowercase();
+            gpu_rated(&platform.sheet, &name, &kind).map_err(|m| ctx.err(join(&gp, "kind"), m))?;
+            let idle_mode = ctx.boolean(g.idle_mode.as_ref(), &join(&gp, "idle_mode"))?.unwrap_or(false);
+            Some(Gpu { kind, memory_mb: mem / MB, idle_mode })
         }
     };
     let image_size = images[image].uncompressed_bytes();
@@ -284,4 +287,17 @@ pub(super) fn time_of_day(v: &Value, path: &str, ctx: &Ctx<'_>) -> Result<Micros
         },
         other => Err(ctx.type_err(path, other, "a time of day is a string \"HH:MM\", e.g. \"08:00\"")),
     }
+}
+
+/// A sheet that bills GPU memory per card must rate the function's card.
+fn gpu_rated(sheet: &crate::billing::model::Sheet, function: &str, kind: &str) -> Result<(), String> {
+    let Some(rated) = sheet.gpu_kinds() else { return Ok(()) };
+    if rated.contains(&kind) {
+        return Ok(());
+    }
+    let rated = if rated.is_empty() { "no kind in all of them".to_string() } else { rated.join(", ") };
+    Err(format!(
+        "price sheet {} bills GPU memory per card but has no rate for kind \"{kind}\" of function {function}; it rates {} (add the kind to its GPU items' `rate` tables, or pick another sheet with platform.pricing)",
+        sheet.name, rated
+    ))
 }

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use super::{Phase, PhaseTimes, Usage};
+use super::{Phase, PhaseTimes, Spec, Usage};
 use crate::units::Micros;
 
 /// What one rounded billed period is (a price sheet's `[rounding.NAME] period`).
@@ -69,6 +69,20 @@ impl Rounding {
 /// Rounded billed µs per instance kind (0 on-demand, 1 reserved) and phase, under one rule.
 pub type Billed = [[u128; Phase::COUNT]; 2];
 
+/// Add `o`'s billed time to `into`, rule by rule.
+pub fn merge_billed(into: &mut Vec<Billed>, o: &[Billed]) {
+    if into.len() < o.len() {
+        into.resize(o.len(), Default::default());
+    }
+    for (a, b) in into.iter_mut().zip(o) {
+        for k in 0..2 {
+            for p in 0..Phase::COUNT {
+                a[k][p] += b[k][p];
+            }
+        }
+    }
+}
+
 /// What the meters collect besides exact usage: rounded billed time under each rule, and
 /// per-function clock hours with activity, topped up to the hourly minimum.
 #[derive(Clone, Default)]
@@ -86,14 +100,14 @@ impl std::fmt::Debug for Meters {
 }
 
 /// The top-up that brings one function's clock hour with activity to the hourly minimum,
-/// from the hour's usage and started requests by instance kind (on-demand, reserved). The
-/// price sheet implements it (`billing`); usage holds no prices.
+/// from the function's spec and the hour's usage and started requests by instance kind
+/// (on-demand, reserved). The price sheet implements it (`billing`); usage holds no prices.
 pub trait HourTopup: Send + Sync {
-    fn topup(&self, usage: &[Usage; 2], started: [u64; 2]) -> f64;
+    fn topup(&self, spec: &Spec, usage: &[Usage; 2], started: [u64; 2]) -> f64;
 }
 
 impl<F: Fn(&[Usage; 2], [u64; 2]) -> f64 + Send + Sync> HourTopup for F {
-    fn topup(&self, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
+    fn topup(&self, _spec: &Spec, usage: &[Usage; 2], started: [u64; 2]) -> f64 {
         self(usage, started)
     }
 }
@@ -123,11 +137,12 @@ impl Topups {
 }
 
 impl Meters {
-    /// Hook: a function's clock hour with activity closed with `usage` and `started` requests
-    /// (by instance kind); its top-up to the hourly minimum goes into `topups`.
-    pub fn hour(&self, topups: &mut Topups, usage: &[Usage; 2], started: [u64; 2]) {
+    /// Hook: a clock hour with activity of a function of `spec` closed with `usage` and
+    /// `started` requests (by instance kind); its top-up to the hourly minimum goes into
+    /// `topups`.
+    pub fn hour(&self, topups: &mut Topups, spec: &Spec, usage: &[Usage; 2], started: [u64; 2]) {
         if let Some(h) = &self.hourly {
-            topups.add(h.topup(usage, started));
+            topups.add(h.topup(spec, usage, started));
         }
     }
 
@@ -207,11 +222,12 @@ mod tests {
         };
         let mut t = Topups::default();
         let mut u: [Usage; 2] = Default::default();
-        m.hour(&mut t, &u, [0, 0]);
+        let spec = Spec::default();
+        m.hour(&mut t, &spec, &u, [0, 0]);
         u[0].inst_us[0] = 2;
-        m.hour(&mut t, &u, [0, 0]);
+        m.hour(&mut t, &spec, &u, [0, 0]);
         assert_eq!(t, Topups { amount: 1.0, hours: 1 });
-        Meters::default().hour(&mut t, &u, [0, 0]);
+        Meters::default().hour(&mut t, &spec, &u, [0, 0]);
         assert_eq!(t.hours, 1);
     }
 }

@@ -8,7 +8,7 @@
 
 pub mod meters;
 
-pub use meters::{Billed, HourTopup, Meters, Period, Rounding, Topups};
+pub use meters::{merge_billed, Billed, HourTopup, Meters, Period, Rounding, Topups};
 
 use crate::units::Micros;
 
@@ -82,6 +82,47 @@ pub struct Spec {
     pub milli_vcpu: u64,
     pub disk_mb: u64,
     pub gpu_mb: u64,
+    /// The GPU's card and idle mode (`None` = a CPU function): a sheet may rate GPU memory
+    /// per card and bill GPU functions' phases on their own.
+    pub gpu: Option<GpuUse>,
+}
+
+/// What a bill needs to know of a function's GPU besides its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GpuUse {
+    pub kind: GpuKind,
+    /// FC's idle mode for reserved (minimum) GPU instances: off, their idle time is billed at
+    /// the active rates.
+    pub idle_mode: bool,
+}
+
+/// A GPU card's name (lower case, as the provider profile lists it), interned so that
+/// [`Spec`] stays `Copy`: the names are the few kinds provider profiles offer.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GpuKind(&'static str);
+
+impl GpuKind {
+    /// The kind named `name`; the same name gives the same kind.
+    pub fn new(name: &str) -> GpuKind {
+        static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = names.iter().find(|n| **n == name) {
+            return GpuKind(n);
+        }
+        let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+        names.push(n);
+        GpuKind(n)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for GpuKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
 }
 
 impl Usage {
@@ -101,6 +142,17 @@ impl Usage {
     pub fn add_times(&mut self, spec: &Spec, times: &PhaseTimes) {
         for p in Phase::ALL {
             self.add(p, spec, times[p.index()]);
+        }
+    }
+
+    /// Take away `other` (a part of this usage, e.g. one group of functions').
+    pub fn remove(&mut self, other: &Usage) {
+        for i in 0..Phase::COUNT {
+            self.mb_us[i] = self.mb_us[i].saturating_sub(other.mb_us[i]);
+            self.mvcpu_us[i] = self.mvcpu_us[i].saturating_sub(other.mvcpu_us[i]);
+            self.disk_mb_us[i] = self.disk_mb_us[i].saturating_sub(other.disk_mb_us[i]);
+            self.gpu_mb_us[i] = self.gpu_mb_us[i].saturating_sub(other.gpu_mb_us[i]);
+            self.inst_us[i] = self.inst_us[i].saturating_sub(other.inst_us[i]);
         }
     }
 
@@ -135,7 +187,8 @@ impl Usage {
 
 /// What a bill needs of one function's run: its billed spec, exact usage and started requests
 /// by instance kind (on-demand, reserved), rounded billed time under each meter rule (in
-/// `Meters::rules` order), and its hourly-minimum top-ups.
+/// `Meters::rules` order), its hourly-minimum top-ups, and the part of its usage that
+/// instances which never started made (a sheet may leave it unbilled).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FnUsage {
     pub spec: Spec,
@@ -143,6 +196,48 @@ pub struct FnUsage {
     pub usage: [Usage; 2],
     pub billed: Vec<Billed>,
     pub topups: Topups,
+    pub never_started: NeverStarted,
+}
+
+/// The usage and billed time of instances released because they did not start within the
+/// start limit (FC's FunctionNotStarted): a part of [`FnUsage::usage`] and
+/// [`FnUsage::billed`], kept apart so a sheet can leave it unbilled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeverStarted {
+    pub usage: [Usage; 2],
+    /// Under each meter rule, as [`FnUsage::billed`].
+    pub billed: Vec<Billed>,
+}
+
+impl NeverStarted {
+    /// Count an instance of kind `k` (0 on-demand, 1 reserved) with `spec` that ended without
+    /// starting after `times`: its usage, and its billed time under `meters`' rules. Its
+    /// phases (pull, create, start-up) are each one stretch, entered once and never again, so
+    /// the meters' hooks applied to its whole phase times give what they gave during its life.
+    pub fn add(&mut self, meters: &Meters, k: usize, spec: &Spec, times: &PhaseTimes) {
+        self.usage[k].add_times(spec, times);
+        if self.billed.len() < meters.rules.len() {
+            self.billed.resize(meters.rules.len(), Default::default());
+        }
+        for p in Phase::ALL {
+            meters.stretch(&mut self.billed, k, p, times[p.index()]);
+        }
+        meters.instance_end(&mut self.billed, k, times, false);
+    }
+
+    pub fn merge(&mut self, o: &NeverStarted) {
+        for k in 0..2 {
+            self.usage[k].merge(&o.usage[k]);
+        }
+        meters::merge_billed(&mut self.billed, &o.billed);
+    }
+
+    fn scaled(&self, k: f64) -> NeverStarted {
+        NeverStarted {
+            usage: [self.usage[0].scaled(k), self.usage[1].scaled(k)],
+            billed: self.billed.iter().map(|b| b.map(|kind| kind.map(|x| scale(x, k)))).collect(),
+        }
+    }
 }
 
 /// The usage of one replication, per function in scenario order: all `billing::bill` reads.
@@ -187,6 +282,7 @@ impl RunUsage {
                         amount: f.topups.amount * k,
                         hours: (f.topups.hours as f64 * k).round() as u64,
                     },
+                    never_started: f.never_started.scaled(k),
                 })
                 .collect(),
         }
@@ -207,7 +303,7 @@ mod tests {
     #[test]
     fn a_1024_mb_instance_pulling_for_10_s_uses_10_gb_s() {
         let mut u = Usage::default();
-        let spec = Spec { memory_mb: 1024, milli_vcpu: 1000, disk_mb: 512, gpu_mb: 0 };
+        let spec = Spec { memory_mb: 1024, milli_vcpu: 1000, disk_mb: 512, gpu_mb: 0, gpu: None };
         u.add(Phase::Pull, &spec, 10_000_000);
         assert_eq!(u.gbs(Phase::Pull), 10.0);
         assert_eq!(u.vcpu_s(Phase::Pull), 10.0);
@@ -217,7 +313,7 @@ mod tests {
     #[test]
     fn a_month_of_ten_thousand_32_gb_instances_does_not_overflow() {
         let mut u = Usage::default();
-        let spec = Spec { memory_mb: 32 * 1024, milli_vcpu: 16_000, disk_mb: 10 * 1024, gpu_mb: 0 };
+        let spec = Spec { memory_mb: 32 * 1024, milli_vcpu: 16_000, disk_mb: 10 * 1024, gpu_mb: 0, gpu: None };
         let month: Micros = 31 * 86_400 * 1_000_000;
         for _ in 0..10_000 {
             u.add(Phase::Busy, &spec, month);
