@@ -59,6 +59,7 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
                 parallel_layers: d.parallel_layers,
                 fetch_fraction: None,
                 profile: None,
+                distribution: crate::scenario::Distribution::Registry,
             },
         },
         images: vec![Image {

@@ -46,6 +46,7 @@ pub(crate) fn base() -> Scenario {
                 parallel_layers: 3,
                 fetch_fraction: None,
                 profile: None,
+                distribution: crate::scenario::Distribution::Registry,
             },
         },
         images: vec![Image {

@@ -88,6 +88,11 @@ pub const SIMULATION: &[Key] = &[
 
 pub const ACCELERATION: &[Key] = &[leaf("enabled"), leaf("fetch_fraction")];
 
+/// `platform.pull.distribution`: where a host gets a layer from.
+pub const DISTRIBUTIONS: &[&str] = &["registry", "p2p"];
+
+pub const P2P: &[Key] = &[leaf("fanout")];
+
 pub const PULL: &[Key] = &[
     leaf("host_bandwidth"),
     leaf("registry_bandwidth"),
@@ -99,6 +104,8 @@ pub const PULL: &[Key] = &[
     leaf("parallel_layers"),
     Key { name: "acceleration", node: Node::Table(ACCELERATION) },
     leaf("profile"),
+    Key { name: "distribution", node: Node::Choice(DISTRIBUTIONS) },
+    Key { name: "p2p", node: Node::Table(P2P) },
 ];
 
 pub const PICKS: &[&str] = &["mru", "newest", "least-loaded", "random"];

@@ -196,6 +196,7 @@ fn a_minimal_scenario_gets_every_default() {
             parallel_layers: 3,
             fetch_fraction: None,
             profile: None,
+            distribution: crate::scenario::Distribution::Registry,
         }
     );
     let f = &s.functions[0];

@@ -297,6 +297,13 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
             format!("fetch_fraction {fraction} is out of range; it is the share of each layer fetched before start, more than 0 and at most 1 (e.g. 0.065)"),
         ));
     }
+    // checked even when unused, so a `--vary` over the distribution meets no late error;
+    // FaaSNet's function trees are binary (Wang et al., ATC '21)
+    let fanout = ctx.int(r.p2p.as_ref().and_then(|t| t.fanout.as_ref()), "platform.pull.p2p.fanout", 1, 64)?;
+    let distribution = match r.distribution.unwrap_or(RawDistribution::Registry) {
+        RawDistribution::Registry => Distribution::Registry,
+        RawDistribution::P2p => Distribution::P2p { fanout: fanout.unwrap_or(2) as u32 },
+    };
     Ok(Pull {
         host_bandwidth,
         registry_bandwidth,
@@ -308,6 +315,7 @@ fn pull(r: &RawPull, ctx: &Ctx<'_>, profile: Option<String>) -> Result<Pull, Inp
         parallel_layers,
         fetch_fraction: enabled.then_some(fraction),
         profile,
+        distribution,
     })
 }
 
