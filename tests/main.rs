@@ -9,6 +9,7 @@ mod calibration;
 mod cli;
 mod closed_forms;
 mod deploy;
+mod distribution;
 mod hardening;
 mod module_graph;
 mod outputs;

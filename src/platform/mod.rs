@@ -145,6 +145,15 @@ pub struct RunResult {
     pub horizon: Micros,
     /// Statistics and the bill cover `[warmup, horizon)`.
     pub warmup: Micros,
+    /// Layer downloads of the whole run by source (warmup included).
+    pub downloads: Downloads,
+}
+
+/// Layer downloads by where their bytes came from: the registry, or a peer (p2p).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Downloads {
+    pub registry: u64,
+    pub peers: u64,
 }
 
 /// The model of one replication.
@@ -191,6 +200,7 @@ pub struct Platform<'a> {
     scratch_whole: Vec<(u32, u32)>,
     /// Peer-to-peer distribution's trees (`platform.pull.distribution = "p2p"`).
     p2p: Option<p2p::P2p>,
+    downloads: Downloads,
     scratch_pending: Vec<Pending>,
     /// The audit's books when the run is audited ([`simulate_audited`]).
     audit: Option<Box<audit::Audit>>,

@@ -6,14 +6,17 @@
 //! tree. Every host that joins becomes a holder with free places, so while one holder exists
 //! the registry is not read again: once per tree.
 //!
-//! The parent is the holder with the fewest children now, the lowest host first: trees grow
-//! level by level, balanced, as FaaSNet's balancing keeps them. Blocks stream down the tree
-//! (a host forwards what it has received), so a child cannot have the whole layer before its
-//! parent does: its download ends at the later of its own last byte and its parent's end.
+//! The parent is the shallowest holder with a free place, the lowest host first: trees fill
+//! level by level, balanced, as FaaSNet's balancing keeps them (taking the holder with the
+//! fewest children instead would always pick the newest leaf and grow a chain). Blocks stream
+//! down the tree (a host forwards what it has received), so a child cannot have the whole
+//! layer before its parent does: its download ends at the later of its own last byte and its
+//! parent's end. The time a block takes per hop is not charged: a balanced tree over `n` hosts
+//! is `log_fanout(n)` deep, so that is a few blocks' time (FaaSNet streams blocks of a layer).
 //!
-//! Holders are indexed per layer by (children, host), so a choice costs a set's log, not a
-//! scan of the hosts. Entries go stale lazily (a layer evicted or expired since) and are
-//! dropped when a choice meets them.
+//! Holders with a free place are indexed per layer by (depth, host), so a choice costs a
+//! set's log, not a scan of the hosts. Entries go stale lazily (a layer evicted or expired
+//! since) and are dropped when a choice meets them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,8 +28,10 @@ const REGISTRY: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub(super) struct P2p {
     pub(super) fanout: u32,
-    /// Per layer: (children served now, host) of the hosts that may serve it.
-    holders: Vec<BTreeSet<(u32, u32)>>,
+    /// Per layer: (depth, host) of the hosts that may serve it with a free place.
+    open: Vec<BTreeSet<(u32, u32)>>,
+    /// Depth in its layer's tree of each host that joined one (the root and warm holders 0).
+    depth: BTreeMap<(u32, u32), u32>,
     /// Downloads with a source, not complete yet: (host, layer) → parent (`REGISTRY`).
     fed: BTreeMap<(u32, u32), u32>,
     /// Children whose bytes all moved while their parent still receives: (parent, layer) →
@@ -36,65 +41,78 @@ pub(super) struct P2p {
 
 impl P2p {
     pub(super) fn new(fanout: u32, layers: usize) -> Self {
-        P2p { fanout, holders: vec![BTreeSet::new(); layers], fed: BTreeMap::new(), waiting: BTreeMap::new() }
+        P2p {
+            fanout,
+            open: vec![BTreeSet::new(); layers],
+            depth: BTreeMap::new(),
+            fed: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+        }
     }
 
-    /// Whether host `p` may serve layer `l` now, its index key holding `children`.
-    fn serves(&self, hosts: &[Host], p: u32, l: u32, children: u32, now: Micros, ttl: Micros) -> bool {
+    /// Whether host `p` holds layer `l` now, so that it may serve it.
+    fn holds(&self, hosts: &[Host], p: u32, l: u32, now: Micros, ttl: Micros) -> bool {
         let Some(e) = hosts[p as usize].layers.get(&l) else { return false };
-        e.children == children
-            && match e.state {
-                LayerState::Queued => false,
-                LayerState::Downloading => self.fed.contains_key(&(p, l)),
-                LayerState::Downloaded | LayerState::Extracting => true,
-                LayerState::Cached => !e.expired(now, ttl),
-            }
+        match e.state {
+            LayerState::Queued => false,
+            LayerState::Downloading => self.fed.contains_key(&(p, l)),
+            LayerState::Downloaded | LayerState::Extracting => true,
+            LayerState::Cached => !e.expired(now, ttl),
+        }
     }
 
     /// The source of layer `l` for host `h`, whose bytes start to flow now: a holder with a
     /// free place (taken: it serves one child more), or `None` for the registry. Either way
-    /// `h` becomes a holder.
+    /// `h` joins the layer's tree, a level below its parent.
     pub(super) fn choose(&mut self, h: u32, l: u32, hosts: &mut [Host], now: Micros, ttl: Micros) -> Option<u32> {
         let mut from = (0, 0);
         let mut parent = None;
-        loop {
-            let Some(&(c, p)) = self.holders[l as usize].range(from..).next() else { break };
-            if c >= self.fanout {
-                break;
-            }
+        while let Some(&(d, p)) = self.open[l as usize].range(from..).next() {
             if p == h {
-                from = (c, p + 1);
+                from = (d, p + 1);
                 continue;
             }
-            if !self.serves(hosts, p, l, c, now, ttl) {
-                self.holders[l as usize].remove(&(c, p));
+            let free = hosts[p as usize].layers.get(&l).is_some_and(|e| e.children < self.fanout);
+            if !free || self.depth.get(&(p, l)) != Some(&d) || !self.holds(hosts, p, l, now, ttl) {
+                self.open[l as usize].remove(&(d, p));
                 continue;
             }
-            parent = Some(p);
+            parent = Some((d, p));
             break;
         }
-        if let Some(p) = parent {
-            self.rekey(hosts, p, l, |c| c + 1);
+        let depth = match parent {
+            Some((d, p)) => {
+                self.serve(hosts, p, l, 1);
+                d + 1
+            }
+            None => 0,
+        };
+        self.fed.insert((h, l), parent.map_or(REGISTRY, |(_, p)| p));
+        self.depth.insert((h, l), depth);
+        if hosts[h as usize].layers.get(&l).is_some_and(|e| e.children < self.fanout) {
+            self.open[l as usize].insert((depth, h));
         }
-        self.fed.insert((h, l), parent.unwrap_or(REGISTRY));
-        let own = hosts[h as usize].layers.get(&l).map_or(0, |e| e.children);
-        self.holders[l as usize].insert((own, h));
-        parent
+        parent.map(|(_, p)| p)
     }
 
-    /// Change the number of children host `p` serves layer `l` to.
-    fn rekey(&mut self, hosts: &mut [Host], p: u32, l: u32, f: impl FnOnce(u32) -> u32) {
+    /// Host `p` serves layer `l` to one child more (`+1`) or one less (`-1`): it has a free
+    /// place or not.
+    fn serve(&mut self, hosts: &mut [Host], p: u32, l: u32, delta: i32) {
         let Some(e) = hosts[p as usize].layers.get_mut(&l) else { return };
-        let set = &mut self.holders[l as usize];
-        set.remove(&(e.children, p));
-        e.children = f(e.children);
-        set.insert((e.children, p));
+        e.children = e.children.checked_add_signed(delta).expect("children never below 0");
+        let Some(&d) = self.depth.get(&(p, l)) else { return };
+        if e.children < self.fanout {
+            self.open[l as usize].insert((d, p));
+        } else {
+            self.open[l as usize].remove(&(d, p));
+        }
     }
 
-    /// A host already holding layer `l` (a warm start): it may serve it.
+    /// A host already holding layer `l` (a warm start): it may serve it, as a root.
     pub(super) fn hold(&mut self, host: &Host, h: u32, l: u32) {
-        if let Some(e) = host.layers.get(&l) {
-            self.holders[l as usize].insert((e.children, h));
+        if host.layers.get(&l).is_some_and(|e| e.children < self.fanout) {
+            self.depth.insert((h, l), 0);
+            self.open[l as usize].insert((0, h));
         }
     }
 
@@ -102,7 +120,7 @@ impl P2p {
     /// less (and has used the layer now). True when the child has the whole layer now; false
     /// when its parent still receives it (the child waits for it).
     pub(super) fn child_done(&mut self, child: u32, l: u32, parent: u32, hosts: &mut [Host], now: Micros) -> bool {
-        self.rekey(hosts, parent, l, |c| c - 1);
+        self.serve(hosts, parent, l, -1);
         let Some(e) = hosts[parent as usize].layers.get_mut(&l) else { return true };
         e.last_use = e.last_use.max(now);
         if e.state == LayerState::Downloading {
@@ -125,10 +143,7 @@ impl P2p {
     /// A host other than `h` that holds layer `l` now (found by looking at every host, for
     /// the audit: the registry must not be read while one exists).
     pub(super) fn any_holder(&self, hosts: &[Host], h: u32, l: u32, now: Micros, ttl: Micros) -> Option<u32> {
-        (0..hosts.len() as u32).filter(|&p| p != h).find(|&p| {
-            let children = hosts[p as usize].layers.get(&l).map_or(0, |e| e.children);
-            self.serves(hosts, p, l, children, now, ttl)
-        })
+        (0..hosts.len() as u32).filter(|&p| p != h).find(|&p| self.holds(hosts, p, l, now, ttl))
     }
 
     /// Downloads waiting for their parent, for the audit: (parent, layer, children).
@@ -161,7 +176,7 @@ mod tests {
         let (mut p, mut hs) = (P2p::new(2, 1), hosts(7));
         let parents: Vec<Option<u32>> = (0..7).map(|h| join(&mut p, &mut hs, h)).collect();
         // level by level: 0 is the root; 1, 2 its children; 3, 4 under 1; 5, 6 under 2 —
-        // each time the holder with the fewest children, the lowest host first
+        // each time the shallowest holder with a free place, the lowest host first
         assert_eq!(parents, vec![None, Some(0), Some(0), Some(1), Some(1), Some(2), Some(2)]);
         assert_eq!(hs[0].layers[&0].children, 2);
         assert_eq!(hs[3].layers[&0].children, 0);

@@ -139,6 +139,10 @@ impl Platform<'_> {
             }
             None => None,
         };
+        match parent {
+            Some(_) => self.downloads.peers += 1,
+            None => self.downloads.registry += 1,
+        }
         self.transfers.start_from(now, h, l, bytes, parent);
         self.reschedule_transfers(q);
     }

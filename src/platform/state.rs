@@ -268,6 +268,7 @@ impl<'a> Platform<'a> {
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
             scratch_whole: Vec::new(),
+            downloads: super::Downloads::default(),
             p2p: match pl.pull.distribution {
                 Distribution::Registry => None,
                 Distribution::P2p { fanout } => Some(P2p::new(fanout, layers_len)),
