@@ -38,7 +38,8 @@ fn provisioning(rows: &Csv) -> f64 {
 fn p2p_provisions_the_faasnet_burst_no_later_than_the_registry_for_the_same_seed() {
     let d = Dir::new();
     for seed in 1..=3 {
-        let (reg, p2p) = (provisioning(&instances(&d, "registry", seed, false)), provisioning(&instances(&d, "p2p", seed, false)));
+        let (reg, p2p) =
+            (provisioning(&instances(&d, "registry", seed, false)), provisioning(&instances(&d, "p2p", seed, false)));
         assert!(p2p <= reg, "seed {seed}: p2p {p2p} s, registry {reg} s");
         assert!(p2p > 0.0);
     }
@@ -86,4 +87,14 @@ fn p2p_reads_each_layer_from_the_registry_once_per_tree() {
     assert_eq!(p2p, Downloads { registry: layers, peers: layers * (pulled - 1) });
     let (registry, _) = run("registry");
     assert_eq!(registry, Downloads { registry: layers * pulled, peers: 0 });
+}
+
+#[test]
+fn a_bad_distribution_exits_2_naming_the_key_and_the_choices() {
+    let d = Dir::new();
+    let sc = example("faasnet.toml");
+    let err = d.bad(&["run", sc.to_str().unwrap(), "--set", "platform.pull.distribution=torrent", "--out", "x"]);
+    assert!(err.contains("platform.pull.distribution") && err.contains("registry") && err.contains("p2p"), "{err}");
+    let err = d.bad(&["run", sc.to_str().unwrap(), "--set", "platform.pull.p2p.fanout=0", "--out", "x"]);
+    assert!(err.contains("platform.pull.p2p.fanout") && err.contains("1..=64"), "{err}");
 }

@@ -513,12 +513,7 @@ impl Platform<'_> {
     /// count of children the downloads it serves; a parent holding what it serves; at most one
     /// registry download of a layer at a time (once per tree); a child waiting only on a
     /// parent still receiving.
-    fn check_p2p(
-        &self,
-        p2p: &super::p2p::P2p,
-        name: &dyn Fn(u32) -> String,
-        now: Micros,
-    ) -> Result<(), Violation> {
+    fn check_p2p(&self, p2p: &super::p2p::P2p, name: &dyn Fn(u32) -> String, now: Micros) -> Result<(), Violation> {
         let pl = &self.sc.platform.pull;
         let (host_bw, reg_bw) = (pl.host_bandwidth, pl.registry_bandwidth);
         let tr = &self.transfers;
@@ -529,7 +524,8 @@ impl Platform<'_> {
             format!("the registry link carries {registry} B/s of {reg_bw} B/s")
         })?;
         let hosts = self.hosts.len() as u32;
-        let top = (0..hosts).flat_map(|h| tr.flows_to(h)).filter(|f| f.parent.is_none()).map(|f| f.rate).fold(0.0, f64::max);
+        let top =
+            (0..hosts).flat_map(|h| tr.flows_to(h)).filter(|f| f.parent.is_none()).map(|f| f.rate).fold(0.0, f64::max);
         let mut roots: HashMap<u32, u32> = HashMap::new();
         let mut served: Vec<(u32, u32)> = Vec::new();
         for h in 0..hosts {
@@ -561,7 +557,8 @@ impl Platform<'_> {
                         })?;
                         let share = host_bw / k as f64;
                         let fair = !over(f.rate, share)
-                            && (near(f.rate, share) || (registry >= reg_bw * (1.0 - 1e-9) && f.rate >= top * (1.0 - 1e-9)));
+                            && (near(f.rate, share)
+                                || (registry >= reg_bw * (1.0 - 1e-9) && f.rate >= top * (1.0 - 1e-9)));
                         ensure(fair, "bandwidth shared as the model says", now, || {
                             format!(
                                 "host {h}: layer {} from the registry at {} B/s, its host share {share}, registry {registry} of {reg_bw} B/s",
@@ -580,7 +577,8 @@ impl Platform<'_> {
                                 f.rate
                             )
                         })?;
-                        let holds = self.hosts[p as usize].layers.get(&f.layer).is_some_and(|e| e.state != LayerState::Queued);
+                        let holds =
+                            self.hosts[p as usize].layers.get(&f.layer).is_some_and(|e| e.state != LayerState::Queued);
                         ensure(holds, "a peer serves what it holds", now, || {
                             format!("host {p} serves layer {} to host {h} but does not hold it", layer())
                         })?;
@@ -596,28 +594,32 @@ impl Platform<'_> {
             }
             for (&l, e) in &host.layers {
                 let moving = served.iter().find(|(x, _)| *x == l).map_or(0, |&(_, n)| n);
-                ensure(e.children == moving && e.children <= p2p.fanout, "a peer serves at most fanout children", now, || {
-                    format!(
-                        "host {h} counts {} children of layer {}, serves {moving}, fanout {}",
-                        e.children,
-                        name(l),
-                        p2p.fanout
-                    )
-                })?;
+                ensure(
+                    e.children == moving && e.children <= p2p.fanout,
+                    "a peer serves at most fanout children",
+                    now,
+                    || {
+                        format!(
+                            "host {h} counts {} children of layer {}, serves {moving}, fanout {}",
+                            e.children,
+                            name(l),
+                            p2p.fanout
+                        )
+                    },
+                )?;
             }
-            ensure(served.iter().all(|(l, _)| host.layers.contains_key(l)), "a peer serves what it holds", now, || {
-                format!("host {h} serves a layer it does not hold")
-            })?;
+            ensure(
+                served.iter().all(|(l, _)| host.layers.contains_key(l)),
+                "a peer serves what it holds",
+                now,
+                || format!("host {h} serves a layer it does not hold"),
+            )?;
         }
         for (p, l, children) in p2p.waiting() {
             let e = self.hosts[p as usize].layers.get(&l);
             let receiving = e.is_some_and(|e| e.state == LayerState::Downloading);
             ensure(receiving, "a child waits only on a parent still receiving", now, || {
-                format!(
-                    "hosts {children:?} wait for layer {} on host {p}, which is {:?}",
-                    name(l),
-                    e.map(|e| e.state)
-                )
+                format!("hosts {children:?} wait for layer {} on host {p}, which is {:?}", name(l), e.map(|e| e.state))
             })?;
         }
         Ok(())

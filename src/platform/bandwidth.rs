@@ -156,12 +156,7 @@ impl Transfers {
 
     fn flow(&self, id: u32) -> Flow {
         let x = &self.slots[id as usize];
-        Flow {
-            host: x.host,
-            layer: x.layer,
-            parent: x.peer().then_some(x.parent),
-            rate: self.rate_of(id) * 1e6,
-        }
+        Flow { host: x.host, layer: x.layer, parent: x.peer().then_some(x.parent), rate: self.rate_of(id) * 1e6 }
     }
 
     /// The downloads `host` receives now (for an audit).
@@ -317,7 +312,8 @@ impl Transfers {
         self.advance(now);
         let k = self.count[host as usize];
         let parent = parent.unwrap_or(NIL);
-        let x = Xfer { host, layer, parent, class: 0, tag: 0.0, stamp: 0, seq: self.seq, next: self.head[host as usize] };
+        let x =
+            Xfer { host, layer, parent, class: 0, tag: 0.0, stamp: 0, seq: self.seq, next: self.head[host as usize] };
         self.seq += 1;
         // the host's other downloads move to their classes before the new one joins its list
         self.count[host as usize] = k + 1;
@@ -474,8 +470,7 @@ impl Transfers {
                     }
                     let left = ((f64::from_bits(tag) - c.clock).max(0.0) / c.rate).ceil();
                     // a finish beyond any horizon saturates instead of wrapping
-                    let t =
-                        self.last.saturating_add(if left < u64::MAX as f64 { left as Micros } else { Micros::MAX });
+                    let t = self.last.saturating_add(if left < u64::MAX as f64 { left as Micros } else { Micros::MAX });
                     best = Some(best.map_or(t, |b| b.min(t)));
                     break;
                 }
@@ -642,5 +637,81 @@ mod tests {
         }
         ended += drain(&mut tr).len();
         assert_eq!((ended, tr.len()), (40, 0));
+    }
+
+    #[test]
+    fn a_peer_download_takes_the_smaller_of_its_downlink_and_its_parents_uplink_share() {
+        // 100 MB/s links, a registry of 1 MB/s (peers do not cross it). Host 0 serves layer 1
+        // to hosts 1 and 2: its uplink is split in two, 50 MB/s each; host 2 also receives
+        // layer 2 from host 3: two downloads there, 50 MB/s each (host / max(k = 2, c)).
+        let mut tr = Transfers::new(4, 100e6, 1e6);
+        tr.start_from(0, 1, 1, 10e6, Some(0));
+        assert_eq!(tr.flows_to(1).next().map(|f| f.rate), Some(100e6));
+        tr.start_from(0, 2, 1, 10e6, Some(0));
+        tr.start_from(0, 2, 2, 30e6, Some(3));
+        let rates: Vec<f64> = (1..3).flat_map(|h| tr.flows_to(h).map(|f| f.rate).collect::<Vec<_>>()).collect();
+        assert_eq!(rates, vec![50e6, 50e6, 50e6]);
+        assert_eq!((tr.uplink_in_use(0), tr.uplink_in_use(3), tr.registry_in_use()), (100e6, 50e6, 0.0));
+        // all three at 50 MB/s: layer 1 (10 MB) ends at 0.2 s on hosts 1 and 2; then host 2's
+        // layer 2 (20 MB left) is alone on its link and its parent's: 100 MB/s, +0.2 s
+        let mut done = vec![];
+        assert_eq!(tr.next_finish(), Some(200_000));
+        tr.finish(200_000, &mut done);
+        assert_eq!(
+            done,
+            vec![Finished { host: 1, layer: 1, parent: Some(0) }, Finished { host: 2, layer: 1, parent: Some(0) }]
+        );
+        assert_eq!(tr.flows_from(0).count(), 0);
+        assert_eq!(drain(&mut tr), vec![(400_000, 2)]);
+    }
+
+    #[test]
+    fn registry_downloads_share_the_registry_while_peer_downloads_on_their_hosts_hold_their_share() {
+        // 100 MB/s links, registry 60 MB/s. Hosts 0 and 1 each read a layer from the registry;
+        // host 1 also receives one from host 2. Host 1's registry download may take at most
+        // host / 2 = 50; host 0's at most 100: the level λ with min(50, λ) + min(100, λ) = 60
+        // is 30 for both. The peer download on host 1 takes host / 2 = 50 (its parent serves
+        // only it): host 1's link carries 80, under its 100.
+        let mut tr = Transfers::new(3, 100e6, 60e6);
+        tr.start(0, 0, 1, 1e9);
+        tr.start(0, 1, 1, 1e9);
+        tr.start_from(0, 1, 2, 1e9, Some(2));
+        let on = |tr: &Transfers, h| tr.flows_to(h).map(|f| (f.parent, f.rate)).collect::<Vec<_>>();
+        assert_eq!(on(&tr, 0), vec![(None, 30e6)]);
+        assert_eq!(on(&tr, 1), vec![(Some(2), 50e6), (None, 30e6)]);
+        assert_eq!(tr.registry_in_use(), 60e6);
+        assert_eq!(tr.host_in_use(1), 80e6);
+    }
+
+    #[test]
+    fn links_and_uplinks_stay_within_capacity_under_random_peer_downloads() {
+        let mut rng = 7u64;
+        let mut next = |n: u64| {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (rng >> 33) % n
+        };
+        let mut tr = Transfers::new(6, 30e6, 70e6);
+        let (mut t, mut ended) = (0, 0);
+        for i in 0..60u32 {
+            let h = next(6) as u32;
+            let parent = match next(3) {
+                0 => None,
+                _ => Some(((h as u64 + 1 + next(5)) % 6) as u32),
+            };
+            tr.start_from(t, h, i, (1 + next(7)) as f64 * 1e6, parent);
+            assert!(tr.registry_in_use() <= 70e6 * (1.0 + 1e-12));
+            for h in 0..6 {
+                assert!(tr.host_in_use(h) <= 30e6 * (1.0 + 1e-12));
+                assert!(tr.uplink_in_use(h) <= 30e6 * (1.0 + 1e-12));
+            }
+            t += 20_000;
+            while let Some(f) = tr.next_finish().filter(|&f| f <= t) {
+                let mut done = vec![];
+                tr.finish(f, &mut done);
+                ended += done.len();
+            }
+        }
+        ended += drain(&mut tr).len();
+        assert_eq!((ended, tr.len()), (60, 0));
     }
 }

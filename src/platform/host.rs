@@ -37,7 +37,10 @@ pub struct LayerEntry {
 impl LayerEntry {
     /// Whether its TTL ran out: cached, unused by instances and peers for `ttl`.
     pub fn expired(&self, now: Micros, ttl: Micros) -> bool {
-        self.state == LayerState::Cached && self.refs == 0 && self.children == 0 && now.saturating_sub(self.last_use) >= ttl
+        self.state == LayerState::Cached
+            && self.refs == 0
+            && self.children == 0
+            && now.saturating_sub(self.last_use) >= ttl
     }
 }
 
@@ -95,7 +98,8 @@ impl Host {
             e.size = size;
             e.last_use = now;
         } else {
-            self.layers.insert(layer, LayerEntry { state: LayerState::Cached, refs: 0, last_use: now, size, children: 0 });
+            self.layers
+                .insert(layer, LayerEntry { state: LayerState::Cached, refs: 0, last_use: now, size, children: 0 });
         }
         self.cached_bytes += size;
         self.evict(layer, now, capacity, ttl)

@@ -377,6 +377,33 @@ fn pull_values_are_checked() {
 }
 
 #[test]
+fn distribution_is_the_registry_unless_p2p_is_asked_for_with_binary_trees_by_default() {
+    use crate::scenario::Distribution;
+    assert_eq!(ok(MIN).platform.pull.distribution, Distribution::Registry);
+    let s = ok(&section("platform.pull", "distribution = \"p2p\""));
+    assert_eq!(s.platform.pull.distribution, Distribution::P2p { fanout: 2 });
+    let s = ok(&section("platform.pull", "distribution = \"p2p\"\np2p = { fanout = 3 }"));
+    assert_eq!(s.platform.pull.distribution, Distribution::P2p { fanout: 3 });
+    // the fanout of an unused p2p table is still checked, and ignored
+    let s = ok(&section("platform.pull", "distribution = \"registry\"\np2p = { fanout = 3 }"));
+    assert_eq!(s.platform.pull.distribution, Distribution::Registry);
+}
+
+#[test]
+fn distribution_values_are_checked() {
+    let e = fails(&section("platform.pull", "distribution = \"torrent\""), "platform.pull.distribution", "torrent");
+    assert!(e.message.contains("registry") && e.message.contains("p2p"), "{e}");
+    fails(
+        &section("platform.pull", "distribution = \"p2p\"\np2p = { fanout = 0 }"),
+        "platform.pull.p2p.fanout",
+        "1..=64",
+    );
+    fails(&section("platform.pull", "p2p = { fanout = 65 }"), "platform.pull.p2p.fanout", "1..=64");
+    fails(&section("platform.pull", "p2p = { fanout = \"2\" }"), "platform.pull.p2p.fanout", "without quotes");
+    fails(&section("platform.pull", "p2p = { fanouts = 2 }"), "platform.pull.p2p.fanouts", "fanout");
+}
+
+#[test]
 fn acceleration_gives_a_fetch_fraction_only_when_enabled() {
     let s = ok(&section("platform.pull", "acceleration = { enabled = true }"));
     assert_eq!(s.platform.pull.fetch_fraction, Some(0.065));
