@@ -13,7 +13,7 @@ use super::run;
 use crate::error::InputError;
 use crate::report::output::OutputDir;
 use crate::report::summary::Summary;
-use crate::scenario::Scenario;
+use crate::scenario::{Distribution, Scenario};
 use crate::sweep::grid::{self, Axis};
 use crate::sweep::render::{self, Meta};
 use crate::sweep::{slo, Point};
@@ -121,9 +121,13 @@ pub fn evaluate(index: usize, values: Vec<String>, sc: &Scenario) -> Result<Poin
 
 /// Which model a setup ran, for sweep.md: provider, price sheet and start model.
 pub fn model_of(sc: &Scenario, sheet: &str) -> String {
+    let from = match sc.platform.pull.distribution {
+        Distribution::Registry => "from the registry".to_string(),
+        Distribution::P2p { fanout } => format!("over p2p trees (fanout {fanout})"),
+    };
     let start = match sc.platform.pull.fetch_fraction {
-        None => "full pull (download, extract) from the registry".to_string(),
-        Some(f) => format!("accelerated pull ({} % fetched before start) from the registry", f * 100.0),
+        None => format!("full pull (download, extract) {from}"),
+        Some(f) => format!("accelerated pull ({} % fetched before start) {from}", f * 100.0),
     };
     format!("{} · sheet {sheet} · {start}", sc.platform.provider.name)
 }

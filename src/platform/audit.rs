@@ -11,7 +11,8 @@
 //! never over; each layer's pin count is the number of live instances holding it and no pinned
 //! layer is gone, a pull's cached prefix is cached, the cache's byte count is its layers',
 //! downloads stay within `parallel_layers`; no link carries more than its capacity and the
-//! shares are max-min fair; reserved counts match the instances. On each row: an instance's
+//! shares are max-min fair (under p2p: as the model gives them, with the trees' own
+//! invariants, `check_p2p`); reserved counts match the instances. On each row: an instance's
 //! phase times add up to its life and its busy time is the union of its requests' intervals;
 //! a download is asked only for a layer missing from its host. At the end: every counter of a
 //! function equals what its request and instance rows show, and the time series' totals equal

@@ -17,9 +17,10 @@
 //! registry's level or its parent's uplink) does not hand the rest of its downlink share to its
 //! host's other downloads, and a child held back by its own downlink does not hand the rest of
 //! its uplink share to its siblings. Each link still carries at most its capacity (each of `k`
-//! downloads takes at most `host / k`, each of `c` children at most `host / c`), and a burst
-//! over fresh hosts (one download each, two children each) is where these meet the exact
-//! shares. Without this, each start or end would need a network-wide progressive filling.
+//! downloads takes at most `host / k`, each of `c` children at most `host / c`); where every
+//! download on a host and every child of a parent is held back by the same link, these are
+//! the exact shares. Exact ones would need a progressive filling over the whole network of
+//! downlinks and uplinks at each start or end.
 //!
 //! Downloads with the same rate rule form a *class* (registry downloads by `k`, peer downloads
 //! by `max(k, c)`) that moves at one rate, so each class keeps one virtual clock (bytes moved by
