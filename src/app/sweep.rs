@@ -13,7 +13,7 @@ use super::run;
 use crate::error::InputError;
 use crate::report::output::OutputDir;
 use crate::report::summary::Summary;
-use crate::scenario::{PullMode, Scenario};
+use crate::scenario::{Distribution, PullMode, Scenario};
 use crate::sweep::grid::{self, Axis};
 use crate::sweep::render::{self, Meta};
 use crate::sweep::{slo, Point};
@@ -122,6 +122,10 @@ pub fn evaluate(index: usize, values: Vec<String>, sc: &Scenario) -> Result<Poin
 /// Which model a setup ran, for sweep.md: provider, price sheet and start model.
 pub fn model_of(sc: &Scenario, sheet: &str) -> String {
     let pl = &sc.platform.pull;
+    let from = match pl.distribution {
+        Distribution::Registry => "from the registry".to_string(),
+        Distribution::P2p { fanout } => format!("over p2p trees (fanout {fanout})"),
+    };
     let lazy = format!(
         "lazy pull ({} % before start, {} % read while starting)",
         pl.lazy.index_fraction * 100.0,
@@ -129,10 +133,10 @@ pub fn model_of(sc: &Scenario, sheet: &str) -> String {
     );
     let accelerated = sc.images.iter().filter(|i| i.accelerated_from.is_some()).count();
     let start = match pl.mode {
-        PullMode::Lazy => format!("{lazy} from the registry"),
-        PullMode::Full if accelerated == 0 => "full pull (download, extract) from the registry".to_string(),
+        PullMode::Lazy => format!("{lazy} {from}"),
+        PullMode::Full if accelerated == 0 => format!("full pull (download, extract) {from}"),
         PullMode::Full => format!(
-            "full pull (download, extract) from the registry; {lazy} for {accelerated} of {} images (accelerated)",
+            "full pull (download, extract) {from}; {lazy} for {accelerated} of {} images (accelerated)",
             sc.images.len()
         ),
     };

@@ -61,6 +61,7 @@ pub fn scenario_for(layers: &[LayerSize]) -> Scenario {
                 mode: PullMode::Full,
                 lazy: Lazy { index_fraction: 0.03, read_fraction: 0.065 },
                 profile: None,
+                distribution: crate::scenario::Distribution::Registry,
             },
         },
         images: vec![Image {

@@ -11,7 +11,8 @@
 //! never over; each layer's pin count is the number of live instances holding it and no pinned
 //! layer is gone, a pull's cached prefix is cached, the cache's byte count is its layers',
 //! downloads stay within `parallel_layers`; no link carries more than its capacity and the
-//! shares are max-min fair; reserved counts match the instances. On each row: an instance's
+//! shares are max-min fair (under p2p: as the model gives them, with the trees' own
+//! invariants, `check_p2p`); reserved counts match the instances. On each row: an instance's
 //! phase times add up to its life and its busy time is the union of its requests' intervals;
 //! a download is asked only for a layer missing from its host. At the end: every counter of a
 //! function equals what its request and instance rows show, and the time series' totals equal
@@ -218,6 +219,16 @@ impl Audit {
         b.usage[0].merge(&row.total());
     }
 
+    /// Under p2p, host `h`'s download of layer `l` takes its bytes from `parent` (`None`: the
+    /// registry) while `holder` holds it: the registry is read only when nobody does.
+    pub(super) fn root(&mut self, h: u32, l: u32, parent: Option<u32>, holder: Option<u32>, now: Micros) {
+        if let (None, Some(p)) = (parent, holder) {
+            let layer = self.layer_ids.get(l as usize).cloned().unwrap_or_default();
+            let d = format!("layer {layer} is read from the registry for host {h} while host {p} holds it");
+            self.fail("the registry serves a layer once per tree", now, d);
+        }
+    }
+
     /// A download is asked for layer `layer` on `host`: it must be missing there.
     pub(super) fn download(&mut self, host: u32, layer: u32, state: Option<LayerState>, now: Micros) {
         if let Some(s) = state {
@@ -314,7 +325,7 @@ impl Platform<'_> {
         self.check_instances(a, now)?;
         self.check_hosts(now)?;
         self.check_layers(a, now)?;
-        self.check_links(now)
+        self.check_links(&a.layer_ids, now)
     }
 
     /// Requests conserved per function; each instance's times, phase, load; reserved counts.
@@ -456,7 +467,11 @@ impl Platform<'_> {
 
     /// No link over its capacity, and the shares max-min fair: every download is held back by
     /// a full link on which it has the largest share.
-    fn check_links(&self, now: Micros) -> Result<(), Violation> {
+    fn check_links(&self, names: &[String], now: Micros) -> Result<(), Violation> {
+        if let Some(p2p) = &self.p2p {
+            let name = |l: u32| names.get(l as usize).cloned().unwrap_or_else(|| format!("#{l}"));
+            return self.check_p2p(p2p, &name, now);
+        }
         let pl = &self.sc.platform.pull;
         let tr = &self.transfers;
         let over = |used: f64, cap: f64| used > cap * (1.0 + 1e-9);
@@ -486,6 +501,127 @@ impl Platform<'_> {
                     pl.host_bandwidth,
                     pl.registry_bandwidth
                 )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Platform<'_> {
+    /// Under p2p: no downlink, uplink or the registry link over its capacity; each download at
+    /// the share the model gives it (`bandwidth.rs`: from the registry `min(host / k, λ)`,
+    /// held back by its host or by a full registry at the top level; from a peer
+    /// `host / max(k, c)`); no peer serving more than `fanout` children of a layer at once, its
+    /// count of children the downloads it serves; a parent holding what it serves; at most one
+    /// registry download of a layer at a time (once per tree); a child waiting only on a
+    /// parent still receiving.
+    fn check_p2p(&self, p2p: &super::p2p::P2p, name: &dyn Fn(u32) -> String, now: Micros) -> Result<(), Violation> {
+        let pl = &self.sc.platform.pull;
+        let (host_bw, reg_bw) = (pl.host_bandwidth, pl.registry_bandwidth);
+        let tr = &self.transfers;
+        let over = |used: f64, cap: f64| used > cap * (1.0 + 1e-9);
+        let near = |a: f64, b: f64| (a - b).abs() <= b * 1e-9;
+        let registry = tr.registry_in_use();
+        ensure(!over(registry, reg_bw), "bandwidth within capacity", now, || {
+            format!("the registry link carries {registry} B/s of {reg_bw} B/s")
+        })?;
+        let hosts = self.hosts.len() as u32;
+        let top =
+            (0..hosts).flat_map(|h| tr.flows_to(h)).filter(|f| f.parent.is_none()).map(|f| f.rate).fold(0.0, f64::max);
+        let mut roots: HashMap<u32, u32> = HashMap::new();
+        let mut served: Vec<(u32, u32)> = Vec::new();
+        for h in 0..hosts {
+            let host = &self.hosts[h as usize];
+            let (down, up) = (tr.host_in_use(h), tr.uplink_in_use(h));
+            ensure(!over(down, host_bw) && !over(up, host_bw), "bandwidth within capacity", now, || {
+                format!("host {h}'s link carries {down} B/s down and {up} B/s up, of {host_bw} B/s each")
+            })?;
+            let k = tr.on_host(h);
+            ensure(k <= host.downloads_active, "download slots", now, || {
+                format!("host {h}: {k} downloads moving bytes, {} slots taken", host.downloads_active)
+            })?;
+            for f in tr.flows_to(h) {
+                let layer = || name(f.layer);
+                ensure(p2p.source(h, f.layer) == Some(f.parent), "a download has one source", now, || {
+                    format!(
+                        "host {h}: layer {} moves from {:?}, its tree says {:?}",
+                        layer(),
+                        f.parent,
+                        p2p.source(h, f.layer)
+                    )
+                })?;
+                match f.parent {
+                    None => {
+                        let n = roots.entry(f.layer).or_default();
+                        *n += 1;
+                        ensure(*n == 1, "the registry serves a layer once per tree", now, || {
+                            format!("layer {} comes from the registry to {} hosts at once", layer(), *n)
+                        })?;
+                        let share = host_bw / k as f64;
+                        let fair = !over(f.rate, share)
+                            && (near(f.rate, share)
+                                || (registry >= reg_bw * (1.0 - 1e-9) && f.rate >= top * (1.0 - 1e-9)));
+                        ensure(fair, "bandwidth shared as the model says", now, || {
+                            format!(
+                                "host {h}: layer {} from the registry at {} B/s, its host share {share}, registry {registry} of {reg_bw} B/s",
+                                layer(),
+                                f.rate
+                            )
+                        })?;
+                    }
+                    Some(p) => {
+                        let c = tr.flows_from(p).count() as u32;
+                        let share = host_bw / k.max(c) as f64;
+                        ensure(near(f.rate, share), "bandwidth shared as the model says", now, || {
+                            format!(
+                                "host {h}: layer {} from host {p} at {} B/s, {k} downloads here and {c} children there give {share}",
+                                layer(),
+                                f.rate
+                            )
+                        })?;
+                        let holds =
+                            self.hosts[p as usize].layers.get(&f.layer).is_some_and(|e| e.state != LayerState::Queued);
+                        ensure(holds, "a peer serves what it holds", now, || {
+                            format!("host {p} serves layer {} to host {h} but does not hold it", layer())
+                        })?;
+                    }
+                }
+            }
+            served.clear();
+            for f in tr.flows_from(h) {
+                match served.iter_mut().find(|(l, _)| *l == f.layer) {
+                    Some((_, n)) => *n += 1,
+                    None => served.push((f.layer, 1)),
+                }
+            }
+            for (&l, e) in &host.layers {
+                let moving = served.iter().find(|(x, _)| *x == l).map_or(0, |&(_, n)| n);
+                ensure(
+                    e.children == moving && e.children <= p2p.fanout,
+                    "a peer serves at most fanout children",
+                    now,
+                    || {
+                        format!(
+                            "host {h} counts {} children of layer {}, serves {moving}, fanout {}",
+                            e.children,
+                            name(l),
+                            p2p.fanout
+                        )
+                    },
+                )?;
+            }
+            ensure(
+                served.iter().all(|(l, _)| host.layers.contains_key(l)),
+                "a peer serves what it holds",
+                now,
+                || format!("host {h} serves a layer it does not hold"),
+            )?;
+        }
+        for (p, l, children) in p2p.waiting() {
+            let e = self.hosts[p as usize].layers.get(&l);
+            let receiving = e.is_some_and(|e| e.state == LayerState::Downloading);
+            ensure(receiving, "a child waits only on a parent still receiving", now, || {
+                format!("hosts {children:?} wait for layer {} on host {p}, which is {:?}", name(l), e.map(|e| e.state))
             })?;
         }
         Ok(())

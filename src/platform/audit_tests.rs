@@ -175,4 +175,20 @@ fn a_whole_audited_run_stops_at_the_first_violation_with_one_line() {
     assert_eq!(e, "audit: requests conserved broken at t = 1000000 µs: function f: arrived 6 ≠ ended 0 + queued 0 + waiting on a start 1 + running 0");
 }
 
+#[test]
+fn a_peer_serving_more_children_than_it_counts_is_caught() {
+    // three hosts pulling one large layer under p2p: at 5 s the root still serves its two
+    let mut sc = pulling();
+    sc.platform.hosts = 3;
+    sc.platform.host_memory_mb = 1024;
+    sc.platform.pull.distribution = crate::scenario::Distribution::P2p { fanout: 2 };
+    sc.images[0].layers[0].compressed = 10_000_000_000;
+    sc.workloads = vec![once(0), once(0), once(0)];
+    let v = run_to(&sc, 5 * S, &mut VecSink::default(), |p| {
+        let root = (0..3).find(|&h| p.hosts[h].layers[&0].children == 2).expect("a root serving two");
+        p.hosts[root].layers.get_mut(&0).unwrap().children = 1;
+    });
+    caught(v, "a peer serves at most fanout children", "children of layer img#0, serves 2, fanout 2");
+}
+
 use crate::platform::pull::Transfers;

@@ -1,6 +1,7 @@
 //! A host: memory for instances and a layer cache (LRU with a TTL). A layer in use by a live
 //! instance on the host is pinned: never evicted, never expired; its TTL clock starts when
-//! the last such instance goes away. Expiry is checked lazily, when a layer is looked at or
+//! the last such instance goes away; a layer a host serves to peers (p2p) is kept the same way
+//! while it serves. Expiry is checked lazily, when a layer is looked at or
 //! space is needed, which gives the same answers as a timer per layer without the events.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -29,6 +30,18 @@ pub struct LayerEntry {
     pub last_use: Micros,
     /// Bytes it takes in the cache (uncompressed).
     pub size: u64,
+    /// Peers this host serves the layer to now (p2p): kept like a pin while it serves.
+    pub children: u32,
+}
+
+impl LayerEntry {
+    /// Whether its TTL ran out: cached, unused by instances and peers for `ttl`.
+    pub fn expired(&self, now: Micros, ttl: Micros) -> bool {
+        self.state == LayerState::Cached
+            && self.refs == 0
+            && self.children == 0
+            && now.saturating_sub(self.last_use) >= ttl
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +71,7 @@ impl Host {
     /// The layer's state, after dropping it if its TTL ran out. `None` = not on the host.
     pub fn state(&mut self, layer: u32, now: Micros, ttl: Micros) -> Option<LayerState> {
         let e = self.layers.get(&layer)?;
-        if e.state == LayerState::Cached && e.refs == 0 && now.saturating_sub(e.last_use) >= ttl {
+        if e.expired(now, ttl) {
             self.cached_bytes -= e.size;
             self.layers.remove(&layer);
             return None;
@@ -68,7 +81,7 @@ impl Host {
 
     /// Mark a layer as wanted (not yet downloading).
     pub fn add_wanted(&mut self, layer: u32, state: LayerState, now: Micros) {
-        self.layers.insert(layer, LayerEntry { state, refs: 0, last_use: now, size: 0 });
+        self.layers.insert(layer, LayerEntry { state, refs: 0, last_use: now, size: 0, children: 0 });
     }
 
     pub fn set_state(&mut self, layer: u32, state: LayerState) {
@@ -85,7 +98,8 @@ impl Host {
             e.size = size;
             e.last_use = now;
         } else {
-            self.layers.insert(layer, LayerEntry { state: LayerState::Cached, refs: 0, last_use: now, size });
+            self.layers
+                .insert(layer, LayerEntry { state: LayerState::Cached, refs: 0, last_use: now, size, children: 0 });
         }
         self.cached_bytes += size;
         self.evict(layer, now, capacity, ttl)
@@ -99,7 +113,7 @@ impl Host {
         while self.cached_bytes > capacity {
             let mut victim: Option<(Micros, u32)> = None;
             for (&id, e) in &self.layers {
-                if e.state != LayerState::Cached || e.refs > 0 || id == keep {
+                if e.state != LayerState::Cached || e.refs > 0 || e.children > 0 || id == keep {
                     continue;
                 }
                 // expired first (treated as oldest), then least recently used

@@ -126,6 +126,9 @@ impl Platform<'_> {
                 host.cache(l, self.layers[l as usize].uncompressed, now, pl.cache_capacity, pl.cache_ttl);
             }
             host.pin(l, now);
+            if let Some(p2p) = &mut self.p2p {
+                p2p.hold(host, h, l);
+            }
         }
         if !self.image_holders[img].contains(&h) {
             self.image_holders[img].push(h);

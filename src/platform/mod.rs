@@ -12,7 +12,8 @@
 //! - `keepalive.rs`: idle timers of on-demand instances and their reclaim;
 //! - `lifecycle.rs`: placement on a host, create, start, ready, `ready_timeout`, release;
 //! - `pull.rs`: the manifest, per-host download slots, ordered extraction (and `host.rs`: the
-//!   layer cache; `bandwidth.rs`: max-min fair sharing of the links among downloads);
+//!   layer cache; `bandwidth.rs`: max-min fair sharing of the links among downloads;
+//!   `p2p.rs`: under p2p distribution, which host serves a layer to which);
 //! - `reserved.rs`: reserved targets and their daily schedule steps;
 //! - `scaleout.rs`: the provider's scale-out rate (a token bucket per function);
 //! - `meters.rs`: the meter and statistics hooks (phase changes, per-request rounding,
@@ -29,6 +30,7 @@ mod keepalive;
 mod lifecycle;
 mod meters;
 mod output;
+mod p2p;
 pub mod pull;
 mod queue;
 mod reserved;
@@ -143,6 +145,15 @@ pub struct RunResult {
     pub horizon: Micros,
     /// Statistics and the bill cover `[warmup, horizon)`.
     pub warmup: Micros,
+    /// Layer downloads of the whole run by source (warmup included).
+    pub downloads: Downloads,
+}
+
+/// Layer downloads by where their bytes came from: the registry, or a peer (p2p).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Downloads {
+    pub registry: u64,
+    pub peers: u64,
 }
 
 /// The model of one replication.
@@ -184,7 +195,12 @@ pub struct Platform<'a> {
     /// Functions whose reserved target found no room, in order: retried when memory frees.
     short: Vec<u32>,
     scratch_pulls: Vec<u32>,
-    scratch_done: Vec<(u32, u32)>,
+    scratch_done: Vec<bandwidth::Finished>,
+    /// Layers whole on a host at a transfer's end (with the children that waited for them).
+    scratch_whole: Vec<(u32, u32)>,
+    /// Peer-to-peer distribution's trees (`platform.pull.distribution = "p2p"`).
+    p2p: Option<p2p::P2p>,
+    downloads: Downloads,
     scratch_pending: Vec<Pending>,
     /// The audit's books when the run is audited ([`simulate_audited`]).
     audit: Option<Box<audit::Audit>>,

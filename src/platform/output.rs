@@ -133,6 +133,7 @@ impl Platform<'_> {
             events,
             horizon: end,
             warmup: self.warmup,
+            downloads: self.downloads,
         };
         (result, self.audit)
     }

@@ -4,7 +4,8 @@
 //! extracted one after another in image order.
 //!
 //! Bandwidth sharing among layer downloads is a fluid model, max-min fair over the host links
-//! and the registry link (`bandwidth.rs`); only the next finish time needs an event.
+//! and the registry link (`bandwidth.rs`); only the next finish time needs an event. Under p2p
+//! distribution a download's source is a host holding the layer when there is one (`p2p.rs`).
 
 use super::host::LayerState;
 use super::instance::State;
@@ -155,9 +156,28 @@ impl Platform<'_> {
         }
     }
 
+    /// Bytes start to flow: from the registry, or under p2p from a host holding the layer.
     pub(super) fn on_overhead_done(&mut self, h: u32, l: u32, now: Micros, q: &mut EventQueue<Event>) {
         let bytes = self.layers[l as usize].compressed as f64;
-        self.transfers.start(now, h, l, bytes);
+        let ttl = self.sc.platform.cache_ttl;
+        let parent = match &mut self.p2p {
+            Some(p2p) => {
+                if let Some(a) = &mut self.audit {
+                    let holder = p2p.any_holder(&self.hosts, h, l, now, ttl);
+                    let parent = p2p.choose(h, l, &mut self.hosts, now, ttl);
+                    a.root(h, l, parent, holder, now);
+                    parent
+                } else {
+                    p2p.choose(h, l, &mut self.hosts, now, ttl)
+                }
+            }
+            None => None,
+        };
+        match parent {
+            Some(_) => self.downloads.peers += 1,
+            None => self.downloads.registry += 1,
+        }
+        self.transfers.start_from(now, h, l, bytes, parent);
         self.reschedule_transfers(q);
     }
 
@@ -170,9 +190,28 @@ impl Platform<'_> {
 
     pub(super) fn on_transfer_done(&mut self, now: Micros, q: &mut EventQueue<Event>) {
         let mut done = std::mem::take(&mut self.scratch_done);
+        let mut whole = std::mem::take(&mut self.scratch_whole);
         done.clear();
+        whole.clear();
         self.transfers.finish(now, &mut done);
-        for &(h, l) in &done {
+        for f in &done {
+            // a peer's child has the whole layer only once its parent has it (streaming)
+            let complete = match (&mut self.p2p, f.parent) {
+                (Some(p2p), Some(parent)) => p2p.child_done(f.host, f.layer, parent, &mut self.hosts, now),
+                _ => true,
+            };
+            if complete {
+                whole.push((f.host, f.layer));
+            }
+        }
+        let mut k = 0;
+        while k < whole.len() {
+            let (h, l) = whole[k];
+            k += 1;
+            if let Some(p2p) = &mut self.p2p {
+                // the children that waited for it are whole with it
+                p2p.completed(h, l, &mut whole);
+            }
             let host = &mut self.hosts[h as usize];
             host.set_state(l, LayerState::Downloaded);
             host.downloads_active -= 1;
@@ -189,10 +228,11 @@ impl Platform<'_> {
                 }
             }
         }
-        for &(h, _) in &done {
+        for &(h, _) in &whole {
             self.advance_pulls_on(h, now, q);
         }
         self.scratch_done = done;
+        self.scratch_whole = whole;
         self.reschedule_transfers(q);
     }
 

@@ -1,7 +1,7 @@
 //! Random small scenarios for the audit's property tests and the metamorphic relations:
 //! several hosts, images sharing layers, caches from none to ample, TTLs including 0, fixed
-//! and daily reserved targets, concurrency, queues, zero-byte layers, a scale-out rate, and
-//! CPU sharing, and extreme but valid values (a 1 kB/s link, a 1 µs TTL, a start that misses
+//! and daily reserved targets, concurrency, queues, zero-byte layers, a scale-out rate, CPU
+//! sharing, p2p layer distribution, and extreme but valid values (a 1 kB/s link, a 1 µs TTL, a start that misses
 //! its limit). A
 //! scenario is a function of one `u64`, so a failing case is reproduced from its seed.
 
@@ -69,6 +69,12 @@ pub(crate) fn scenario(seed: u64) -> Scenario {
     pl.pull.parallel_layers = r.random_range(1..=4);
     pl.pull.mode = if r.random_bool(0.2) { PullMode::Lazy } else { PullMode::Full };
     pl.pull.lazy = Lazy { index_fraction: pick(r, &[0.0, 0.03, 1.0]), read_fraction: pick(r, &[0.0, 0.065, 0.5]) };
+    // p2p distribution in a third of the cases, over more hosts so the trees branch: chains
+    // (fanout 1) to wide trees, children waiting on parents, parents serving from the cache
+    if r.random_bool(1.0 / 3.0) {
+        pl.pull.distribution = crate::scenario::Distribution::P2p { fanout: r.random_range(1..=3) };
+        pl.hosts = r.random_range(2..=8);
+    }
     // a pool of layers the images draw from, so images share some
     let pool: Vec<Layer> = (0..5)
         .map(|k| {

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use crate::engine::rng::{stream, Rng};
 use crate::engine::{EventQueue, QuadHeap};
-use crate::scenario::{Arrivals, PullMode, Reserved, ReservedStep, Scenario};
+use crate::scenario::{Arrivals, Distribution, PullMode, Reserved, ReservedStep, Scenario};
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::{Meters, Spec};
 use crate::workload::dist::Sampler;
@@ -15,6 +15,7 @@ use crate::workload::trace::TraceStream;
 
 use super::host::Host;
 use super::instance::{Pending, Slab};
+use super::p2p::P2p;
 use super::pull::Transfers;
 use super::router::AvailList;
 use super::stats::{FnStats, PhaseClock, Series, Sink};
@@ -241,6 +242,7 @@ impl<'a> Platform<'a> {
             .collect();
         let pl = &sc.platform;
         let wants_requests = sink.wants_requests();
+        let layers_len = layers.len();
         Platform {
             sc,
             horizon: sc.simulation.horizon,
@@ -269,6 +271,12 @@ impl<'a> Platform<'a> {
             short: Vec::new(),
             scratch_pulls: Vec::new(),
             scratch_done: Vec::new(),
+            scratch_whole: Vec::new(),
+            downloads: super::Downloads::default(),
+            p2p: match pl.pull.distribution {
+                Distribution::Registry => None,
+                Distribution::P2p { fanout } => Some(P2p::new(fanout, layers_len)),
+            },
             scratch_pending: Vec::new(),
             audit: None,
             cpu_shares: Vec::new(),

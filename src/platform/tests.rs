@@ -47,6 +47,7 @@ pub(crate) fn base() -> Scenario {
                 mode: PullMode::Full,
                 lazy: Lazy { index_fraction: 0.03, read_fraction: 0.065 },
                 profile: None,
+                distribution: crate::scenario::Distribution::Registry,
             },
         },
         images: vec![Image {
@@ -664,4 +665,51 @@ fn a_reserved_instance_that_cannot_start_in_time_is_retried_with_a_backoff_not_a
     sc.platform.ready_timeout = 120 * S;
     let (st, _) = run(&sc);
     assert_eq!((st.instances_created, st.not_started), (1, 0));
+}
+
+/// Three hosts (one instance each) pull one 1 GB layer at t = 0, no overheads, nothing to
+/// extract: the pull times, sorted, and the downloads by source.
+fn three_pulls(distribution: Distribution, registry_bandwidth: f64) -> (Vec<u64>, Downloads) {
+    let mut sc = base();
+    sc.simulation.warm_start = false;
+    sc.platform.hosts = 3;
+    sc.platform.host_memory_mb = 1024;
+    sc.platform.pull.distribution = distribution;
+    sc.platform.pull.registry_bandwidth = registry_bandwidth;
+    sc.images[0].layers[0] = Layer { id: "img#0".into(), compressed: 1_000_000_000, uncompressed: 0, files: 0 };
+    sc.workloads = vec![once(0), once(0), once(0)];
+    let mut sink = VecSink::default();
+    let r = simulate(&sc, 0, &mut sink, &Meters::default(), |_| {}).unwrap();
+    let mut pulls: Vec<u64> = sink.instances.iter().map(|i| i.2[Phase::Pull.index()]).collect();
+    pulls.sort_unstable();
+    (pulls, r.downloads)
+}
+
+#[test]
+fn p2p_reads_the_registry_once_and_children_share_their_parents_uplink() {
+    let p2p = Distribution::P2p { fanout: 2 };
+    // 5 Gbps hosts (625 MB/s). The root reads the registry at its link's 625 MB/s: 1.6 s; its
+    // two children share its uplink, 312.5 MB/s each: 3.2 s (their bytes never wait on it:
+    // the root is ahead all along).
+    let (pulls, downloads) = three_pulls(p2p, 625e6);
+    assert_eq!(pulls, vec![1_600_000, 3_200_000, 3_200_000]);
+    assert_eq!(downloads, Downloads { registry: 1, peers: 2 });
+    // the same three from a 5 Gbps registry: 208 MB/s each, 4.8 s
+    let (pulls, downloads) = three_pulls(Distribution::Registry, 625e6);
+    assert_eq!(pulls, vec![4_800_000; 3]);
+    assert_eq!(downloads, Downloads { registry: 3, peers: 0 });
+    // an ample registry gives every host its whole link: there p2p is the slower (the
+    // children's halved uplink share) — p2p pays where the registry is the bottleneck
+    assert_eq!(three_pulls(Distribution::Registry, 1e12).0, vec![1_600_000; 3]);
+    assert_eq!(three_pulls(p2p, 1e12).0, vec![1_600_000, 3_200_000, 3_200_000]);
+}
+
+#[test]
+fn a_chain_streams_each_child_ends_with_its_parent() {
+    // fanout 1: 0 → 1 → 2, each at the whole 625 MB/s of its link; the root reads a registry
+    // of 100 MB/s (10 s), its descendants' bytes all move sooner (1.6 s) but they cannot have
+    // the whole layer before it: all three end at 10 s
+    let (pulls, downloads) = three_pulls(Distribution::P2p { fanout: 1 }, 100e6);
+    assert_eq!(pulls, vec![10_000_000; 3]);
+    assert_eq!(downloads, Downloads { registry: 1, peers: 2 });
 }

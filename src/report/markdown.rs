@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::figures::Chart;
 use super::summary::{Metric, Summary};
 use crate::billing::model::{PhaseBilling, Sheet};
-use crate::scenario::{Reserved, Scenario};
+use crate::scenario::{Distribution, Reserved, Scenario};
 use crate::units::{format_duration as fd, format_size as fs};
 use crate::usage::Phase;
 
@@ -214,7 +214,7 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
     let p = &sc.platform;
     let _ = writeln!(
         s,
-        "\nPlatform: {} hosts of {}, layer cache {} per host (TTL {}), pulls at {:.0} Mbit/s per host and {:.0} Mbit/s from the registry, {} layers at a time, {} per layer, extraction {}/s{}; ready timeout {}.\n",
+        "\nPlatform: {} hosts of {}, layer cache {} per host (TTL {}), pulls at {:.0} Mbit/s per host and {:.0} Mbit/s from the registry, {} layers at a time, {} per layer, extraction {}/s{}{}; ready timeout {}.\n",
         p.hosts,
         fs(p.host_memory_mb << 20),
         fs(p.cache_capacity),
@@ -224,6 +224,11 @@ pub fn report(sc: &Scenario, sheet: &Sheet, summary: &Summary, charts: &[Chart])
         p.pull.parallel_layers,
         fd(p.pull.layer_overhead),
         fs(p.pull.extract_rate as u64),
+        match p.pull.distribution {
+            Distribution::Registry => String::new(),
+            Distribution::P2p { fanout } =>
+                format!(", layers passed between hosts over p2p trees (each host serving a layer to at most {fanout} at once)"),
+        },
         p.pull.profile.as_ref().map(|f| format!(" (measured: profile {f})")).unwrap_or_default(),
         fd(p.ready_timeout)
     );

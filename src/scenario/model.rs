@@ -138,6 +138,19 @@ pub struct Pull {
     pub lazy: Lazy,
     /// Path of the calibration profile that supplied values, if any (for the report).
     pub profile: Option<String>,
+    /// Where a host gets a layer from.
+    pub distribution: Distribution,
+}
+
+/// How layers reach hosts (`platform.pull.distribution`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distribution {
+    /// Every host downloads every layer from the registry.
+    Registry,
+    /// FaaSNet's function trees (Wang et al., ATC '21): a host takes a layer from a host that
+    /// holds it, which serves at most `fanout` children per layer at once; the registry serves
+    /// a layer only when no host holds it (a tree's root).
+    P2p { fanout: u32 },
 }
 
 pub use crate::provider::PullMode;

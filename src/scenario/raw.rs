@@ -41,6 +41,8 @@
 //! | `platform.pull.lazy.index_fraction` | `0.03` | 0..=1: share of each layer fetched before the container starts |
 //! | `platform.pull.lazy.read_fraction` | `0.065` | 0..=1: share of each layer the app reads while it starts (stalling it) |
 //! | `platform.pull.profile` | none | a calibration profile file, relative as `platform.pricing` |
+//! | `platform.pull.distribution` | `"registry"` | `registry` (each host downloads each layer from the registry), `p2p` (a host takes a layer from a host holding it, FaaSNet's function trees) |
+//! | `platform.pull.p2p.fanout` | `2` | 1..=64, the children a host serves at once per layer (p2p only) |
 //! | `image.name` | required | unique, non-empty, no `.`, not all digits |
 //! | `image.layers` | — (or `size`) | ≥ 1 layer of `{ compressed, uncompressed, files = 0, id = "<image>#<i>" }` |
 //! | `image.size` | — (or `layers`) | compressed total, split evenly over `layer_count` |
@@ -150,7 +152,7 @@ pub enum RawPick {
 }
 
 /// `[platform.pull]`; a calibration profile's `[pull]` table has the same keys except
-/// `acceleration` and `profile`.
+/// `acceleration`, `profile`, `distribution` and `p2p`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPull {
@@ -166,6 +168,21 @@ pub struct RawPull {
     pub lazy: Option<RawLazy>,
     pub acceleration: Option<RawAcceleration>,
     pub profile: Scalar,
+    pub distribution: Option<RawDistribution>,
+    pub p2p: Option<RawP2p>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDistribution {
+    Registry,
+    P2p,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawP2p {
+    pub fanout: Scalar,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -94,6 +94,11 @@ pub const PULL_MODES: &[&str] = &["full", "lazy"];
 
 pub const LAZY: &[Key] = &[leaf("index_fraction"), leaf("read_fraction")];
 
+/// `platform.pull.distribution`: where a host gets a layer from.
+pub const DISTRIBUTIONS: &[&str] = &["registry", "p2p"];
+
+pub const P2P: &[Key] = &[leaf("fanout")];
+
 pub const PULL: &[Key] = &[
     leaf("host_bandwidth"),
     leaf("registry_bandwidth"),
@@ -107,6 +112,8 @@ pub const PULL: &[Key] = &[
     Key { name: "lazy", node: Node::Table(LAZY) },
     Key { name: "acceleration", node: Node::Table(ACCELERATION) },
     leaf("profile"),
+    Key { name: "distribution", node: Node::Choice(DISTRIBUTIONS) },
+    Key { name: "p2p", node: Node::Table(P2P) },
 ];
 
 pub const PICKS: &[&str] = &["mru", "newest", "least-loaded", "random"];

@@ -197,6 +197,7 @@ fn a_minimal_scenario_gets_every_default() {
             mode: PullMode::Full,
             lazy: Lazy { index_fraction: 0.03, read_fraction: 0.065 },
             profile: None,
+            distribution: crate::scenario::Distribution::Registry,
         }
     );
     let f = &s.functions[0];
@@ -417,6 +418,34 @@ fn an_image_is_accelerated_from_when_its_copy_is_ready_on_providers_that_offer_i
     // a provider without per-image acceleration accepts the key and pulls as it always does
     let text = format!("{}\n[platform]\nprovider = \"azure-flex\"\n", accelerate("acceleration = true"));
     assert_eq!(ok(&text).images[0].accelerated_from, None);
+}
+
+#[test]
+fn distribution_is_the_registry_unless_p2p_is_asked_for_with_binary_trees_by_default() {
+    use crate::scenario::Distribution;
+    assert_eq!(ok(MIN).platform.pull.distribution, Distribution::Registry);
+    let s = ok(&section("platform.pull", "distribution = \"p2p\""));
+    assert_eq!(s.platform.pull.distribution, Distribution::P2p { fanout: 2 });
+    let s = ok(&section("platform.pull", "distribution = \"p2p\"\np2p = { fanout = 3 }"));
+    assert_eq!(s.platform.pull.distribution, Distribution::P2p { fanout: 3 });
+    // the fanout of an unused p2p table is still checked, and ignored
+    let s = ok(&section("platform.pull", "distribution = \"registry\"\np2p = { fanout = 3 }"));
+    assert_eq!(s.platform.pull.distribution, Distribution::Registry);
+}
+
+#[test]
+fn distribution_values_are_checked() {
+    let e = fails(&section("platform.pull", "distribution = \"torrent\""), "platform.pull.distribution", "torrent");
+    assert!(e.message.contains("registry") && e.message.contains("p2p"), "{e}");
+    fails(
+        &section("platform.pull", "distribution = \"p2p\"\np2p = { fanout = 0 }"),
+        "platform.pull.p2p.fanout",
+        "1..=64",
+    );
+    fails(&section("platform.pull", "p2p = { fanout = 65 }"), "platform.pull.p2p.fanout", "1..=64");
+    fails(&section("platform.pull", "p2p = { fanout = \"2\" }"), "platform.pull.p2p.fanout", "without quotes");
+    fails(&section("platform.pull", "p2p = { fanouts = 2 }"), "platform.pull.p2p.fanouts", "fanout");
+}
 }
 
 #[test]

@@ -319,6 +319,13 @@ fn pull(
         index_fraction: fraction(&raw_lazy.index_fraction, "index_fraction", 0.03)?,
         read_fraction: fraction(&raw_lazy.read_fraction, "read_fraction", 0.065)?,
     };
+    // checked even when unused, so a `--vary` over the distribution meets no late error;
+    // FaaSNet's function trees are binary (Wang et al., ATC '21)
+    let fanout = ctx.int(r.p2p.as_ref().and_then(|t| t.fanout.as_ref()), "platform.pull.p2p.fanout", 1, 64)?;
+    let distribution = match r.distribution.unwrap_or(RawDistribution::Registry) {
+        RawDistribution::Registry => Distribution::Registry,
+        RawDistribution::P2p => Distribution::P2p { fanout: fanout.unwrap_or(2) as u32 },
+    };
     Ok(Pull {
         host_bandwidth,
         registry_bandwidth,
@@ -331,6 +338,7 @@ fn pull(
         mode,
         lazy,
         profile,
+        distribution,
     })
 }
 
