@@ -446,7 +446,6 @@ fn distribution_values_are_checked() {
     fails(&section("platform.pull", "p2p = { fanout = \"2\" }"), "platform.pull.p2p.fanout", "without quotes");
     fails(&section("platform.pull", "p2p = { fanouts = 2 }"), "platform.pull.p2p.fanouts", "fanout");
 }
-}
 
 #[test]
 fn a_scenario_can_set_the_new_pull_keys() {
