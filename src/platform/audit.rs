@@ -411,7 +411,7 @@ impl Platform<'_> {
         for i in self.insts.live() {
             let it = self.insts.get(i);
             let img = &self.image_layers[self.list_of(i)];
-            let pinned = if it.holds_image { it.stage_end } else { it.cursor };
+            let pinned = it.pinned();
             let n = (pinned as usize).min(img.len());
             for (k, &l) in img.iter().enumerate().take(n) {
                 pins.entry((it.host, l)).or_insert((0, it.id)).0 += 1;

@@ -96,6 +96,15 @@ pub fn when(t: Micros) -> Option<Micros> {
 }
 
 impl Instance {
+    /// How many leading layers (or pieces) of its list it pins on its host.
+    pub fn pinned(&self) -> u32 {
+        if self.holds_image {
+            self.stage_end
+        } else {
+            self.cursor
+        }
+    }
+
     fn blank() -> Self {
         Instance {
             gen: 0,

@@ -291,7 +291,7 @@ impl Platform<'_> {
         let list = self.list_of(i);
         let (f, h, cursor, reserved, marked) = {
             let it = self.insts.get(i);
-            let pinned = if it.holds_image { it.stage_end } else { it.cursor };
+            let pinned = it.pinned();
             (it.func, it.host, pinned, it.reserved, it.release_when_idle)
         };
         let host = &mut self.hosts[h as usize];

@@ -159,16 +159,7 @@ impl FnStats {
         }
         self.topups.merge(&o.topups);
         self.never_started.merge(&o.never_started);
-        if self.billed.len() < o.billed.len() {
-            self.billed.resize(o.billed.len(), Default::default());
-        }
-        for (a, b) in self.billed.iter_mut().zip(&o.billed) {
-            for k in 0..2 {
-                for p in 0..Phase::COUNT {
-                    a[k][p] += b[k][p];
-                }
-            }
-        }
+        crate::usage::merge_billed(&mut self.billed, &o.billed);
     }
 }
 
