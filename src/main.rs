@@ -10,6 +10,7 @@ use coldcost::cli::{dispatch, Cli};
 use coldcost::error::{InputError, WriteError};
 
 fn main() -> ExitCode {
+    coldcost::app::keep_large_blocks_apart();
     let cli = Cli::parse_from(coldcost::cli::help_args(std::env::args_os()));
     match dispatch(cli) {
         Ok(code) => code,

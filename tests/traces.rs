@@ -147,10 +147,10 @@ fn each_functions_busy_gb_s_is_count_times_mean_times_memory_within_sampling_err
     for (name, st) in &r.stats {
         let f = r.sc.functions.iter().find(|f| &f.name == name).unwrap();
         let mb = f.memory_mb as f64;
-        let busy_mb_us = st.usage.mb_us[Phase::Busy.index()] as f64;
+        let busy_mb_us = st.usage().mb_us[Phase::Busy.index()] as f64;
         let (n, sum) = r.sink.exec[name];
         // concurrency 1: busy time is exactly the sum of executions
-        assert_eq!(st.usage.mb_us[Phase::Busy.index()], f.memory_mb as u128 * sum, "{name}");
+        assert_eq!(st.usage().mb_us[Phase::Busy.index()], f.memory_mb as u128 * sum, "{name}");
         let (mu, sigma) = moments(&s.table[name]);
         let want = n as f64 * mu * mb;
         let tol = mb * (5.0 * sigma * (n as f64).sqrt() + n as f64);

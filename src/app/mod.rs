@@ -32,7 +32,33 @@ pub fn load(file: Option<&PathBuf>, set: &[String], seed: Option<u64>, reps: Opt
         Some(path) => scenario::load(path, &set)?,
         None => scenario::parse_str(scenario::QUICKSTART, "quickstart (built-in)", &std::env::current_dir()?, &set)?,
     };
+    give_back_freed_memory();
     Ok(sc)
+}
+
+/// Return the memory the scenario's parse freed to the operating system. A large
+/// scenario's TOML tree is tens of MB of small blocks; freed, glibc keeps them resident
+/// for reuse, and the run's peak memory would count them again on top of its own.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own heap.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Keep large blocks (the instance slab, the event queue, per-function tables: MBs each in
+/// a large fleet) in their own mappings, returned to the system when freed. glibc's default
+/// raises that bound to the size of the last large block freed, so after a slab's first
+/// growth every later large block comes from the shared heap and stays resident after use:
+/// a 10,000-function run then peaks 40% higher than what it holds at any one time.
+pub fn keep_large_blocks_apart() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets the allocator's thresholds; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
+    }
 }
 
 /// `set`, then `simulation.seed` and `simulation.replications` when given.

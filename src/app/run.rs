@@ -116,7 +116,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let mut trend = None;
     for r in results {
         let (run, t) = r?;
-        bills.push(billing::with_month(sheet, &run.usage(), run.horizon - run.warmup));
+        bills.push(billing::with_month(sheet, run.usage(), run.horizon - run.warmup));
         runs.push(run);
         trend = trend.or(t);
     }
@@ -124,7 +124,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let name = &sc.simulation.name;
     let summary = Summary::of(&runs, &bills);
     dir.write_all("summary.csv", summary.to_csv(name, &sc.goals).as_bytes())?;
-    dir.write_all("summary_stats.csv", summary.stats_csv(name).as_bytes())?;
+    dir.write_with("summary_stats.csv", |w| summary.write_stats_csv(name, w))?;
     dir.write_all("bill.csv", summary::render_bills(&bills).as_bytes())?;
     let charts = figures::run_charts(sc, &runs, &summary, trend.as_ref().unwrap_or(&Trend::new()))?;
     for (file, _, png) in &charts {
@@ -206,7 +206,7 @@ pub fn evaluate(sc: &Scenario) -> Result<(Vec<RunResult>, Vec<Bill>, Sheet)> {
         .map(|r| {
             let run = simulate(sc, r, &mut NullSink, &meters, |_| {})
                 .with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
-            let bill = billing::with_month(sheet, &run.usage(), run.horizon - run.warmup);
+            let bill = billing::with_month(sheet, run.usage(), run.horizon - run.warmup);
             Ok((run, bill))
         })
         .collect::<Result<Vec<_>>>()?;

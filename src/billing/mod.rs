@@ -93,9 +93,9 @@ pub fn item_quantity(sheet: &Sheet, item: &Item, st: &FnUsage) -> [f64; Phase::C
             let us = match item.rounding {
                 Some(r) => {
                     let all = st.billed.get(r).map_or(0, |b| b[k][i]);
-                    all.saturating_sub(if free { ns.billed.get(r).map_or(0, |b| b[k][i]) } else { 0 })
+                    all.saturating_sub(if free { ns.billed(r, k, i) } else { 0 })
                 }
-                None => st.usage[k].inst_us[i].saturating_sub(if free { ns.usage[k].inst_us[i] } else { 0 }),
+                None => st.usage[k].inst_us[i].saturating_sub(if free { ns.inst_us(k, i) } else { 0 }),
             };
             q[i] += us as f64 * per_s;
         }
@@ -161,10 +161,10 @@ pub const MONTH_DAYS: u64 = 30;
 /// the run's usage scaled to 30 days ([`RunUsage::scaled`]) and billed as a month, so
 /// monthly tiers, free grants and minimums apply to the month's usage (not to the run's,
 /// scaled afterwards). Still a pure function of usage.
-pub fn with_month(sheet: &Sheet, run: &RunUsage, covered_us: u64) -> Bill {
-    let mut b = bill(sheet, run);
+pub fn with_month(sheet: &Sheet, run: RunUsage, covered_us: u64) -> Bill {
+    let mut b = bill(sheet, &run);
     let k = (MONTH_DAYS * crate::units::MICROS_PER_DAY) as f64 / covered_us.max(1) as f64;
-    b.month = Some(Box::new(bill(sheet, &run.scaled(k))));
+    b.month = Some(Box::new(bill(sheet, &run.into_scaled(k))));
     b
 }
 

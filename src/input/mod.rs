@@ -4,10 +4,12 @@
 //! [`InputError`] from the right source ([`Ctx`]), and the one form of a TOML syntax error
 //! ([`toml_error`]). It knows units ([`crate::units`]) and nothing else of the crate.
 
+mod chunked;
 mod ctx;
 mod lines;
 mod names;
 
+pub use chunked::parse_table;
 pub use ctx::{covers, key_of, Ctx, Origins};
 pub use lines::{line_of, LineMap};
 pub use names::{choices, describe, did_you_mean, elem_path, join, list, section_name, suggest, usable_name};

@@ -264,7 +264,7 @@ impl Handler for Audited<'_, '_> {
     }
 
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
-        if let Some(&(_, stream, _)) = self.0.next_arrivals.peek() {
+        if let Some(stream) = self.0.next_arrivals.peek().map(|a| a.stream()) {
             let f = self.0.streams[stream as usize].func as usize;
             if let Some(a) = &mut self.0.audit {
                 a.arrived[f] += 1;
@@ -663,9 +663,9 @@ pub(super) fn check_end(a: &Audit, r: &RunResult) -> Result<(), Violation> {
                 format!("function {name}: {what} {counted}, its instance rows show {shown}")
             })?;
         }
-        let usage_ok = st.usage == i.usage && st.usage_kind == i.usage_kind;
+        let usage_ok = st.usage() == i.usage && st.usage_kind == i.usage_kind;
         ensure(usage_ok, "meters equal the rows", at, || {
-            let (m, s) = (st.usage.inst_us, i.usage.inst_us);
+            let (m, s) = (st.usage().inst_us, i.usage.inst_us);
             format!("function {name}: usage instance·µs by phase {m:?}, its instance rows show {s:?}")
         })?;
     }

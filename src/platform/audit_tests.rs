@@ -31,7 +31,7 @@ fn same_as_unaudited(sc: &Scenario, r: &RunResult) {
             (a.requests, a.completed, a.cold_starts, a.pulls),
             (b.requests, b.completed, b.cold_starts, b.pulls)
         );
-        assert_eq!(a.usage, b.usage);
+        assert_eq!(a.usage(), b.usage());
     }
 }
 

@@ -152,7 +152,7 @@ fn poisson_traffic_on_fc3_bills_the_pull_once_per_cold_host() {
     let sheet = sheet::load("fc3").unwrap();
     let (r, b) = run(&sc, &sheet);
     let st = &r.functions[0].1;
-    let pull_s = st.usage.inst_us[Phase::Pull.index()] as f64 / 1e6;
+    let pull_s = st.usage().inst_us[Phase::Pull.index()] as f64 / 1e6;
     let per_s = 1.0 + 0.15 * 1.0 + 0.05 * 0.5; // 1 vCPU, 1 GB, 512 MB disk
     let expect = pull_s * per_s * 0.00011;
     assert!((b.functions[0].by_phase[Phase::Pull.index()] - expect).abs() < 1e-12, "{expect}");

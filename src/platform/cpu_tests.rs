@@ -46,7 +46,7 @@ fn two_requests_share_one_vcpu_and_their_waits_are_not_slowed() {
     assert_eq!(runs(&sink), vec![(0, 1250 * MS), (S / 4, 1250 * MS)]);
     assert_eq!(st.completed, 2);
     // busy from 0 to 1.5 s: meters follow the stretched executions
-    assert_eq!(st.usage.inst_us[Phase::Busy.index()], 1500 * MS as u128);
+    assert_eq!(st.usage().inst_us[Phase::Busy.index()], 1500 * MS as u128);
 }
 
 #[test]

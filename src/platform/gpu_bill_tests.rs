@@ -86,7 +86,7 @@ fn a_tesla_and_an_ada_function_in_one_run_share_a_line_by_their_own_rates() {
     // the Ada function's start finds the image cached or not; its GPU time is its own pull + 1 s
     let secs = |f: usize| {
         let st = &r.functions[f].1;
-        let us = st.usage.inst_us[0] + st.usage.inst_us[3];
+        let us = st.usage().inst_us[0] + st.usage().inst_us[3];
         (us as f64 / 1e6).ceil()
     };
     let (t, a) = (secs(0) * 16.0, secs(1) * 16.0);
@@ -110,7 +110,7 @@ fn a_reserved_gpu_instance_idles_at_the_idle_rates_only_with_idle_mode_on() {
             sc.functions[0].gpu = gpu(kind, 16, idle_mode);
             sc.functions[0].reserved = Reserved::Fixed(1);
             let (r, b) = run(&sc, &fc3, true);
-            assert_eq!(r.functions[0].1.usage.inst_us[5], 1000 * S as u128, "idle reserved all along");
+            assert_eq!(r.functions[0].1.usage().inst_us[5], 1000 * S as u128, "idle reserved all along");
             assert!(close(cu(&b), expect), "{kind} idle mode {idle_mode}: {} CU, by hand {expect}", cu(&b));
             assert!(close(b.total, expect * CNY_PER_CU));
             let (idle, active) = (line(&b, "GPU idle (reserved)"), line(&b, "GPU active (reserved)"));
@@ -157,7 +157,7 @@ fn a_gpu_function_has_no_hourly_minimum_and_no_billed_tail_where_a_cpu_function_
     // both instances waited out their 60 s keep-alive; only the CPU one's is billed
     for (f, tail_cu) in [(0, 10.5), (1, 0.0)] {
         let st = &r.functions[f].1;
-        assert_eq!(st.usage.inst_us[4], 60 * S as u128);
+        assert_eq!(st.usage().inst_us[4], 60 * S as u128);
         let tail = b.functions[f].by_phase[4] / CNY_PER_CU;
         assert!(close(tail, tail_cu) || tail == tail_cu, "function {f}: tail {tail} CU");
     }

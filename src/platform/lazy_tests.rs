@@ -38,7 +38,7 @@ fn a_lazy_pull_fetches_the_index_before_start_and_the_reads_stall_the_start_up()
     // no extraction: the pull is the index alone; the reads are start-up time, before its 2 s
     close(st.pull_us, index, "pull");
     close(st.latency_sum_us, index + reads + 2 * S + S, "latency");
-    let startup_us = (st.usage.gbs(Phase::Startup) * 1e6).round() as u128; // 1 GB function
+    let startup_us = (st.usage().gbs(Phase::Startup) * 1e6).round() as u128; // 1 GB function
     close(startup_us, reads + 2 * S, "start-up meter");
     assert_eq!((st.pulls, st.completed), (1, 1));
 

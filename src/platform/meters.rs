@@ -42,7 +42,6 @@ impl Platform<'_> {
         }
         if to.is_none() {
             // usage is added from `times` once, when the instance ends
-            f.stats.usage.add_times(&f.spec, &it.times);
             f.stats.usage_kind[k].add_times(&f.spec, &it.times);
             self.meters.instance_end(&mut f.stats.billed, k, &it.times, it.first_request_done);
         }

@@ -5,7 +5,7 @@ use crate::units::Micros;
 
 use super::audit::Audit;
 use super::instance::Pending;
-use super::stats::{InstanceRow, Outcome, RequestRow};
+use super::stats::{FnStats, InstanceRow, Outcome, RequestRow};
 use super::{Event, Platform, RunResult};
 use crate::latency;
 
@@ -126,10 +126,13 @@ impl Platform<'_> {
             st.latency = latency::Latency::sum(&st.warm_latency, &st.cold_latency);
         }
         let specs = self.funcs.iter().map(|f| f.spec).collect();
+        // collected in place into the run-time state's (larger) block: give back the rest
+        let mut functions: Vec<(String, FnStats)> = self.funcs.into_iter().map(|f| (f.name, f.stats)).collect();
+        functions.shrink_to_fit();
         let result = RunResult {
             replication,
             specs,
-            functions: self.funcs.into_iter().map(|f| (f.name, f.stats)).collect(),
+            functions,
             events,
             horizon: end,
             warmup: self.warmup,

@@ -39,6 +39,12 @@ impl AvailList {
         self.len == 0
     }
 
+    /// Its first instance (what `mru` and `newest` pick).
+    #[inline]
+    pub fn first(&self) -> Option<u32> {
+        (self.head != NIL).then_some(self.head)
+    }
+
     /// Put `i` first (it was just used). It must not be in a list.
     pub fn push_front(&mut self, insts: &mut [Instance], i: u32) {
         self.insert_after(insts, i, NIL);

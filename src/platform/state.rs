@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::rng::{stream, Rng};
-use crate::engine::{EventQueue, QuadHeap};
+use crate::engine::{EventQueue, Lookahead};
 use crate::scenario::{Arrivals, Distribution, PullMode, Reserved, ReservedStep, Scenario};
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::{Meters, Spec};
@@ -19,7 +19,7 @@ use super::p2p::P2p;
 use super::pull::Transfers;
 use super::router::AvailList;
 use super::stats::{FnStats, PhaseClock, Series, Sink};
-use super::{Event, Platform, DEFER_LATENCIES_FROM};
+use super::{Event, Platform, COARSE_LATENCIES_FROM, DEFER_LATENCIES_FROM, LOOKAHEAD};
 use crate::latency::LatencyLog;
 
 /// A distinct layer blob (layers with the same id in several images are one).
@@ -59,12 +59,14 @@ pub(super) struct FnRt {
     pub(super) starting: Vec<u32>,
     /// This function's instance-time in the current time-series bucket.
     pub(super) clock: PhaseClock,
-    pub(super) stats: FnStats,
-    // -- cold starts, scaling, reports
+    // routing reads these for every request too
     pub(super) max_instances: u32,
+    pub(super) scale_timer_armed: bool,
     /// The provider's scale-out rate, if it has one.
     pub(super) scale: Option<super::scaleout::Bucket>,
-    pub(super) scale_timer_armed: bool,
+    pub(super) queue_cap: usize,
+    pub(super) stats: FnStats,
+    // -- cold starts, scaling, reports
     pub(super) reserved_live: u32,
     pub(super) reserved_target: u32,
     /// Since when `reserved_target - reserved_live` has held (for the shortfall integral).
@@ -73,7 +75,6 @@ pub(super) struct FnRt {
     /// until when no new one is made ([`super::reserved::backoff`]).
     pub(super) start_failures: u32,
     pub(super) backoff_until: Micros,
-    pub(super) queue_cap: usize,
     pub(super) queue_timeout: Micros,
     pub(super) cold_service: Option<Sampler>,
     pub(super) startup: Sampler,
@@ -83,6 +84,39 @@ pub(super) struct FnRt {
     pub(super) name: String,
     /// Significant digits of its latency histograms.
     pub(super) latency_digits: u8,
+}
+
+/// The cache lines of a [`FnRt`] a request reads or writes: up to the end of its statistics'
+/// per-request counters (what a large fleet prefetches for an arrival).
+pub(super) const FN_HOT_LINES: usize =
+    (std::mem::offset_of!(FnRt, stats) + std::mem::offset_of!(FnStats, warm_latency)).div_ceil(64);
+
+/// A stream's next arrival as one integer: its time, then the stream (ties), then the
+/// arrival's function. Ordered as the tuple would be, compared in two instructions — the
+/// arrival heap of a 10,000-stream fleet compares a few dozen of them per arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct ArrivalKey(u128);
+
+impl ArrivalKey {
+    #[inline]
+    pub(super) fn new(time: Micros, stream: u32, func: u32) -> Self {
+        ArrivalKey((time as u128) << 64 | (stream as u128) << 32 | func as u128)
+    }
+
+    #[inline]
+    pub(super) fn time(self) -> Micros {
+        (self.0 >> 64) as Micros
+    }
+
+    #[inline]
+    pub(super) fn stream(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    #[inline]
+    pub(super) fn func(self) -> u32 {
+        self.0 as u32
+    }
 }
 
 /// One workload's arrivals: a synthetic process for one function, or a trace whose
@@ -163,8 +197,10 @@ impl<'a> Platform<'a> {
             plain.push(idx);
         }
         let image_layers = piece_lists(sc, plain, &mut layers);
-        // functions replayed from a trace keep coarser latency histograms (see `latency`)
-        let mut from_trace = vec![false; sc.functions.len()];
+        // functions replayed from a trace, and every function of a large fleet, keep coarser
+        // latency histograms (see `latency` and `COARSE_LATENCIES_FROM`)
+        let fleet = sc.functions.len() >= COARSE_LATENCIES_FROM;
+        let mut from_trace = vec![fleet; sc.functions.len()];
         for w in &sc.workloads {
             if let Arrivals::Trace(t) = &w.arrivals {
                 for &f in &t.functions {
@@ -256,7 +292,7 @@ impl<'a> Platform<'a> {
             transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
             transfer_gen: 0,
             streams,
-            next_arrivals: QuadHeap::default(),
+            next_arrivals: Lookahead::new(if sc.functions.len() >= DEFER_LATENCIES_FROM { LOOKAHEAD } else { 0 }),
             prefetch: sc.functions.len() >= DEFER_LATENCIES_FROM,
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
@@ -294,7 +330,7 @@ impl<'a> Platform<'a> {
         for s in 0..self.streams.len() {
             if let Some(t) = self.streams[s].advance() {
                 let f = self.streams[s].func;
-                self.next_arrivals.push((t, s as u32, f));
+                self.next_arrivals.push(ArrivalKey::new(t, s as u32, f));
             }
         }
         for f in 0..self.funcs.len() {

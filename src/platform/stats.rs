@@ -69,8 +69,7 @@ pub struct FnStats {
     pub live_area: u128,
     pub live: u64,
     pub live_since: Micros,
-    pub usage: Usage,
-    /// Usage of on-demand (0) and reserved (1) instances.
+    /// Usage of on-demand (0) and reserved (1) instances (their sum is [`FnStats::usage`]).
     pub usage_kind: [Usage; 2],
     /// Hourly-minimum top-ups (only when the meters keep clock hours).
     pub topups: Topups,
@@ -112,7 +111,6 @@ impl FnStats {
             live_area: 0,
             live: 0,
             live_since: 0,
-            usage: Usage::default(),
             usage_kind: Default::default(),
             started_kind: [0; 2],
             billed: Vec::new(),
@@ -152,7 +150,6 @@ impl FnStats {
         self.cold_latency.add(&o.cold_latency);
         self.warm_latency.add(&o.warm_latency);
         self.live_area += o.live_area;
-        self.usage.merge(&o.usage);
         for k in 0..2 {
             self.usage_kind[k].merge(&o.usage_kind[k]);
             self.started_kind[k] += o.started_kind[k];
@@ -164,6 +161,13 @@ impl FnStats {
 }
 
 impl FnStats {
+    /// Usage of all its instances, on-demand and reserved.
+    pub fn usage(&self) -> Usage {
+        let mut u = self.usage_kind[0].clone();
+        u.merge(&self.usage_kind[1]);
+        u
+    }
+
     /// What the bill needs of these counters, for a function billed as `spec`.
     pub fn billable(&self, spec: Spec) -> FnUsage {
         FnUsage {

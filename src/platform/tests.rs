@@ -107,7 +107,7 @@ fn an_instance_that_pulls_for_10_s_records_exactly_10_gb_s_of_pull() {
     let (st, sink) = run(&sc);
     assert_eq!(st.pulls, 1);
     assert_eq!(st.pull_us, 10 * S as u128);
-    assert_eq!(st.usage.gbs(Phase::Pull), 10.0);
+    assert_eq!(st.usage().gbs(Phase::Pull), 10.0);
     // the request waited for the pull, then ran 1 s
     assert_eq!(st.completed, 1);
     assert_eq!(st.cold_starts, 1);
@@ -124,7 +124,7 @@ fn a_cache_hit_pulls_nothing_and_pays_nothing_for_the_pull() {
     let (st, _) = run(&sc);
     assert_eq!(st.instances_created, 2);
     assert_eq!((st.pulls, st.cache_hits), (1, 1));
-    assert_eq!(st.usage.gbs(Phase::Pull), 10.0, "only the first start pulled");
+    assert_eq!(st.usage().gbs(Phase::Pull), 10.0, "only the first start pulled");
     assert_eq!(st.latency_sum_us, (11 + 1) * S as u128);
 }
 
@@ -139,8 +139,8 @@ fn three_overlapping_10_s_requests_on_one_instance_record_10_s_of_busy_time() {
     let (st, _) = run(&sc);
     assert_eq!(st.instances_created, 1);
     assert_eq!(st.cold_starts, 3, "two requests waited on the starting instance");
-    assert_eq!(st.usage.inst_us[Phase::Busy.index()], 10 * S as u128);
-    assert_eq!(st.usage.gbs(Phase::Busy), 10.0);
+    assert_eq!(st.usage().inst_us[Phase::Busy.index()], 10 * S as u128);
+    assert_eq!(st.usage().gbs(Phase::Busy), 10.0);
 }
 
 #[test]
@@ -197,7 +197,7 @@ fn reserved_instances_are_used_first_and_never_reclaimed() {
     // whole run except the 1 s request; no pull
     let idle: u64 = sink.instances.iter().map(|r| r.2[Phase::IdleReserved.index()]).sum();
     assert_eq!(idle, 2 * 1000 * S - S);
-    assert_eq!((st.pulls, st.cache_hits, st.usage.gbs(Phase::Pull)), (0, 0, 0.0));
+    assert_eq!((st.pulls, st.cache_hits, st.usage().gbs(Phase::Pull)), (0, 0, 0.0));
 }
 
 /// Issue 11 item 7: with `warm_start` a request at t = 0 finds a ready reserved instance (no
@@ -291,7 +291,7 @@ fn the_function_timeout_cuts_a_request_and_fails_it() {
     sc.workloads.push(once(0));
     let (st, _) = run(&sc);
     assert_eq!((st.completed, st.failed), (0, 1));
-    assert_eq!(st.usage.inst_us[Phase::Busy.index()], (S / 2) as u128);
+    assert_eq!(st.usage().inst_us[Phase::Busy.index()], (S / 2) as u128);
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn requests_running_at_the_horizon_are_in_flight() {
     assert_eq!((st.in_flight, st.completed), (1, 0));
     assert_eq!(sink.requests[0].5, Outcome::InFlight);
     // meters stop at the horizon
-    assert_eq!(st.usage.inst_us.iter().sum::<u128>(), 1000 * S as u128);
+    assert_eq!(st.usage().inst_us.iter().sum::<u128>(), 1000 * S as u128);
 }
 
 #[test]
@@ -366,7 +366,7 @@ fn time_series_buckets_add_up_to_the_summary() {
     assert_eq!(cold, st.cold_starts);
     for p in Phase::ALL {
         let mb: u128 = sink.buckets.iter().map(|b| b.total().mb_us[p.index()]).sum();
-        assert_eq!(mb, st.usage.mb_us[p.index()], "{p:?}");
+        assert_eq!(mb, st.usage().mb_us[p.index()], "{p:?}");
     }
     assert_eq!(sink.buckets.len(), 17); // 16 full minutes and the last 40 s
     assert_eq!(sink.buckets.last().unwrap().end, 1000 * S);
@@ -436,7 +436,7 @@ fn clock_hours_with_activity_are_reported_with_their_usage() {
     // hour 0: a 10 s pull then 2 s busy; hour 3: cache hit, 1 s busy; hour 4: the other 1 s
     assert_eq!(hours, vec![(0, 1, 2 * S), (3 * 3600, 1, S), (4 * 3600, 0, S)]);
     let pull: u128 = sink.hours.iter().map(|(_, h)| h.total().inst_us[Phase::Pull.index()]).sum();
-    assert_eq!(pull, r.functions[0].1.usage.inst_us[Phase::Pull.index()]);
+    assert_eq!(pull, r.functions[0].1.usage().inst_us[Phase::Pull.index()]);
 }
 
 #[test]
@@ -505,7 +505,7 @@ fn a_retrying_provider_runs_a_late_init_again_within_the_function_timeout() {
     // 35 s, the request ends at 36 s; the start-up meter holds both inits (25 s)
     assert_eq!((st.completed, st.failed, st.not_started), (1, 0, 0));
     assert_eq!(st.latency_sum_us, 36 * S as u128);
-    assert_eq!(st.usage.gbs(Phase::Startup), 25.0);
+    assert_eq!(st.usage().gbs(Phase::Startup), 25.0);
     assert_eq!(sink.requests[0].5, Outcome::Ok);
     // an init longer than the function's timeout fails on the retry too
     sc.functions[0].startup = Dist::Fixed(700 * S);
@@ -627,9 +627,9 @@ fn the_warmup_is_left_out_of_statistics_and_meters() {
     assert_eq!((st.pulls, st.pull_us, st.instances_created), (0, 0, 0));
     assert_eq!(st.latency_sum_us, S as u128);
     // live from 50 s until its keep-alive ends at 701 s: 1 s busy, 650 s idle, no pull
-    assert_eq!(st.usage.inst_us[Phase::Busy.index()], S as u128);
-    assert_eq!(st.usage.inst_us[Phase::IdleKeepalive.index()], 650 * S as u128);
-    assert_eq!(st.usage.inst_us[Phase::Pull.index()], 0);
+    assert_eq!(st.usage().inst_us[Phase::Busy.index()], S as u128);
+    assert_eq!(st.usage().inst_us[Phase::IdleKeepalive.index()], 650 * S as u128);
+    assert_eq!(st.usage().inst_us[Phase::Pull.index()], 0);
     assert_eq!(st.live_area, 651 * S as u128);
 }
 
@@ -712,4 +712,20 @@ fn a_chain_streams_each_child_ends_with_its_parent() {
     let (pulls, downloads) = three_pulls(Distribution::P2p { fanout: 1 }, 100e6);
     assert_eq!(pulls, vec![10_000_000; 3]);
     assert_eq!(downloads, Downloads { registry: 1, peers: 2 });
+}
+
+#[test]
+fn a_fleet_of_256_functions_keeps_2_digit_latency_histograms_and_a_smaller_one_3() {
+    for (n, digits) in [(255, 3), (256, 2)] {
+        let mut sc = base();
+        let f = sc.functions[0].clone();
+        sc.functions = (0..n).map(|k| Function { name: format!("f{k}"), ..f.clone() }).collect();
+        sc.workloads = (0..n).map(|k| Workload { function: k, ..once(S * (1 + k as u64)) }).collect();
+        let r = simulate(&sc, 0, &mut NullSink, &Meters::default(), |_| {}).unwrap();
+        assert_eq!(r.functions.len(), n);
+        for (_, st) in &r.functions {
+            assert_eq!((st.requests, st.completed), (1, 1));
+            assert_eq!(st.latency.digits(), digits, "{n} functions");
+        }
+    }
 }

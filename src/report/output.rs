@@ -112,6 +112,19 @@ impl OutputDir {
         Ok(())
     }
 
+    /// Write `name` (on commit) through `write`, streamed.
+    pub fn write_with(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let mut w = self.file(name)?;
+        write(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| WriteError::new(self.dir.join(name).display().to_string(), e))?;
+        Ok(())
+    }
+
     /// Move every file into place, remove what an earlier coldcost run left that this one
     /// does not write, record what this run wrote, and drop the temporary folder.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {

@@ -49,7 +49,7 @@ pub const BUILTIN_PRICING: &[&str] = &crate::billing::sheet::BUILTIN_NAMES;
 /// are resolved against `base_dir`, the scenario file's folder; those in `overrides`
 /// against the current folder ([`Ctx::file`]).
 pub fn parse_str(text: &str, source: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
-    let mut table: Table = text.parse().map_err(|e| toml_error(source, text, &e))?;
+    let mut table = input::parse_table(text).map_err(|e| toml_error(source, text, &e))?;
     let lines = LineMap::build(text);
     let set = overrides::apply(&mut table, overrides)?;
     let mut ctx = Ctx { source, lines: &lines, origins: Origins { set, profile: None }, base_dir };
