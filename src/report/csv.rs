@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
-use super::fmt::{csv_field, float, ms, secs};
+use super::fmt::{csv_field, float, ms, secs, write_micro_quotient};
 use super::trend::Trend;
 use crate::billing;
 use crate::billing::model::Sheet;
@@ -55,9 +55,20 @@ struct GbsColumns([u128; Phase::COUNT]);
 impl std::fmt::Display for GbsColumns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for mb_us in self.0 {
-            write!(f, "{},", float(mb_us_to_gbs(mb_us), 6))?;
+            write_micro_quotient(f, mb_us, 1024, || mb_us_to_gbs(mb_us))?;
+            f.write_str(",")?;
         }
-        write!(f, "{}", float(mb_us_to_gbs(self.0.iter().sum()), 6))
+        let total = self.0.iter().sum();
+        write_micro_quotient(f, total, 1024, || mb_us_to_gbs(total))
+    }
+}
+
+/// vCPU·s from milli-vCPU·µs, six decimals (see [`write_micro_quotient`]).
+struct VcpuSeconds(u128);
+
+impl std::fmt::Display for VcpuSeconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_micro_quotient(f, self.0, 1000, || self.0 as f64 / 1e9)
     }
 }
 
@@ -193,7 +204,7 @@ impl Sink for CsvSink<'_> {
             secs(t[4]),
             secs(t[5]),
             GbsColumns(t.map(|x| mb * x as u128)),
-            float((r.spec.milli_vcpu as u128 * total_us) as f64 / 1e9, 6),
+            VcpuSeconds(r.spec.milli_vcpu as u128 * total_us),
             cost,
         );
         self.keep("instances.csv", res);
