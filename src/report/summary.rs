@@ -23,6 +23,8 @@ pub struct Sample<'a> {
     /// Latency p50, p99, p999, warm p50, p99, cold p50, p99, then latency p90, p95, in ms
     /// (NaN when empty), read once per histogram: each read sorts the histogram's bins.
     pub quantiles: [f64; 9],
+    /// `stats.usage()`, summed from its two kinds once for all the columns that read it.
+    pub usage: Usage,
 }
 
 /// A summary column: the metric it holds, its name in the files, the decimals a single
@@ -121,18 +123,18 @@ impl Metric {
     }
 }
 
-fn usage(s: &Sample<'_>) -> Usage {
-    s.stats.usage()
+fn usage<'s>(s: &'s Sample<'_>) -> &'s Usage {
+    &s.usage
 }
 
 /// Instance-seconds spent in `p` (summed over instances: a phase's time per start is this over
 /// the instances created).
 fn inst_s(s: &Sample<'_>, p: Phase) -> f64 {
-    s.stats.usage().inst_us[p.index()] as f64 / 1e6
+    s.usage.inst_us[p.index()] as f64 / 1e6
 }
 
 fn gbs(s: &Sample<'_>, p: Phase) -> f64 {
-    s.stats.usage().gbs(p)
+    s.usage.gbs(p)
 }
 
 /// The values at `qs` in ms (NaN when empty).
@@ -161,7 +163,8 @@ pub fn values(st: &FnStats, cost: &FnCost, month: f64, horizon_us: u64) -> Value
     let [a, b, c, p90, p95] = q_ms(&st.latency, [0.5, 0.99, 0.999, 0.90, 0.95]);
     let [d, e] = q_ms(&st.warm_latency, [0.5, 0.99]);
     let [f, g] = q_ms(&st.cold_latency, [0.5, 0.99]);
-    let s = Sample { stats: st, cost, month, horizon_us, quantiles: [a, b, c, d, e, f, g, p90, p95] };
+    let s =
+        Sample { stats: st, cost, month, horizon_us, quantiles: [a, b, c, d, e, f, g, p90, p95], usage: st.usage() };
     std::array::from_fn(|c| (COLUMNS[c].get)(&s))
 }
 
