@@ -35,6 +35,15 @@ impl<T: Ord> QuadHeap<T> {
         self.items.is_empty()
     }
 
+    /// Give back room past twice the length once the heap holds under a quarter of it (and
+    /// its room is past `floor`): a start storm's peak need not stay allocated for the run.
+    pub fn trim(&mut self, floor: usize) {
+        let cap = self.items.capacity();
+        if cap > floor && self.items.len() < cap / 4 {
+            self.items.shrink_to((2 * self.items.len()).max(floor));
+        }
+    }
+
     /// The least element.
     #[inline]
     pub fn peek(&self) -> Option<&T> {
@@ -109,6 +118,26 @@ impl<T: Ord> QuadHeap<T> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn trimming_after_a_burst_gives_room_back_and_keeps_the_order() {
+        let mut h = QuadHeap::default();
+        for x in 0..100_000u32 {
+            h.push(x.wrapping_mul(2_654_435_761) % 1_000_003);
+        }
+        let mut popped: Vec<u32> = (0..99_000).map(|_| h.pop().unwrap()).collect();
+        h.trim(64);
+        assert!(h.items.capacity() >= 1_000 && h.items.capacity() < 4_000, "{}", h.items.capacity());
+        h.trim(64); // a second trim with the heap at half its room keeps it
+        assert!(h.items.capacity() >= 2_000);
+        popped.extend(std::iter::from_fn(|| h.pop()));
+        assert!(popped.windows(2).all(|w| w[0] <= w[1]) && popped.len() == 100_000);
+        // below the floor nothing is given back
+        let mut small = QuadHeap::with_capacity(50);
+        small.push(1u32);
+        small.trim(64);
+        assert_eq!(small.items.capacity(), 50);
+    }
 
     proptest! {
         /// Any sequence of pushes, pops and top replacements gives the order a sorted list does.

@@ -133,6 +133,7 @@ where
         }
         if handled & 0xFFFF == 0 {
             progress(now);
+            queue.trim();
         }
     }
     Ok(handled)

@@ -30,6 +30,9 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Entries an event queue keeps room for however few it holds.
+const TRIM_FLOOR: usize = 4096;
+
 /// Pending events. Capacity is kept between pushes, so a steady state allocates nothing.
 pub struct EventQueue<E> {
     heap: QuadHeap<Entry<E>>,
@@ -68,6 +71,12 @@ impl<E> EventQueue<E> {
 
     pub fn len(&self) -> usize {
         self.heap.len()
+    }
+
+    /// Give back what a burst of events left allocated (see [`QuadHeap::trim`]); the run
+    /// loop calls it now and then.
+    pub fn trim(&mut self) {
+        self.heap.trim(TRIM_FLOOR);
     }
 
     pub fn is_empty(&self) -> bool {

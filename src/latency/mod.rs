@@ -9,9 +9,9 @@
 //! bins it spans (and for the first [`SMALL`] values in any case), and then only the range of
 //! bins actually used: a fleet's rarely called functions keep a few hundred bytes each. Functions replayed from a trace use 2 significant digits (bins at most 1% wide),
 //! which keeps a busy function's histogram to a few kilobytes; a merge takes the coarser
-//! precision of the two. Counts are 16-bit until one would overflow, then 32-bit, then 64: a
-//! fleet of 10,000 ordinary functions keeps 10,000 × 2 histograms of tens of kilobytes, and
-//! narrow counters halve that memory and the cache lines a record touches. At the end of a run
+//! precision of the two. Counts are 8-bit until one would overflow, then 16-, 32-, 64-bit: a
+//! fleet of 10,000 ordinary functions keeps 10,000 × 2 histograms, and narrow counters cut
+//! that memory and the cache lines a record touches. At the end of a run
 //! [`Latency::freeze`] makes a histogram shared, so the copies reports take cost nothing,
 //! and [`Latency::sum`] makes the all-requests histogram a view of warm + cold.
 
@@ -36,10 +36,16 @@ enum Store {
     /// The values as they are (precisions past 3 digits, whose bin indices pass 16 bits).
     Values(Vec<u64>),
     /// The bin index of each value, in record order, while that takes no more room than
-    /// the range of bins they span would (see [`Latency::record_n`]): a function with a
-    /// thousand requests spread over ten thousand bins keeps 2 KB, not 20 KB.
+    /// the range of bins they span would (see [`indices_fit`]): a function with a thousand
+    /// requests spread over ten thousand bins keeps 2 KB, not 10 KB.
     Indices(Vec<u16>),
-    /// Counts of bins `first..first + counts.len()`, while every count fits 16 bits.
+    /// Counts of bins `first..first + counts.len()`, while every count fits 8 bits: a
+    /// fleet function's few thousand requests put a handful in each of its bins.
+    Byte {
+        first: usize,
+        counts: Vec<u8>,
+    },
+    /// The same while every count fits 16 bits.
     Tiny {
         first: usize,
         counts: Vec<u16>,
@@ -162,6 +168,7 @@ impl Latency {
         // the common case, kept small enough to inline: a bin already held, with room in its count
         let i = Layout::of(self.digits).index(v);
         let done = match &mut self.store {
+            Store::Byte { first, counts } => bump(counts, i.wrapping_sub(*first)),
             Store::Tiny { first, counts } => bump(counts, i.wrapping_sub(*first)),
             Store::Narrow { first, counts } => bump(counts, i.wrapping_sub(*first)),
             Store::Wide { first, counts } => bump(counts, i.wrapping_sub(*first)),
@@ -194,27 +201,9 @@ impl Latency {
                 }
                 ix.extend(std::iter::repeat_n(layout.index(v) as u16, n as usize))
             }
-            Store::Tiny { first, counts } => {
-                let c = slot(first, counts, layout.index(v));
-                match u16::try_from(n).ok().and_then(|n| c.checked_add(n)) {
-                    Some(x) => *c = x,
-                    None => {
-                        self.widen();
-                        self.bin(layout.index(v), n);
-                    }
-                }
+            Store::Byte { .. } | Store::Tiny { .. } | Store::Narrow { .. } | Store::Wide { .. } => {
+                self.bin(layout.index(v), n)
             }
-            Store::Narrow { first, counts } => {
-                let c = slot(first, counts, layout.index(v));
-                match u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
-                    Some(x) => *c = x,
-                    None => {
-                        self.widen();
-                        self.bin(layout.index(v), n);
-                    }
-                }
-            }
-            Store::Wide { first, counts } => *slot(first, counts, layout.index(v)) += n,
             Store::Values(_) | Store::Indices(_) | Store::Shared(_) => {
                 self.own();
                 self.bin(layout.index(v), n);
@@ -222,48 +211,45 @@ impl Latency {
         }
     }
 
-    /// Add `n` to bin `i` of an owned, binned store.
+    /// Add `n` to bin `i` of an owned, binned store, widening its counters while the count
+    /// does not fit them.
     fn bin(&mut self, i: usize, n: u64) {
-        if let Store::Tiny { first, counts } = &mut self.store {
-            let c = slot(first, counts, i);
-            if let Some(x) = u16::try_from(n).ok().and_then(|n| c.checked_add(n)) {
-                *c = x;
+        loop {
+            let fits = match &mut self.store {
+                Store::Byte { first, counts } => add(slot(first, counts, i), n),
+                Store::Tiny { first, counts } => add(slot(first, counts, i), n),
+                Store::Narrow { first, counts } => add(slot(first, counts, i), n),
+                Store::Wide { first, counts } => add(slot(first, counts, i), n),
+                _ => unreachable!("bin: an owned, binned store"),
+            };
+            if fits {
                 return;
             }
             self.widen();
-        }
-        if let Store::Narrow { first, counts } = &mut self.store {
-            let c = slot(first, counts, i);
-            if let Some(x) = u32::try_from(n).ok().and_then(|n| c.checked_add(n)) {
-                *c = x;
-                return;
-            }
-            self.widen();
-        }
-        match &mut self.store {
-            Store::Wide { first, counts } => *slot(first, counts, i) += n,
-            _ => unreachable!("binned after widen"),
         }
     }
 
-    /// Counters one size wider: 16 → 32, 32 → 64 bits.
+    /// Counters one size wider: 8 → 16 → 32 → 64 bits.
     fn widen(&mut self) {
-        match &self.store {
-            Store::Tiny { first, counts } => {
-                self.store = Store::Narrow { first: *first, counts: counts.iter().map(|&c| c as u32).collect() };
-            }
-            Store::Narrow { first, counts } => {
-                self.store = Store::Wide { first: *first, counts: counts.iter().map(|&c| c as u64).collect() };
-            }
-            _ => {}
+        fn wider<A: Copy, B: From<A>>(c: &[A]) -> Vec<B> {
+            c.iter().map(|&c| B::from(c)).collect()
         }
+        self.store = match &self.store {
+            Store::Byte { first, counts } => Store::Tiny { first: *first, counts: wider(counts) },
+            Store::Tiny { first, counts } => Store::Narrow { first: *first, counts: wider(counts) },
+            Store::Narrow { first, counts } => Store::Wide { first: *first, counts: wider(counts) },
+            _ => unreachable!("widen: a binned store narrower than 64 bits"),
+        };
     }
 
     /// Make the store owned and binned: values and shared contents become bins.
     fn own(&mut self) {
         let mut bins: Vec<(usize, u64)> = Vec::new();
         self.each_bin(&mut |i, c| bins.push((i, c)));
-        self.store = Store::Tiny { first: 0, counts: Vec::new() };
+        // sized to the range once: bins in record order would grow it from both ends
+        let (lo, hi) = bins.iter().fold((usize::MAX, 0), |(lo, hi), &(i, _)| (lo.min(i), hi.max(i)));
+        let counts = if bins.is_empty() { Vec::new() } else { vec![0; hi - lo + 1] };
+        self.store = Store::Byte { first: lo.min(hi), counts };
         for (i, c) in bins {
             self.bin(i, c);
         }
@@ -338,6 +324,7 @@ impl Latency {
             store => {
                 let mut owned = std::mem::replace(store, Store::Values(Vec::new()));
                 match &mut owned {
+                    Store::Byte { counts, .. } => counts.shrink_to_fit(),
                     Store::Tiny { counts, .. } => counts.shrink_to_fit(),
                     Store::Narrow { counts, .. } => counts.shrink_to_fit(),
                     Store::Wide { counts, .. } => counts.shrink_to_fit(),
@@ -367,6 +354,7 @@ impl Latency {
         match &self.store {
             Store::Values(v) => v.capacity() * 8,
             Store::Indices(ix) => ix.capacity() * 2,
+            Store::Byte { counts, .. } => counts.capacity(),
             Store::Tiny { counts, .. } => counts.capacity() * 2,
             Store::Narrow { counts, .. } => counts.capacity() * 4,
             Store::Wide { counts, .. } => counts.capacity() * 8,
@@ -379,6 +367,9 @@ fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
     match store {
         Store::Values(vs) => vs.iter().for_each(|&v| f(layout.index(v), 1)),
         Store::Indices(ix) => ix.iter().for_each(|&i| f(i as usize, 1)),
+        Store::Byte { first, counts } => {
+            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
+        }
         Store::Tiny { first, counts } => {
             counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
         }
@@ -457,10 +448,23 @@ fn bump<C: Copy + Default + PartialOrd + Bounded>(counts: &mut [C], k: usize) ->
     }
 }
 
+/// Adds `n` to `c` if the sum fits its type.
+#[inline]
+fn add<C: Bounded>(c: &mut C, n: u64) -> bool {
+    match c.checked_plus(n) {
+        Some(x) => {
+            *c = x;
+            true
+        }
+        None => false,
+    }
+}
+
 /// The counter types of the binned stores.
-trait Bounded: Sized {
+trait Bounded: Sized + Copy {
     const MAX: Self;
     fn plus_one(self) -> Self;
+    fn checked_plus(self, n: u64) -> Option<Self>;
 }
 
 macro_rules! bounded {
@@ -471,15 +475,20 @@ macro_rules! bounded {
             fn plus_one(self) -> Self {
                 self + 1
             }
+            #[inline]
+            fn checked_plus(self, n: u64) -> Option<Self> {
+                <$t>::try_from(n).ok().and_then(|n| self.checked_add(n))
+            }
         }
     )*};
 }
-bounded!(u16, u32, u64);
+bounded!(u8, u16, u32, u64);
 
 /// Whether `n` more records of bin `i` may stay indices: the vector has room, or its next
-/// size (double, or what `n` needs) is no larger than the range of bins the indices and
-/// `i` span — the size the binned store would take — or than [`SMALL`]. Scanned only when the vector must grow
-/// (the caller then grows it to that size), so once per doubling.
+/// size (double, or what `n` needs) is at most [`SMALL`] or takes no more bytes (2 per
+/// index) than the binned store would (1 per bin of the range the indices and `i` span).
+/// Scanned only when the vector must grow (the caller then grows it to that size), so once
+/// per doubling.
 #[allow(clippy::ptr_arg)] // its capacity counts
 fn indices_fit(ix: &Vec<u16>, i: usize, n: u64) -> bool {
     let need = ix.len() as u64 + n;
@@ -488,7 +497,7 @@ fn indices_fit(ix: &Vec<u16>, i: usize, n: u64) -> bool {
     }
     let (lo, hi) = ix.iter().fold((i, i), |(lo, hi), &x| (lo.min(x as usize), hi.max(x as usize)));
     let size = need.max(2 * ix.len() as u64).max(8);
-    size <= ((hi - lo + 1) as u64).max(SMALL as u64)
+    size <= SMALL as u64 || 2 * size <= (hi - lo + 1) as u64
 }
 
 /// The counter of bin `i`, growing the range `first..first + counts.len()` to hold it (by a
@@ -500,6 +509,7 @@ fn slot<'a, C: Copy + Default>(first: &mut usize, counts: &'a mut Vec<C>, i: usi
         counts.push(C::default());
     } else if i < *first {
         let grow = *first - i;
+        counts.reserve_exact(grow);
         counts.splice(0..0, std::iter::repeat_n(C::default(), grow));
         *first = i;
     } else if i >= *first + counts.len() {
@@ -651,7 +661,32 @@ mod tests {
         for _ in 0..100_000 {
             l.record(1_000 + (-(rng.random::<f64>().ln()) * 100_000.0) as u64);
         }
+        assert!(matches!(l.store, Store::Byte { .. }));
+    }
+
+    #[test]
+    fn a_fleet_function_keeps_a_byte_per_bin_and_widens_at_256() {
+        // a rarely called fleet function: 3,000 exponential 100 ms latencies at 2 digits
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let mut l = Latency::new(2);
+        let mut h = hdr(2);
+        for _ in 0..3_000 {
+            let v = 1 + (-(rng.random::<f64>().ln()) * 100_000.0) as u64;
+            l.record(v);
+            h.record(v).unwrap();
+        }
+        assert!(matches!(l.store, Store::Byte { .. }));
+        let Store::Byte { counts, .. } = &l.store else { unreachable!() };
+        assert!(l.heap_bytes() <= counts.len() * 5 / 4 + 1, "{} for {} bins", l.heap_bytes(), counts.len());
+        // one bin past 255 widens to 16 bits, the other bins' counts kept
+        for _ in 0..300 {
+            l.record(70_000);
+            h.record(70_000).unwrap();
+        }
         assert!(matches!(l.store, Store::Tiny { .. }));
+        for q in [0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(l.value_at_quantile(q), h.value_at_quantile(q), "q {q}");
+        }
     }
 
     #[test]
