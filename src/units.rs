@@ -338,6 +338,29 @@ pub fn format_millis(us: Micros) -> String {
     format!("{}.{:03}", us / MICROS_PER_MS, us % MICROS_PER_MS)
 }
 
+/// [`format_secs`] appended to `out` (no `String` of its own: requests.csv has three per row).
+pub fn push_secs(out: &mut Vec<u8>, us: Micros) {
+    push_fixed(out, us, MICROS_PER_SECOND, 6);
+}
+
+/// [`format_millis`] appended to `out`.
+pub fn push_millis(out: &mut Vec<u8>, us: Micros) {
+    push_fixed(out, us, MICROS_PER_MS, 3);
+}
+
+/// `v / unit`, a point, then `v % unit` in `decimals` zero-padded digits (`unit` = 10^decimals).
+fn push_fixed(out: &mut Vec<u8>, v: u64, unit: u64, decimals: usize) {
+    out.extend_from_slice(itoa::Buffer::new().format(v / unit).as_bytes());
+    out.push(b'.');
+    let mut frac = v % unit;
+    let mut digits = [b'0'; 6];
+    for d in digits[..decimals].iter_mut().rev() {
+        *d = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    out.extend_from_slice(&digits[..decimals]);
+}
+
 fn format_2(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -533,6 +556,15 @@ mod tests {
             let _ = parse_bandwidth(&s);
             let _ = parse_byte_rate(&s);
             let _ = parse_rate(&s);
+        }
+
+        #[test]
+        fn pushed_seconds_and_milliseconds_are_the_formatted_ones(us in proptest::prop_oneof![0..2_000_000u64, proptest::num::u64::ANY]) {
+            let mut out = b"x,".to_vec();
+            push_secs(&mut out, us);
+            out.push(b',');
+            push_millis(&mut out, us);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format!("x,{},{}", format_secs(us), format_millis(us)));
         }
 
         #[test]

@@ -4,7 +4,7 @@
 //! when stderr is a terminal.
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -67,12 +67,21 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     let mut dir = OutputDir::create(out)?;
     pause_for_tests();
     let reps = sc.simulation.replications;
-    // scratch files per replication, created up front (in order) so names are fixed
+    // scratch files per replication, created up front (in order) so names are fixed; the
+    // first replication's begin with the header, so one replication's files are the reports
     let mut scratch = Vec::new();
     for r in 0..reps {
-        let (ts_path, ts) = dir.scratch(&format!("timeseries.{r}"))?;
-        let (in_path, ins) = dir.scratch(&format!("instances.{r}"))?;
-        let req = if opts.requests { Some(dir.scratch(&format!("requests.{r}"))?) } else { None };
+        let mut part = |name: &str, header: &str| -> Result<(PathBuf, BufWriter<File>)> {
+            let (path, mut w) = dir.scratch(&format!("{name}.{r}"))?;
+            if r == 0 {
+                let failed = |e| WriteError::new(out.join(format!("{name}.csv")).display().to_string(), e);
+                w.write_all(header.as_bytes()).map_err(failed)?;
+            }
+            Ok((path, w))
+        };
+        let (ts_path, ts) = part("timeseries", TIMESERIES_HEADER)?;
+        let (in_path, ins) = part("instances", INSTANCES_HEADER)?;
+        let req = if opts.requests { Some(part("requests", REQUESTS_HEADER)?) } else { None };
         let (rq_path, rq) = match req {
             Some((p, w)) => (Some(p), Some(w)),
             None => (None, None),
@@ -131,10 +140,10 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
         dir.write_all(file, png)?;
     }
     dir.write_all("report.md", markdown::report(sc, sheet, &summary, &charts).as_bytes())?;
-    join(&mut dir, "timeseries.csv", TIMESERIES_HEADER, scratch.iter().map(|s| Some(&s.0)))?;
-    join(&mut dir, "instances.csv", INSTANCES_HEADER, scratch.iter().map(|s| Some(&s.1)))?;
+    join(&mut dir, "timeseries.csv", scratch.iter().map(|s| Some(&s.0)))?;
+    join(&mut dir, "instances.csv", scratch.iter().map(|s| Some(&s.1)))?;
     if opts.requests {
-        join(&mut dir, "requests.csv", REQUESTS_HEADER, scratch.iter().map(|s| s.2.as_ref()))?;
+        join(&mut dir, "requests.csv", scratch.iter().map(|s| s.2.as_ref()))?;
     }
     let files = dir.commit()?;
     let events = runs.iter().map(|r| r.events).sum();
@@ -142,17 +151,16 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     Ok(Outcome { runs, bills, summary, sheet: sheet.clone(), files, wall: started.elapsed(), events })
 }
 
-/// `header` then each replication's scratch file, in order.
-fn join<'a>(
-    dir: &mut OutputDir,
-    name: &str,
-    header: &str,
-    parts: impl Iterator<Item = Option<&'a PathBuf>>,
-) -> Result<()> {
+/// Each replication's scratch file, in order (the first begins with the header): one is
+/// moved into place, several are copied one after another.
+fn join<'a>(dir: &mut OutputDir, name: &str, parts: impl Iterator<Item = Option<&'a PathBuf>>) -> Result<()> {
+    let parts: Vec<&PathBuf> = parts.flatten().collect();
+    if let [one] = parts[..] {
+        return dir.adopt(name, one);
+    }
     let mut w = dir.file(name)?;
     let failed = |e| WriteError::new(dir.dir().join(name).display().to_string(), e);
-    w.write_all(header.as_bytes()).map_err(failed)?;
-    for p in parts.flatten() {
+    for p in parts {
         let mut r = BufReader::new(File::open(p).with_context(|| format!("cannot read {}", p.display()))?);
         io::copy(&mut r, &mut w).map_err(failed)?;
     }

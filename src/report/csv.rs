@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
-use super::fmt::{csv_field, float, ms, secs, write_micro_quotient};
+use super::fmt::{csv_field, float, push_csv_field, push_millis, push_secs, secs, write_micro_quotient};
 use super::trend::Trend;
 use crate::billing;
 use crate::billing::model::Sheet;
@@ -42,6 +42,8 @@ pub struct CsvSink<'a> {
     error: Option<(&'static str, io::Error)>,
     /// `simulation.start`: each bucket's clock time goes in `time` (empty without it).
     clock: Option<crate::scenario::Start>,
+    /// A requests.csv row being put together (reused: no allocation per row).
+    line: Vec<u8>,
 }
 
 fn opt_secs(t: Option<u64>) -> String {
@@ -80,7 +82,17 @@ impl<'a> CsvSink<'a> {
         instances: BufWriter<File>,
         requests: Option<BufWriter<File>>,
     ) -> Self {
-        CsvSink { replication, pricing, trend: None, timeseries, instances, requests, error: None, clock: None }
+        CsvSink {
+            replication,
+            pricing,
+            trend: None,
+            timeseries,
+            instances,
+            requests,
+            error: None,
+            clock: None,
+            line: Vec::with_capacity(128),
+        }
     }
 
     /// Give each time-series row its clock time (`simulation.start`).
@@ -215,22 +227,39 @@ impl Sink for CsvSink<'_> {
             return;
         }
         let Some(w) = &mut self.requests else { return };
-        let wait = r.start.map(|s| ms(s - r.arrival)).unwrap_or_default();
-        let latency = r.end.map(|e| ms(e - r.arrival)).unwrap_or_default();
-        let res = writeln!(
-            w,
-            "{},{},{},{},{},{},{},{},{},{}",
-            self.replication,
-            csv_field(r.function),
-            secs(r.arrival),
-            opt_secs(r.start),
-            opt_secs(r.end),
-            wait,
-            latency,
-            r.cold,
-            r.instance.map(|i| i.to_string()).unwrap_or_default(),
-            r.outcome.name(),
-        );
+        // written field by field into one reused line, as `format!` of each would give
+        let l = &mut self.line;
+        l.clear();
+        l.extend_from_slice(itoa::Buffer::new().format(self.replication).as_bytes());
+        l.push(b',');
+        push_csv_field(l, r.function);
+        l.push(b',');
+        push_secs(l, r.arrival);
+        l.push(b',');
+        if let Some(s) = r.start {
+            push_secs(l, s);
+        }
+        l.push(b',');
+        if let Some(e) = r.end {
+            push_secs(l, e);
+        }
+        l.push(b',');
+        if let Some(s) = r.start {
+            push_millis(l, s - r.arrival);
+        }
+        l.push(b',');
+        if let Some(e) = r.end {
+            push_millis(l, e - r.arrival);
+        }
+        l.push(b',');
+        l.extend_from_slice(if r.cold { b"true," } else { b"false," });
+        if let Some(i) = r.instance {
+            l.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+        }
+        l.push(b',');
+        l.extend_from_slice(r.outcome.name().as_bytes());
+        l.push(b'\n');
+        let res = w.write_all(l);
         self.keep("requests.csv", res);
     }
 

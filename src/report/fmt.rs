@@ -2,7 +2,7 @@
 //! decimals by integer arithmetic, in [`crate::units`]), fixed decimals elsewhere, so files are byte-identical
 //! across runs and readable by any CSV tool.
 
-pub use crate::units::{format_millis as ms, format_secs as secs};
+pub use crate::units::{format_millis as ms, format_secs as secs, push_millis, push_secs};
 
 /// A float with `d` decimals; NaN (no data) as an empty field.
 pub fn float(x: f64, d: usize) -> String {
@@ -37,6 +37,15 @@ pub fn write_micro_quotient(
 }
 
 /// A text field for a CSV row, quoted only when it must be.
+/// [`csv_field`] appended to `out` (allocating only for a name that needs quotes).
+pub fn push_csv_field(out: &mut Vec<u8>, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.extend_from_slice(csv_field(s).as_bytes());
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
 pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))

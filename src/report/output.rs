@@ -103,6 +103,14 @@ impl OutputDir {
         Ok((tmp, BufWriter::with_capacity(1 << 16, f)))
     }
 
+    /// A scratch file made `name` (on commit) as it is: moved, not copied.
+    pub fn adopt(&mut self, name: &str, scratch: &Path) -> Result<()> {
+        fs::rename(scratch, self.tmp.join(name))
+            .with_context(|| format!("cannot write {}", self.dir.join(name).display()))?;
+        self.files.push(name.to_string());
+        Ok(())
+    }
+
     /// Write `bytes` as `name` (on commit).
     pub fn write_all(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let mut w = self.file(name)?;
