@@ -17,9 +17,10 @@ use rayon::prelude::*;
 use crate::billing::model::Sheet;
 use crate::billing::{self, Bill};
 use crate::error::WriteError;
-use crate::platform::{simulate, simulate_audited, NullSink, RunResult};
+use crate::platform::{simulate, simulate_audited, NullSink, RunResult, Sink};
 use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
 use crate::report::output::OutputDir;
+use crate::report::relay::relayed;
 use crate::report::summary::{self, Summary};
 use crate::report::trend::Trend;
 use crate::report::{figures, markdown};
@@ -95,6 +96,10 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
 
     let bar = progress_bar(sc, opts.quiet);
     let total_done = AtomicU64::new(0);
+    // with a core to spare, each replication's files are written on a thread of their own
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let relay = (reps as usize) < cores;
+    let names: Vec<String> = sc.functions.iter().map(|f| f.name.clone()).collect();
     let results: Vec<Result<(RunResult, Option<Trend>)>> = scratch
         .par_iter()
         .enumerate()
@@ -107,12 +112,21 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
                 let total = total_done.fetch_add(delta, Ordering::Relaxed) + delta;
                 bar.tick_to(total, started);
             };
-            let result = if opts.audit {
-                simulate_audited(sc, r as u32, &mut sink, &meters, progress).map_err(anyhow::Error::from)
+            let go = |out: &mut dyn Sink| {
+                if opts.audit {
+                    simulate_audited(sc, r as u32, out, &meters, progress).map_err(anyhow::Error::from)
+                } else {
+                    simulate(sc, r as u32, out, &meters, progress).map_err(anyhow::Error::from)
+                }
+            };
+            let result = if relay {
+                let (result, back) = relayed(sink, &names, |out| go(out));
+                sink = back;
+                result
             } else {
-                simulate(sc, r as u32, &mut sink, &meters, progress).map_err(anyhow::Error::from)
-            }
-            .with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
+                go(&mut sink)
+            };
+            let result = result.with_context(|| format!("{}, replication {}", sc.simulation.name, r + 1))?;
             total_done.fetch_add(sc.simulation.horizon - last, Ordering::Relaxed);
             let trend = sink.finish().map_err(|(file, e)| WriteError::new(out.join(file).display().to_string(), e))?;
             Ok((result, trend))

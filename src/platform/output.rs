@@ -22,8 +22,16 @@ impl Platform<'_> {
         outcome: Outcome,
     ) {
         if self.wants_requests {
-            let row =
-                RequestRow { function: &self.funcs[f as usize].name, arrival, start, end, cold, instance, outcome };
+            let row = RequestRow {
+                function: &self.funcs[f as usize].name,
+                function_index: f as usize,
+                arrival,
+                start,
+                end,
+                cold,
+                instance,
+                outcome,
+            };
             if let Some(a) = &mut self.audit {
                 a.request(f, &row, self.warmup, self.horizon);
                 if !self.sink.wants_requests() {

@@ -246,6 +246,8 @@ pub struct InstanceRow<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestRow<'a> {
     pub function: &'a str,
+    /// Index of the function in the scenario.
+    pub function_index: usize,
     pub arrival: Micros,
     pub start: Option<Micros>,
     pub end: Option<Micros>,

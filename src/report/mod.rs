@@ -11,6 +11,7 @@ pub mod goals;
 pub mod headline;
 pub mod markdown;
 pub mod output;
+pub mod relay;
 pub mod summary;
 pub mod trace;
 pub mod trend;
