@@ -1,8 +1,8 @@
 //! Running a scenario: replications in parallel (rayon), each streaming its rows into its
 //! own scratch files (on a writer thread of its own when a core would be idle:
 //! `report::relay`), then the files joined in replication order (one replication's are
-//! moved into place) and the summary written, all committed together. A progress bar appears on stderr for runs longer than a second
-//! when stderr is a terminal.
+//! moved into place) and the summary written, all committed together. A progress bar
+//! appears on stderr for runs longer than a second when stderr is a terminal.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Write};

@@ -158,7 +158,7 @@ pub struct Bill {
 pub const MONTH_DAYS: u64 = 30;
 
 /// The bill of a run that covered `covered_us` µs, with the bill of a 30-day month beside it:
-/// the run's usage scaled to 30 days ([`RunUsage::scaled`]) and billed as a month, so
+/// the run's usage scaled to 30 days ([`RunUsage::into_scaled`]) and billed as a month, so
 /// monthly tiers, free grants and minimums apply to the month's usage (not to the run's,
 /// scaled afterwards). Still a pure function of usage.
 pub fn with_month(sheet: &Sheet, run: RunUsage, covered_us: u64) -> Bill {

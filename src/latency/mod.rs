@@ -387,18 +387,10 @@ fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
     match store {
         Store::Values(vs) => vs.iter().for_each(|&v| f(layout.index(v), 1)),
         Store::Indices(ix) => ix.iter().for_each(|&i| f(i as usize, 1)),
-        Store::Byte { first, counts } => {
-            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
-        }
-        Store::Tiny { first, counts } => {
-            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
-        }
-        Store::Narrow { first, counts } => {
-            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c as u64))
-        }
-        Store::Wide { first, counts } => {
-            counts.iter().enumerate().filter(|c| *c.1 > 0).for_each(|(k, &c)| f(first + k, c))
-        }
+        Store::Byte { first, counts } => each_count(*first, counts, f),
+        Store::Tiny { first, counts } => each_count(*first, counts, f),
+        Store::Narrow { first, counts } => each_count(*first, counts, f),
+        Store::Wide { first, counts } => each_count(*first, counts, f),
         Store::Shared(s) => match &**s {
             Frozen::One(st) => each_bin(st, layout, f),
             Frozen::Sum(a, b) => {
@@ -406,6 +398,16 @@ fn each_bin(store: &Store, layout: Layout, f: &mut dyn FnMut(usize, u64)) {
                 b.each_bin(f);
             }
         },
+    }
+}
+
+/// Each non-zero count of bins `first..` as (bin index, count).
+fn each_count<C: Copy + Into<u64>>(first: usize, counts: &[C], f: &mut dyn FnMut(usize, u64)) {
+    for (k, &c) in counts.iter().enumerate() {
+        let c: u64 = c.into();
+        if c > 0 {
+            f(first + k, c);
+        }
     }
 }
 

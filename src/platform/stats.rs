@@ -163,9 +163,7 @@ impl FnStats {
 impl FnStats {
     /// Usage of all its instances, on-demand and reserved.
     pub fn usage(&self) -> Usage {
-        let mut u = self.usage_kind[0].clone();
-        u.merge(&self.usage_kind[1]);
-        u
+        Usage::of_both(&self.usage_kind)
     }
 
     /// What the bill needs of these counters, for a function billed as `spec`.
@@ -214,9 +212,7 @@ pub struct BucketRow {
 impl BucketRow {
     /// Usage of both kinds of instance together.
     pub fn total(&self) -> Usage {
-        let mut u = self.usage[0].clone();
-        u.merge(&self.usage[1]);
-        u
+        Usage::of_both(&self.usage)
     }
 }
 

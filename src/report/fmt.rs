@@ -36,22 +36,26 @@ pub fn write_micro_quotient(
     }
 }
 
-/// A text field for a CSV row, quoted only when it must be.
 /// [`csv_field`] appended to `out` (allocating only for a name that needs quotes).
 pub fn push_csv_field(out: &mut Vec<u8>, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
+    if needs_quotes(s) {
         out.extend_from_slice(csv_field(s).as_bytes());
     } else {
         out.extend_from_slice(s.as_bytes());
     }
 }
 
+/// A text field for a CSV row, quoted only when it must be.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    if needs_quotes(s) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
     }
+}
+
+fn needs_quotes(s: &str) -> bool {
+    s.contains([',', '"', '\n', '\r'])
 }
 
 #[cfg(test)]

@@ -156,6 +156,14 @@ impl Usage {
         }
     }
 
+    /// The usage of both instance kinds together (on-demand and reserved, as kept apart by
+    /// a function's statistics and a time-series bucket).
+    pub fn of_both(kinds: &[Usage; 2]) -> Usage {
+        let mut u = kinds[0].clone();
+        u.merge(&kinds[1]);
+        u
+    }
+
     pub fn merge(&mut self, other: &Usage) {
         for i in 0..Phase::COUNT {
             self.mb_us[i] += other.mb_us[i];
@@ -256,13 +264,20 @@ impl NeverStarted {
         meters::merge_billed(&mut u.billed, &o.billed);
     }
 
-    fn scaled(&self, k: f64) -> NeverStarted {
-        NeverStarted(self.get().map(|u| {
-            Box::new(NeverStartedUse {
-                usage: [u.usage[0].scaled(k), u.usage[1].scaled(k)],
-                billed: u.billed.iter().map(|b| b.map(|kind| kind.map(|x| scale(x, k)))).collect(),
-            })
-        }))
+    /// × `k`, in place (see [`RunUsage::into_scaled`]).
+    fn scale(&mut self, k: f64) {
+        if let Some(u) = &mut self.0 {
+            scale_parts(&mut u.usage, &mut u.billed, k);
+        }
+    }
+}
+
+/// Usage by instance kind and billed time by rule, × `k`: what a function's usage and its
+/// never-started part both hold.
+fn scale_parts(usage: &mut [Usage; 2], billed: &mut [Billed], k: f64) {
+    *usage = [usage[0].scaled(k), usage[1].scaled(k)];
+    for b in billed {
+        *b = b.map(|kind| kind.map(|x| scale(x, k)));
     }
 }
 
@@ -294,22 +309,15 @@ impl RunUsage {
     /// The usage of a run `k` times as long with the same behaviour: every quantity a bill
     /// reads (times, rounded times, requests, hourly top-ups) × `k`. With
     /// `k = 30 days / run length` this is the usage of a month, to be billed as a month.
-    pub fn scaled(&self, k: f64) -> RunUsage {
-        self.clone().into_scaled(k)
-    }
-
-    /// [`RunUsage::scaled`] in place: a 10,000-function fleet's usage is some 20 MB, and a
-    /// bill of the run and one of its month need not hold two copies.
+    /// Scaled in place: a 10,000-function fleet's usage is some 20 MB, and a bill of the run
+    /// and one of its month need not hold two copies.
     pub fn into_scaled(mut self, k: f64) -> RunUsage {
         for f in &mut self.functions {
             f.started = f.started.map(|n| (n as f64 * k).round() as u64);
-            f.usage = [f.usage[0].scaled(k), f.usage[1].scaled(k)];
-            for b in &mut f.billed {
-                *b = b.map(|kind| kind.map(|x| scale(x, k)));
-            }
+            scale_parts(&mut f.usage, &mut f.billed, k);
             f.topups =
                 meters::Topups { amount: f.topups.amount * k, hours: (f.topups.hours as f64 * k).round() as u64 };
-            f.never_started = f.never_started.scaled(k);
+            f.never_started.scale(k);
         }
         self
     }
