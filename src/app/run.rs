@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::billing::model::Sheet;
 use crate::billing::{self, Bill};
 use crate::error::WriteError;
-use crate::platform::{simulate, simulate_audited, NullSink, RunResult, Sink};
+use crate::platform::{simulate, simulate_audited, simulate_with, Maker, NullSink, RunResult, Sink};
 use crate::report::csv::{CsvSink, Pricing, INSTANCES_HEADER, REQUESTS_HEADER, TIMESERIES_HEADER};
 use crate::report::output::OutputDir;
 use crate::report::relay::relayed;
@@ -100,6 +100,8 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
     // with a core to spare, each replication's files are written on a thread of their own
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let relay = (reps as usize) < cores;
+    // ... and so are its arrivals (see `platform::Maker`)
+    let maker = if relay { Maker::Helper } else { Maker::Same };
     let names: Vec<String> = sc.functions.iter().map(|f| f.name.clone()).collect();
     let results: Vec<Result<(RunResult, Option<Trend>)>> = scratch
         .par_iter()
@@ -117,7 +119,7 @@ pub fn run(sc: &Scenario, out: &Path, opts: &Options) -> Result<Outcome> {
                 if opts.audit {
                     simulate_audited(sc, r as u32, out, &meters, progress).map_err(anyhow::Error::from)
                 } else {
-                    simulate(sc, r as u32, out, &meters, progress).map_err(anyhow::Error::from)
+                    simulate_with(sc, r as u32, out, &meters, maker, progress).map_err(anyhow::Error::from)
                 }
             };
             let result = if relay {

@@ -6,12 +6,10 @@
 //! drops it when the stamp is stale (O(1), no scan, no lookup table).
 
 pub mod heap;
-pub mod lookahead;
 pub mod queue;
 pub mod rng;
 
 pub use heap::QuadHeap;
-pub use lookahead::Lookahead;
 pub use queue::EventQueue;
 
 /// Simulated time in microseconds since the start of the run.

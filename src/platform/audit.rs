@@ -264,8 +264,7 @@ impl Handler for Audited<'_, '_> {
     }
 
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
-        if let Some(stream) = self.0.next_arrivals.peek().map(|a| a.stream()) {
-            let f = self.0.streams[stream as usize].func as usize;
+        if let Some(f) = self.0.feed.peek().map(|a| a.func as usize) {
             if let Some(a) = &mut self.0.audit {
                 a.arrived[f] += 1;
             }

@@ -18,9 +18,12 @@
 //! - `scaleout.rs`: the provider's scale-out rate (a token bucket per function);
 //! - `meters.rs`: the meter and statistics hooks (phase changes, per-request rounding,
 //!   buckets, clock hours); `stats.rs`: what a run counts and the rows a sink receives;
+//! - `arrivals.rs`: every stream's arrivals merged in time order with their execution
+//!   times, made ahead in batches (on a helper thread when a core is spare);
 //! - `state.rs`: the struct-of-arrays run-time state and how a platform is built;
 //!   `instance.rs`: the instance slab; `output.rs`: rows and the close at the horizon.
 
+mod arrivals;
 mod audit;
 mod bandwidth;
 mod cpu_share;
@@ -40,18 +43,19 @@ mod state;
 pub mod stats;
 
 use crate::engine::rng::Rng;
-use crate::engine::{self, EventQueue, Handler, Lookahead, SimTime};
+use crate::engine::{self, EventQueue, Handler, SimTime};
 use crate::latency::LatencyLog;
 use crate::scenario::Scenario;
 use crate::units::Micros;
 use crate::usage::{Meters, Spec};
 use crate::workload::dist::Sampler;
 
+pub use arrivals::Maker;
 pub use audit::Violation;
 use host::Host;
 use instance::{Pending, Slab, State};
 use pull::Transfers;
-use state::{FnRt, LayerInfo, ReqTable, StreamRt};
+use state::{FnRt, LayerInfo, ReqTable};
 pub use stats::{
     add_instance_time, BucketRow, FnStats, InstanceRow, NullSink, Outcome, PhaseClock, RequestRow, Series, Sink,
     VecSink,
@@ -182,11 +186,10 @@ pub struct Platform<'a> {
     insts: Slab,
     transfers: Transfers,
     transfer_gen: u32,
-    streams: Vec<StreamRt>,
-    /// The next arrival of each stream, earliest first (ties by stream index), with its
-    /// function (the entry is 16 bytes either way). In large fleets the next [`LOOKAHEAD`]
-    /// are in view, and their state is prefetched in two steps (see `prefetch_ahead`).
-    next_arrivals: Lookahead<state::ArrivalKey>,
+    /// Every stream's arrivals merged in time order, made ahead in batches (here or on a
+    /// helper thread, see `arrivals.rs`). In large fleets the next [`LOOKAHEAD`] are in view
+    /// and their state is prefetched in two steps (see `prefetch_ahead`).
+    feed: arrivals::Feed,
     /// Whether to prefetch (large fleets only: a few functions' state stays in cache).
     prefetch: bool,
     rng: Rng,
@@ -231,8 +234,21 @@ pub fn simulate(
     meters: &Meters,
     progress: impl FnMut(SimTime),
 ) -> Result<RunResult, engine::Stall> {
+    simulate_with(sc, replication, sink, meters, Maker::Same, progress)
+}
+
+/// [`simulate`] with its arrivals made where `maker` says: [`Maker::Helper`] takes a second
+/// core for them (worth it when no other replication runs beside); the result is the same.
+pub fn simulate_with(
+    sc: &Scenario,
+    replication: u32,
+    sink: &mut dyn Sink,
+    meters: &Meters,
+    maker: Maker,
+    progress: impl FnMut(SimTime),
+) -> Result<RunResult, engine::Stall> {
     let mut queue = EventQueue::new();
-    let mut p = Platform::new(sc, replication, sink, meters);
+    let mut p = Platform::with_maker(sc, replication, sink, meters, maker);
     p.start(&mut queue);
     let events = engine::run(&mut p, &mut queue, sc.simulation.horizon, engine::SAME_INSTANT_LIMIT, progress)?;
     Ok(p.finish(queue, replication, events))
@@ -292,18 +308,16 @@ pub fn simulate_audited(
 }
 
 impl Platform<'_> {
-    /// Prefetch for the arrivals in view: the stream and function of the one that just came
-    /// into view; for the one half-way, the state they point to that the arrival will touch
-    /// (the function's billed counters, its newest free instance, its hourly clock).
+    /// Prefetch for the arrivals in view: the function of the one that just came into view;
+    /// for the one half-way, the state it points to that the arrival will touch (the
+    /// function's billed counters, its newest free instance, its hourly clock).
     #[inline]
     fn prefetch_ahead(&self) {
-        if let Some(&a) = self.next_arrivals.ahead(LOOKAHEAD - 1) {
-            let (s, g) = (a.stream(), a.func());
-            engine::prefetch(&self.streams[s as usize], 3);
-            engine::prefetch(&self.funcs[g as usize], state::FN_HOT_LINES);
+        if let Some(a) = self.feed.ahead(LOOKAHEAD - 1) {
+            engine::prefetch(&self.funcs[a.func as usize], state::FN_HOT_LINES);
         }
-        if let Some(&a) = self.next_arrivals.ahead(LOOKAHEAD / 2) {
-            let fr = &self.funcs[a.func() as usize];
+        if let Some(a) = self.feed.ahead(LOOKAHEAD / 2) {
+            let fr = &self.funcs[a.func as usize];
             for b in &fr.stats.billed {
                 engine::prefetch(b, 3);
             }
@@ -322,29 +336,18 @@ impl Handler for Platform<'_> {
 
     #[inline]
     fn next_external(&self) -> Option<SimTime> {
-        self.next_arrivals.peek().map(|a| a.time())
+        self.feed.peek().map(|a| a.time)
     }
 
-    /// The next arrival: take its execution time from the trace or draw it, schedule the
-    /// stream's following arrival, route it.
+    /// The next arrival (its execution time made with it): route it.
     #[inline]
     fn handle_external(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
         self.advance_clocks(now);
-        let Some(stream) = self.next_arrivals.peek().map(|a| a.stream()) else {
-            return;
-        };
-        let st = &mut self.streams[stream as usize];
-        let f = st.func;
-        let exec = match st.exec {
-            Some(e) => e,
-            None => self.funcs[f as usize].exec.sample(&mut st.exec_rng),
-        };
-        let next = st.advance().map(|t| state::ArrivalKey::new(t, stream, st.func));
-        self.next_arrivals.advance(next);
+        let a = self.feed.take();
         if self.prefetch {
             self.prefetch_ahead();
         }
-        self.arrive(f, exec, now, q);
+        self.arrive(a.func, a.exec, now, q);
     }
 
     #[inline]

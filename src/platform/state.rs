@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::rng::{stream, Rng};
-use crate::engine::{EventQueue, Lookahead};
+use crate::engine::EventQueue;
 use crate::scenario::{Arrivals, Distribution, PullMode, Reserved, ReservedStep, Scenario};
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::{Meters, Spec};
@@ -13,13 +13,14 @@ use crate::workload::dist::Sampler;
 use crate::workload::synthetic::ArrivalGen;
 use crate::workload::trace::TraceStream;
 
+use super::arrivals::{Feed, Maker, Merge};
 use super::host::Host;
 use super::instance::{Pending, Slab};
 use super::p2p::P2p;
 use super::pull::Transfers;
 use super::router::AvailList;
 use super::stats::{FnStats, PhaseClock, Series, Sink};
-use super::{Event, Platform, COARSE_LATENCIES_FROM, DEFER_LATENCIES_FROM, LOOKAHEAD};
+use super::{Event, Platform, COARSE_LATENCIES_FROM, DEFER_LATENCIES_FROM};
 use crate::latency::LatencyLog;
 
 /// A distinct layer blob (layers with the same id in several images are one).
@@ -47,7 +48,6 @@ pub(super) struct FnRt {
     pub(super) avail_ondemand: AvailList,
     pub(super) queue_timer_armed: bool,
     pub(super) expiry_timer_armed: bool,
-    pub(super) exec: Sampler,
     /// Its CPU use under contention; None when `cpu_fraction` is 0.
     pub(super) cpu: Option<super::cpu_share::CpuRt>,
     /// Keep-alive deadlines of idle on-demand instances, oldest first: (deadline, slot, gen).
@@ -178,6 +178,17 @@ impl ReqTable {
 
 impl<'a> Platform<'a> {
     pub fn new(sc: &'a Scenario, replication: u32, sink: &'a mut dyn Sink, meters: &Meters) -> Self {
+        Platform::with_maker(sc, replication, sink, meters, Maker::Same)
+    }
+
+    /// A platform whose arrivals are made where `maker` says (the run is the same).
+    pub fn with_maker(
+        sc: &'a Scenario,
+        replication: u32,
+        sink: &'a mut dyn Sink,
+        meters: &Meters,
+        maker: Maker,
+    ) -> Self {
         let seed = sc.simulation.seed;
         // distinct layers by id, in order of first appearance (a trace may bring an image
         // per function: find ids by hash)
@@ -231,7 +242,6 @@ impl<'a> Platform<'a> {
                     timeout: f.timeout,
                     keep_alive: f.keep_alive,
                     startup: f.startup.sampler(),
-                    exec: f.exec.sampler(),
                     cpu: super::cpu_share::CpuRt::of(&f.cpu, f.milli_vcpu),
                     cold_service: f.cold_service.as_ref().map(|d| d.sampler()),
                     steps,
@@ -257,7 +267,7 @@ impl<'a> Platform<'a> {
                 }
             })
             .collect();
-        let streams = sc
+        let streams: Vec<StreamRt> = sc
             .workloads
             .iter()
             .enumerate()
@@ -291,8 +301,7 @@ impl<'a> Platform<'a> {
             insts: Slab::default(),
             transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
             transfer_gen: 0,
-            streams,
-            next_arrivals: Lookahead::new(if sc.functions.len() >= DEFER_LATENCIES_FROM { LOOKAHEAD } else { 0 }),
+            feed: Feed::new(Merge::new(streams, sc.functions.iter().map(|f| f.exec.sampler()).collect()), maker),
             prefetch: sc.functions.len() >= DEFER_LATENCIES_FROM,
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
@@ -326,12 +335,6 @@ impl<'a> Platform<'a> {
         // `warmup` (an arrival, a start, a release) counts after it, as `arrival >= warmup` says
         if self.warmup > 0 {
             q.push(self.warmup, Event::Warmup);
-        }
-        for s in 0..self.streams.len() {
-            if let Some(t) = self.streams[s].advance() {
-                let f = self.streams[s].func;
-                self.next_arrivals.push(ArrivalKey::new(t, s as u32, f));
-            }
         }
         for f in 0..self.funcs.len() {
             self.start_reserved(f as u32, q);

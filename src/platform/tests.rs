@@ -729,3 +729,25 @@ fn a_fleet_of_256_functions_keeps_2_digit_latency_histograms_and_a_smaller_one_3
         }
     }
 }
+
+#[test]
+fn arrivals_made_on_a_helper_thread_give_the_same_run() {
+    // synthetic streams of several functions, and a trace whose one stream names 500
+    for (file, horizon) in
+        [("quickstart.toml", "6h"), ("providers-compare.toml", "2h"), ("azure2019-sample.toml", "20min")]
+    {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+        let sc = crate::scenario::load(&path, &[format!("simulation.horizon={horizon}")]).unwrap();
+        let meters = crate::billing::meters(&sc.platform.sheet);
+        let go = |maker| {
+            let mut sink = VecSink { keep_requests: true, ..Default::default() };
+            let r = simulate_with(&sc, 0, &mut sink, &meters, maker, |_| {}).unwrap();
+            (r.events, format!("{:?}{:?}", r.functions, r.downloads), sink)
+        };
+        let (same, helper) = (go(Maker::Same), go(Maker::Helper));
+        assert!(same.2.requests.len() > 2000, "{file}: {} requests", same.2.requests.len());
+        assert_eq!(same.0, helper.0, "{file}: events");
+        assert!(same.1 == helper.1, "{file}: statistics differ");
+        assert!(format!("{:?}", same.2) == format!("{:?}", helper.2), "{file}: rows differ");
+    }
+}
