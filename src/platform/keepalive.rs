@@ -2,6 +2,8 @@
 //! One function shares one keep-alive, so its deadlines form a FIFO with one timer. The rules
 //! decide ([`on_idle`], [`on_deadline`]); the platform applies them.
 
+use std::collections::VecDeque;
+
 use crate::engine::EventQueue;
 use crate::units::Micros;
 
@@ -57,6 +59,24 @@ pub(super) fn on_deadline(it: &Instance, gen: u32, deadline: Micros, keep_alive:
     }
 }
 
+/// Add an idle instance's entry `(deadline, slot, gen)` to its function's FIFO, whose newest
+/// entry is `newest`'s instance `(slot, gen)` when the FIFO is not empty. When it is this
+/// instance, that entry is stale (the instance served since) and the new one takes its
+/// place: a function whose one instance is reused again and again keeps one entry, not one
+/// per request. The entries in force, hence every timer, are the same as with one entry per
+/// idle transition: a stale entry only ever ends in being dropped. (`newest` is kept beside
+/// the function's hot fields so that the check reads no line of the FIFO's buffer.)
+pub(super) fn push_expiry(fifo: &mut VecDeque<(Micros, u32, u32)>, newest: &mut (u32, u32), entry: (Micros, u32, u32)) {
+    let who = (entry.1, entry.2);
+    match fifo.back_mut() {
+        Some(e) if *newest == who => *e = entry,
+        _ => {
+            fifo.push_back(entry);
+            *newest = who;
+        }
+    }
+}
+
 impl Platform<'_> {
     /// An instance has no request left: apply [`on_idle`].
     pub(super) fn went_idle(&mut self, i: u32, now: Micros, q: &mut EventQueue<Event>) {
@@ -69,7 +89,7 @@ impl Platform<'_> {
                 // one function shares one keep-alive, so deadlines arrive in order: a FIFO, and
                 // one timer per function for its oldest entry, keep the event queue small
                 let fr = &mut self.funcs[f as usize];
-                fr.expiries.push_back((deadline, i, gen));
+                push_expiry(&mut fr.expiries, &mut fr.expiry_newest, (deadline, i, gen));
                 if !fr.expiry_timer_armed {
                     fr.expiry_timer_armed = true;
                     q.push(deadline, Event::KeepAlive { func: f });
@@ -129,6 +149,26 @@ mod tests {
         assert_eq!(on_idle(slab.get(i), 600, 9), KeepAlive::Stay);
         slab.get_mut(i).release_when_idle = true;
         assert_eq!(on_idle(slab.get(i), 600, 9), KeepAlive::ReleaseNow("scale_down"));
+    }
+
+    #[test]
+    fn an_instance_idle_again_replaces_its_own_newest_entry_only() {
+        let (mut fifo, mut newest) = (VecDeque::new(), (0, 0));
+        for t in [10, 20, 30] {
+            push_expiry(&mut fifo, &mut newest, (t + 600, 4, 1));
+        }
+        assert_eq!(fifo, [(630, 4, 1)]);
+        // another instance between: the older entry stays (it is dropped when due)
+        push_expiry(&mut fifo, &mut newest, (640, 5, 1));
+        push_expiry(&mut fifo, &mut newest, (650, 4, 1));
+        assert_eq!(fifo, [(630, 4, 1), (640, 5, 1), (650, 4, 1)]);
+        // the same slot, a new instance in it (another generation): a new entry
+        push_expiry(&mut fifo, &mut newest, (660, 4, 2));
+        assert_eq!(fifo.len(), 4);
+        // an emptied FIFO takes the next entry whoever was newest
+        fifo.clear();
+        push_expiry(&mut fifo, &mut newest, (700, 4, 2));
+        assert_eq!(fifo, [(700, 4, 2)]);
     }
 
     #[test]
