@@ -59,21 +59,50 @@ pub(super) fn on_deadline(it: &Instance, gen: u32, deadline: Micros, keep_alive:
     }
 }
 
-/// Add an idle instance's entry `(deadline, slot, gen)` to its function's FIFO, whose newest
-/// entry is `newest`'s instance `(slot, gen)` when the FIFO is not empty. When it is this
-/// instance, that entry is stale (the instance served since) and the new one takes its
-/// place: a function whose one instance is reused again and again keeps one entry, not one
-/// per request. The entries in force, hence every timer, are the same as with one entry per
-/// idle transition: a stale entry only ever ends in being dropped. (`newest` is kept beside
-/// the function's hot fields so that the check reads no line of the FIFO's buffer.)
-pub(super) fn push_expiry(fifo: &mut VecDeque<(Micros, u32, u32)>, newest: &mut (u32, u32), entry: (Micros, u32, u32)) {
-    let who = (entry.1, entry.2);
-    match fifo.back_mut() {
-        Some(e) if *newest == who => *e = entry,
-        _ => {
-            fifo.push_back(entry);
-            *newest = who;
+/// A keep-alive entry: an idle instance's deadline, its slot and generation.
+pub(super) type Entry = (Micros, u32, u32);
+
+/// A function's keep-alive entries, oldest first. The newest sits inline, among the
+/// function's hot fields; older ones wait in a deque. When an instance goes idle again and
+/// the newest entry is its own, that entry is stale (the instance served since) and the new
+/// one takes its place: a function whose one instance is reused again and again keeps one
+/// entry, inline, and never touches the deque. The entries in force, hence every timer, are
+/// the same as with one entry per idle transition: a stale entry only ever ends in being
+/// dropped.
+#[derive(Debug, Default)]
+pub(super) struct Expiries {
+    older: VecDeque<Entry>,
+    newest: Option<Entry>,
+}
+
+impl Expiries {
+    #[inline]
+    pub(super) fn push(&mut self, e: Entry) {
+        match self.newest {
+            Some(n) if (n.1, n.2) == (e.1, e.2) => {}
+            Some(n) => self.older.push_back(n),
+            None => {}
         }
+        self.newest = Some(e);
+    }
+
+    /// The oldest entry.
+    #[inline]
+    pub(super) fn front(&self) -> Option<Entry> {
+        self.older.front().copied().or(self.newest)
+    }
+
+    /// Drop the oldest entry.
+    #[inline]
+    pub(super) fn pop_front(&mut self) {
+        if self.older.pop_front().is_none() {
+            self.newest = None;
+        }
+    }
+
+    #[cfg(test)]
+    fn all(&self) -> Vec<Entry> {
+        self.older.iter().copied().chain(self.newest).collect()
     }
 }
 
@@ -89,7 +118,7 @@ impl Platform<'_> {
                 // one function shares one keep-alive, so deadlines arrive in order: a FIFO, and
                 // one timer per function for its oldest entry, keep the event queue small
                 let fr = &mut self.funcs[f as usize];
-                push_expiry(&mut fr.expiries, &mut fr.expiry_newest, (deadline, i, gen));
+                fr.expiries.push((deadline, i, gen));
                 if !fr.expiry_timer_armed {
                     fr.expiry_timer_armed = true;
                     q.push(deadline, Event::KeepAlive { func: f });
@@ -104,7 +133,7 @@ impl Platform<'_> {
         let fu = f as usize;
         self.funcs[fu].expiry_timer_armed = false;
         let ka = self.funcs[fu].keep_alive;
-        while let Some(&(deadline, i, gen)) = self.funcs[fu].expiries.front() {
+        while let Some((deadline, i, gen)) = self.funcs[fu].expiries.front() {
             match on_deadline(self.insts.get(i), gen, deadline, ka, now) {
                 Deadline::Wait(t) => {
                     self.funcs[fu].expiry_timer_armed = true;
@@ -153,22 +182,28 @@ mod tests {
 
     #[test]
     fn an_instance_idle_again_replaces_its_own_newest_entry_only() {
-        let (mut fifo, mut newest) = (VecDeque::new(), (0, 0));
+        let mut fifo = Expiries::default();
         for t in [10, 20, 30] {
-            push_expiry(&mut fifo, &mut newest, (t + 600, 4, 1));
+            fifo.push((t + 600, 4, 1));
         }
-        assert_eq!(fifo, [(630, 4, 1)]);
+        assert_eq!(fifo.all(), [(630, 4, 1)]);
+        assert!(fifo.older.capacity() == 0, "one instance reused never touches the deque");
         // another instance between: the older entry stays (it is dropped when due)
-        push_expiry(&mut fifo, &mut newest, (640, 5, 1));
-        push_expiry(&mut fifo, &mut newest, (650, 4, 1));
-        assert_eq!(fifo, [(630, 4, 1), (640, 5, 1), (650, 4, 1)]);
+        fifo.push((640, 5, 1));
+        fifo.push((650, 4, 1));
+        assert_eq!(fifo.all(), [(630, 4, 1), (640, 5, 1), (650, 4, 1)]);
         // the same slot, a new instance in it (another generation): a new entry
-        push_expiry(&mut fifo, &mut newest, (660, 4, 2));
-        assert_eq!(fifo.len(), 4);
-        // an emptied FIFO takes the next entry whoever was newest
-        fifo.clear();
-        push_expiry(&mut fifo, &mut newest, (700, 4, 2));
-        assert_eq!(fifo, [(700, 4, 2)]);
+        fifo.push((660, 4, 2));
+        assert_eq!(fifo.all().len(), 4);
+        // oldest first, down to empty; then the next entry whoever was newest
+        let mut seen = Vec::new();
+        while let Some(e) = fifo.front() {
+            seen.push(e.0);
+            fifo.pop_front();
+        }
+        assert_eq!(seen, [630, 640, 650, 660]);
+        fifo.push((700, 4, 2));
+        assert_eq!(fifo.all(), [(700, 4, 2)]);
     }
 
     #[test]

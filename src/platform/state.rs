@@ -51,9 +51,7 @@ pub(super) struct FnRt {
     /// Its CPU use under contention; None when `cpu_fraction` is 0.
     pub(super) cpu: Option<super::cpu_share::CpuRt>,
     /// Keep-alive deadlines of idle on-demand instances, oldest first: (deadline, slot, gen).
-    pub(super) expiries: VecDeque<(Micros, u32, u32)>,
-    /// The instance `(slot, gen)` of the newest entry in `expiries` (when there is one).
-    pub(super) expiry_newest: (u32, u32),
+    pub(super) expiries: super::keepalive::Expiries,
     pub(super) queue: VecDeque<Pending>,
     /// ... and in the current clock hour (only when the meters ask for it).
     pub(super) hour_clock: Option<Box<PhaseClock>>,
@@ -252,8 +250,7 @@ impl<'a> Platform<'a> {
                     starting: Vec::new(),
                     queue: VecDeque::with_capacity((f.queue as usize).min(1 << 16)),
                     queue_timer_armed: false,
-                    expiries: VecDeque::new(),
-                    expiry_newest: (0, 0),
+                    expiries: Default::default(),
                     expiry_timer_armed: false,
                     live: 0,
                     reserved_live: 0,
