@@ -1,17 +1,15 @@
 //! The run-time state, laid out for the hot path: per-function state with the fields a
-//! request touches first, arrival streams, the table of requests in flight; and how a
+//! request touches first, the table of requests in flight; and how a
 //! [`Platform`] is built from a scenario and started.
 
 use std::collections::VecDeque;
 
-use crate::engine::rng::{stream, Rng};
+use crate::engine::rng::stream;
 use crate::engine::EventQueue;
 use crate::scenario::{Arrivals, Distribution, PullMode, Reserved, ReservedStep, Scenario};
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::{Meters, Spec};
 use crate::workload::dist::Sampler;
-use crate::workload::synthetic::ArrivalGen;
-use crate::workload::trace::TraceStream;
 
 use super::arrivals::{Feed, Maker, Merge};
 use super::host::Host;
@@ -90,62 +88,6 @@ pub(super) struct FnRt {
 /// per-request counters (what a large fleet prefetches for an arrival).
 pub(super) const FN_HOT_LINES: usize =
     (std::mem::offset_of!(FnRt, stats) + std::mem::offset_of!(FnStats, warm_latency)).div_ceil(64);
-
-/// A stream's next arrival as one integer: its time, then the stream (ties), then the
-/// arrival's function. Ordered as the tuple would be, compared in two instructions — the
-/// arrival heap of a 10,000-stream fleet compares a few dozen of them per arrival.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct ArrivalKey(u128);
-
-impl ArrivalKey {
-    #[inline]
-    pub(super) fn new(time: Micros, stream: u32, func: u32) -> Self {
-        ArrivalKey((time as u128) << 64 | (stream as u128) << 32 | func as u128)
-    }
-
-    #[inline]
-    pub(super) fn time(self) -> Micros {
-        (self.0 >> 64) as Micros
-    }
-
-    #[inline]
-    pub(super) fn stream(self) -> u32 {
-        (self.0 >> 32) as u32
-    }
-
-    #[inline]
-    pub(super) fn func(self) -> u32 {
-        self.0 as u32
-    }
-}
-
-/// One workload's arrivals: a synthetic process for one function, or a trace whose
-/// arrivals name their function (and may bring their execution time).
-pub(super) struct StreamRt {
-    /// Function of the announced (next) arrival.
-    pub(super) func: u32,
-    /// Its execution time when the trace gives one; else drawn from the function's `exec`.
-    pub(super) exec: Option<Micros>,
-    pub(super) gen: ArrivalGen,
-    pub(super) trace: Option<Box<TraceStream>>,
-    pub(super) arrivals_rng: Rng,
-    pub(super) exec_rng: Rng,
-}
-
-impl StreamRt {
-    /// Announce the next arrival: its time (its function and execution time are set).
-    #[inline]
-    pub(super) fn advance(&mut self) -> Option<Micros> {
-        match &mut self.trace {
-            None => self.gen.next(&mut self.arrivals_rng),
-            Some(t) => t.next(&mut self.arrivals_rng).map(|a| {
-                self.func = a.func;
-                self.exec = a.exec;
-                a.time
-            }),
-        }
-    }
-}
 
 /// Requests in flight: (arrival, start) by slot, slots reused.
 #[derive(Default)]
@@ -267,25 +209,6 @@ impl<'a> Platform<'a> {
                 }
             })
             .collect();
-        let streams: Vec<StreamRt> = sc
-            .workloads
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let until = w.until.min(sc.simulation.horizon);
-                StreamRt {
-                    func: w.function as u32,
-                    exec: None,
-                    gen: ArrivalGen::new(&w.arrivals, w.from, until),
-                    trace: match &w.arrivals {
-                        Arrivals::Trace(t) => Some(Box::new(TraceStream::open(t, w.from, until))),
-                        _ => None,
-                    },
-                    arrivals_rng: stream(seed, replication, "arrivals", i as u64),
-                    exec_rng: stream(seed, replication, "exec", i as u64),
-                }
-            })
-            .collect();
         let pl = &sc.platform;
         let wants_requests = sink.wants_requests();
         let layers_len = layers.len();
@@ -301,7 +224,7 @@ impl<'a> Platform<'a> {
             insts: Slab::default(),
             transfers: Transfers::new(pl.hosts as usize, pl.pull.host_bandwidth, pl.pull.registry_bandwidth),
             transfer_gen: 0,
-            feed: Feed::new(Merge::new(streams, sc.functions.iter().map(|f| f.exec.sampler()).collect()), maker),
+            feed: Feed::new(Merge::of(sc, replication), maker),
             prefetch: sc.functions.len() >= DEFER_LATENCIES_FROM,
             rng: stream(seed, replication, "platform", 0),
             create: pl.container_create.sampler(),
