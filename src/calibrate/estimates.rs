@@ -141,13 +141,15 @@ impl LogNormal {
         self.quantile(Z99)
     }
     /// As a scenario value: `{ dist = "lognormal", median = "…", p99 = "…" }`, or a plain
-    /// duration when the samples did not vary at µs resolution.
+    /// duration when the samples did not vary at µs resolution or the two figures as written
+    /// (four significant digits) are equal — a scenario refuses a p99 that is not above the median.
     pub fn to_toml(&self) -> String {
         let (m, q) = (micros(self.median()), micros(self.p99()));
-        if q <= m {
+        let (median, p99) = (dur(self.median()), dur(self.p99()));
+        if q <= m || median == p99 {
             format!("\"{}\"", crate::units::format_duration(m.max(1)))
         } else {
-            format!("{{ dist = \"lognormal\", median = \"{}\", p99 = \"{}\" }}", dur(self.median()), dur(self.p99()))
+            format!("{{ dist = \"lognormal\", median = \"{median}\", p99 = \"{p99}\" }}")
         }
     }
 }
@@ -172,6 +174,11 @@ mod tests {
         assert!((f.sigma - 0.3).abs() < 0.02, "{f:?}");
         let toml = f.to_toml();
         assert!(toml.starts_with("{ dist = \"lognormal\", median = \"") && toml.contains("p99"), "{toml}");
+        // samples that vary below the fourth significant digit: a fixed duration too (a
+        // median and a p99 both written "101ms" would not validate)
+        let f = LogNormal::fit(&[0.10100, 0.10101, 0.10102, 0.10101]).unwrap();
+        assert!(micros(f.p99()) > micros(f.median()));
+        assert_eq!(f.to_toml(), "\"101.01ms\"");
         // equal samples: a fixed duration
         assert_eq!(LogNormal::fit(&[0.012, 0.012]).unwrap().to_toml(), "\"12ms\"");
     }
