@@ -21,7 +21,7 @@ use crate::usage::{FnUsage, GpuUse, HourTopup, Meters, Phase, RunUsage, Spec, Us
 pub fn meters(sheet: &Sheet) -> Meters {
     let rules = sheet.roundings.iter().map(|r| r.rule).collect();
     let hourly = (sheet.minimum_per_function_hour > 0.0).then(|| Arc::new(sheet.clone()) as Arc<dyn HourTopup>);
-    Meters { rules, hourly }
+    Meters::new(rules, hourly)
 }
 
 /// The hourly minimum: an active function-hour's top-up to `[minimum] per_function_hour`,

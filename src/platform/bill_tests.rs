@@ -11,13 +11,12 @@ use crate::billing::model::{self, Sheet};
 use crate::billing::{bill, meters, rate_cost, sheet, Bill};
 use crate::scenario::{Arrivals, Dist, Scenario, Workload};
 use crate::units::MICROS_PER_SECOND as S;
-use crate::usage::Meters;
 use crate::usage::Phase;
 
 /// A run billed without the hourly minimum (its top-up prices exact usage while the items
 /// are rounded, so these properties are about the items).
 fn run(sc: &Scenario, sheet: &Sheet) -> (RunResult, Bill) {
-    let meters = Meters { hourly: None, ..meters(sheet) };
+    let meters = meters(sheet).without_hourly();
     let r = simulate(sc, 0, &mut NullSink, &meters, |_| {}).unwrap();
     let b = bill(sheet, &r.usage());
     (r, b)

@@ -10,14 +10,13 @@ use crate::billing::model::Sheet;
 use crate::billing::{bill, bucket_cost, instance_cost, meters, sheet, Bill};
 use crate::scenario::{Dist, Gpu, Reserved, Scenario};
 use crate::units::MICROS_PER_SECOND as S;
-use crate::usage::Meters;
 
 /// CNY per CU in fc3's first tier.
 const CNY_PER_CU: f64 = 0.00011;
 
 fn run(sc: &Scenario, sheet: &Sheet, hourly: bool) -> (RunResult, Bill) {
     let m = meters(sheet);
-    let m = if hourly { m } else { Meters { hourly: None, ..m } };
+    let m = if hourly { m } else { m.without_hourly() };
     let r = simulate(sc, 0, &mut NullSink, &m, |_| {}).unwrap();
     let b = bill(sheet, &r.usage());
     (r, b)

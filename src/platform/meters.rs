@@ -49,7 +49,7 @@ impl Platform<'_> {
 
     /// Per-request rounding: a request that ran from `start` to `end` on instance `i`.
     pub(super) fn bill_request(&mut self, i: u32, start: Micros, end: Micros) {
-        if self.meters.rules.is_empty() {
+        if !self.meters.rounds_requests() {
             return;
         }
         // only the part after the warmup is billed

@@ -47,7 +47,7 @@ use crate::engine::{self, EventQueue, Handler, SimTime};
 use crate::latency::LatencyLog;
 use crate::scenario::Scenario;
 use crate::units::Micros;
-use crate::usage::{Meters, Spec};
+use crate::usage::{Meters, Phase, Spec};
 use crate::workload::dist::Sampler;
 
 pub use arrivals::Maker;
@@ -209,6 +209,8 @@ pub struct Platform<'a> {
     /// Functions whose reserved target found no room, in order: retried when memory frees.
     short: Vec<u32>,
     scratch_pulls: Vec<u32>,
+    /// Where each pull stopped (see `advance_pulls_on`).
+    pull_waits: pull::PullWaits,
     scratch_done: Vec<bandwidth::Finished>,
     /// Layers whole on a host at a transfer's end (with the children that waited for them).
     scratch_whole: Vec<(u32, u32)>,
@@ -318,11 +320,19 @@ impl Platform<'_> {
         }
         if let Some(a) = self.feed.ahead(LOOKAHEAD / 2) {
             let fr = &self.funcs[a.func as usize];
-            for b in &fr.stats.billed {
-                engine::prefetch(b, 3);
+            // only the lines the arrival's stretch (idle ends) and its end's (busy ends) add
+            // to, on an on-demand instance: every line more competes for the same few misses
+            // in flight
+            let phases = [Phase::IdleKeepalive, Phase::Busy];
+            for p in phases {
+                for r in self.meters.rounding(p) {
+                    if let Some(b) = fr.stats.billed.get(r) {
+                        engine::prefetch(&b[0][p.index()], 1);
+                    }
+                }
             }
             if let Some(h) = &fr.hour_clock {
-                engine::prefetch(&**h, 5);
+                h.prefetch(0, phases);
             }
             if let Some(i) = fr.avail_ondemand.first() {
                 engine::prefetch(self.insts.get(i), 3);

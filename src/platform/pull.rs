@@ -7,7 +7,7 @@
 //! and the registry link (`bandwidth.rs`); only the next finish time needs an event. Under p2p
 //! distribution a download's source is a host holding the layer when there is one (`p2p.rs`).
 
-use super::host::LayerState;
+use super::host::{Host, LayerState};
 use super::instance::State;
 use super::{Event, Platform};
 use crate::engine::EventQueue;
@@ -47,6 +47,34 @@ pub(super) fn extract_time(uncompressed: u64, files: u64, pl: &Pull) -> Micros {
     // `as` saturates a float too large for u64
     let bytes = (secs * 1e6).ceil() as Micros;
     bytes.saturating_add(files.saturating_mul(pl.extract_per_file)).saturating_add(pl.extract_overhead)
+}
+
+/// No layer recorded: the pull is visited.
+const NOT_WAITING: u32 = u32::MAX;
+
+/// The layer each pulling instance (by slot) last stopped at, still downloading or being
+/// extracted: it can go on only once that layer is whole. Kept apart from the instances,
+/// in one small array, so a host's pulls are checked without touching each instance.
+#[derive(Debug, Default)]
+pub(super) struct PullWaits(Vec<u32>);
+
+impl PullWaits {
+    fn set(&mut self, i: u32, layer: u32) {
+        let i = i as usize;
+        if i >= self.0.len() {
+            self.0.resize(i + 1, NOT_WAITING);
+        }
+        self.0[i] = layer;
+    }
+
+    /// Whether the pull in slot `i` stopped at a layer still queued, downloading or being
+    /// extracted on `host`: then moving it along would stop at the same place and do nothing.
+    fn still_waiting(&self, i: u32, host: &Host) -> bool {
+        match self.0.get(i as usize) {
+            Some(&l) if l != NOT_WAITING => host.layers.get(&l).is_some_and(|e| next_step(Some(e.state)) == Step::Wait),
+            _ => false,
+        }
+    }
 }
 
 impl Platform<'_> {
@@ -127,6 +155,7 @@ impl Platform<'_> {
         }
         self.insts.get_mut(i).holds_image = true;
         self.hosts[h as usize].pulls.push(i);
+        self.pull_waits.set(i, NOT_WAITING);
     }
 
     /// Lazy loading, once the container is created: the app's reads (the read pieces) stall
@@ -243,11 +272,18 @@ impl Platform<'_> {
         self.advance_pulls_on(h, now, q);
     }
 
+    /// A layer on host `h` is whole (downloaded or extracted): move its pulls along, in order.
+    /// A pull still waiting for the layer it stopped at is skipped without a visit (it would
+    /// stop there again): in a pull storm thousands of pulls share a host, and each visit
+    /// is a miss to memory (see [`PullWaits`]).
     fn advance_pulls_on(&mut self, h: u32, now: Micros, q: &mut EventQueue<Event>) {
         let mut pulls = std::mem::take(&mut self.scratch_pulls);
         pulls.clear();
         pulls.extend_from_slice(&self.hosts[h as usize].pulls);
         for &i in &pulls {
+            if self.pull_waits.still_waiting(i, &self.hosts[h as usize]) {
+                continue;
+            }
             if matches!(self.insts.get(i).state, State::Pulling | State::Reading) {
                 self.advance_pull(i, now, q);
             }
@@ -280,14 +316,19 @@ impl Platform<'_> {
                         0
                     };
                     q.push(now.saturating_add(dur), Event::ExtractDone { host: h, layer: l });
+                    self.pull_waits.set(i, l);
                     break;
                 }
-                Step::Wait => break,
+                Step::Wait => {
+                    self.pull_waits.set(i, l);
+                    break;
+                }
                 Step::Fetch => {
                     // not reached while the pull pins its layers; kept so a pull never waits
                     // on a layer nobody fetches
                     self.request_download(h, l, now, q);
                     self.hosts[h as usize].pin(l, now);
+                    self.pull_waits.set(i, l);
                     break;
                 }
             }
@@ -319,8 +360,34 @@ impl Platform<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{extract_time, next_step, Step};
-    use crate::platform::host::LayerState;
+    use super::{extract_time, next_step, PullWaits, Step, NOT_WAITING};
+    use crate::platform::host::{Host, LayerState};
+
+    #[test]
+    fn a_pull_is_skipped_only_while_the_layer_it_stopped_at_is_not_whole() {
+        let mut host = Host::new(1024);
+        let mut waits = PullWaits::default();
+        assert!(!waits.still_waiting(3, &host), "a slot never seen is visited");
+        waits.set(3, 7);
+        assert!(!waits.still_waiting(3, &host), "a layer gone from the host is fetched again: visit");
+        host.add_wanted(7, LayerState::Queued, 0);
+        for (state, skipped) in [
+            (LayerState::Queued, true),
+            (LayerState::Downloading, true),
+            (LayerState::Extracting, true),
+            (LayerState::Downloaded, false),
+            (LayerState::Cached, false),
+        ] {
+            host.set_state(7, state);
+            assert_eq!(waits.still_waiting(3, &host), skipped, "{state:?}");
+            // the rule is the pull's own: skipped exactly when its next step would be to wait
+            assert_eq!(skipped, next_step(Some(state)) == Step::Wait);
+        }
+        host.set_state(7, LayerState::Downloading);
+        waits.set(3, NOT_WAITING);
+        assert!(!waits.still_waiting(3, &host), "a pull that begins is visited");
+        assert!(!waits.still_waiting(2, &host), "other slots are not affected");
+    }
 
     #[test]
     fn a_pull_pins_cached_layers_extracts_downloaded_ones_and_refetches_missing_ones() {

@@ -201,11 +201,11 @@ impl<'a> Platform<'a> {
                     start_failures: 0,
                     backoff_until: 0,
                     stats: FnStats {
-                        billed: vec![Default::default(); meters.rules.len()],
+                        billed: vec![Default::default(); meters.rules().len()],
                         ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })
                     },
                     clock: PhaseClock::default(),
-                    hour_clock: meters.hourly.is_some().then(Box::default),
+                    hour_clock: meters.keeps_hours().then(Box::default),
                 }
             })
             .collect();
@@ -232,12 +232,13 @@ impl<'a> Platform<'a> {
             sink,
             wants_requests,
             hour_start: 0,
-            next_hour: if meters.hourly.is_some() { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
+            next_hour: if meters.keeps_hours() { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
             meters: meters.clone(),
             reqs: ReqTable::default(),
             latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),
             short: Vec::new(),
             scratch_pulls: Vec::new(),
+            pull_waits: Default::default(),
             scratch_done: Vec::new(),
             scratch_whole: Vec::new(),
             downloads: super::Downloads::default(),

@@ -44,10 +44,11 @@ pub struct FnStats {
     pub failed: u64,
     pub latency_sum_us: u128,
     pub wait_sum_us: u128,
+    /// Rounded billed time under each meter rule (same order as `Meters::rules`); with the
+    /// per-request counters, since a large fleet prefetches what it points to.
+    pub billed: Vec<Billed>,
     pub warm_latency: Latency,
     pub cold_latency: Latency,
-    /// Rounded billed time under each meter rule (same order as `Meters::rules`).
-    pub billed: Vec<Billed>,
     /// Requests that waited for an instance to start.
     pub cold_starts: u64,
     pub throttled: u64,
@@ -362,6 +363,15 @@ impl PhaseClock {
         if let Some(p) = to {
             self.area[k][p.index()] -= t;
             self.level[k][p.index()] += 1;
+        }
+    }
+
+    /// Prefetch the lines an instance of kind `k` moving between `phases` touches (a hint).
+    #[inline(always)]
+    pub fn prefetch(&self, k: usize, phases: [Phase; 2]) {
+        for p in phases {
+            crate::engine::prefetch(&self.level[k][p.index()], 1);
+            crate::engine::prefetch(&self.area[k][p.index()], 1);
         }
     }
 

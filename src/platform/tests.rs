@@ -424,8 +424,7 @@ fn clock_hours_with_activity_are_reported_with_their_usage() {
     // one request at 0:30 and one at 3:59:59 (its 2 s cross into hour 4)
     sc.workloads.push(once(1800 * S));
     sc.workloads.push(once(4 * 3600 * S - S));
-    let meters =
-        Meters { rules: vec![], hourly: Some(std::sync::Arc::new(|_: &[crate::usage::Usage; 2], _: [u64; 2]| 0.0)) };
+    let meters = Meters::new(vec![], Some(std::sync::Arc::new(|_: &[crate::usage::Usage; 2], _: [u64; 2]| 0.0)));
     let mut sink = VecSink::default();
     let r = simulate(&sc, 0, &mut sink, &meters, |_| {}).unwrap();
     let hours: Vec<(u64, u64, u64)> = sink

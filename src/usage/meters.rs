@@ -87,15 +87,60 @@ pub fn merge_billed(into: &mut Vec<Billed>, o: &[Billed]) {
 /// per-function clock hours with activity, topped up to the hourly minimum.
 #[derive(Clone, Default)]
 pub struct Meters {
-    pub rules: Vec<Rounding>,
+    rules: Vec<Rounding>,
     /// Clock-hour records per function and how an hour is topped up (`None` = no hourly
     /// minimum, and no clock hours kept).
-    pub hourly: Option<Arc<dyn HourTopup>>,
+    hourly: Option<Arc<dyn HourTopup>>,
+    /// Per phase, the rules that round its stretches on their own (worked out once from
+    /// `rules`: the hook runs twice per request).
+    stretch_plan: [Vec<(usize, Rounding)>; Phase::COUNT],
+    /// The rules that round each request on its own (`Period::Request`).
+    request_plan: Vec<(usize, Rounding)>,
 }
 
 impl std::fmt::Debug for Meters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Meters").field("rules", &self.rules).field("hourly", &self.hourly.is_some()).finish()
+    }
+}
+
+impl Meters {
+    /// Meters applying `rules` (billed time is kept per rule, in this order), with clock hours
+    /// topped up by `hourly` when there is an hourly minimum.
+    pub fn new(rules: Vec<Rounding>, hourly: Option<Arc<dyn HourTopup>>) -> Self {
+        let stretch_plan = std::array::from_fn(|p| {
+            let phase = Phase::ALL[p];
+            rules.iter().enumerate().filter(|(_, r)| r.rounds_intervals_of(phase)).map(|(i, r)| (i, *r)).collect()
+        });
+        let request_plan =
+            rules.iter().enumerate().filter(|(_, r)| r.period == Period::Request).map(|(i, r)| (i, *r)).collect();
+        Meters { rules, hourly, stretch_plan, request_plan }
+    }
+
+    /// The same rules without the hourly minimum (no clock hours kept).
+    pub fn without_hourly(&self) -> Self {
+        Meters { hourly: None, ..self.clone() }
+    }
+
+    /// The rounding rules, in the order billed time is kept.
+    pub fn rules(&self) -> &[Rounding] {
+        &self.rules
+    }
+
+    /// Whether clock hours are kept (the sheet has an hourly minimum).
+    pub fn keeps_hours(&self) -> bool {
+        self.hourly.is_some()
+    }
+
+    /// The rules (by index) that round stretches of `phase` on their own: the billed
+    /// counters such a stretch adds to.
+    pub fn rounding(&self, phase: Phase) -> impl Iterator<Item = usize> + '_ {
+        self.stretch_plan[phase.index()].iter().map(|e| e.0)
+    }
+
+    /// Whether any rule rounds requests on their own.
+    pub fn rounds_requests(&self) -> bool {
+        !self.request_plan.is_empty()
     }
 }
 
@@ -150,10 +195,11 @@ impl Meters {
     /// round stretches add it, rounded, to `billed` (one entry per rule).
     #[inline]
     pub fn stretch(&self, billed: &mut [Billed], k: usize, phase: Phase, dt: Micros) {
-        for (b, rule) in billed.iter_mut().zip(&self.rules) {
-            if dt > 0 && rule.rounds_intervals_of(phase) {
-                b[k][phase.index()] += rule.round(dt) as u128;
-            }
+        if dt == 0 {
+            return;
+        }
+        for (r, rule) in &self.stretch_plan[phase.index()] {
+            billed[*r][k][phase.index()] += rule.round(dt) as u128;
         }
     }
 
@@ -162,11 +208,9 @@ impl Meters {
     /// `init_into_first_request`.
     #[inline]
     pub fn request(&self, billed: &mut [Billed], k: usize, busy: Micros, init: Micros) {
-        for (b, rule) in billed.iter_mut().zip(&self.rules) {
-            if rule.period == Period::Request {
-                let extra = if rule.init_into_first_request { init } else { 0 };
-                b[k][Phase::Busy.index()] += rule.round(busy + extra) as u128;
-            }
+        for (r, rule) in &self.request_plan {
+            let extra = if rule.init_into_first_request { init } else { 0 };
+            billed[*r][k][Phase::Busy.index()] += rule.round(busy + extra) as u128;
         }
     }
 
@@ -216,10 +260,7 @@ mod tests {
 
     #[test]
     fn an_hour_at_the_minimum_adds_no_top_up_and_no_hour() {
-        let m = Meters {
-            rules: vec![],
-            hourly: Some(Arc::new(|u: &[Usage; 2], _: [u64; 2]| 1.0 - u[0].inst_us[0] as f64)),
-        };
+        let m = Meters::new(vec![], Some(Arc::new(|u: &[Usage; 2], _: [u64; 2]| 1.0 - u[0].inst_us[0] as f64)));
         let mut t = Topups::default();
         let mut u: [Usage; 2] = Default::default();
         let spec = Spec::default();

@@ -231,8 +231,8 @@ impl NeverStarted {
     pub fn add(&mut self, meters: &Meters, k: usize, spec: &Spec, times: &PhaseTimes) {
         let u = self.0.get_or_insert_with(Default::default);
         u.usage[k].add_times(spec, times);
-        if u.billed.len() < meters.rules.len() {
-            u.billed.resize(meters.rules.len(), Default::default());
+        if u.billed.len() < meters.rules().len() {
+            u.billed.resize(meters.rules().len(), Default::default());
         }
         for p in Phase::ALL {
             meters.stretch(&mut u.billed, k, p, times[p.index()]);
