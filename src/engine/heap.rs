@@ -97,14 +97,25 @@ impl<T: Ord> QuadHeap<T> {
             if first >= n {
                 return;
             }
-            // the least of up to four children
-            let mut best = first;
-            let end = (first + D).min(n);
-            for c in first + 1..end {
-                if v[c] < v[best] {
-                    best = c;
+            // the least of up to four children; of four, by a tournament the compiler turns
+            // into conditional moves: which child is least is a coin toss a branch would miss
+            let best = if first + D <= n {
+                let ab = if v[first + 1] < v[first] { first + 1 } else { first };
+                let cd = if v[first + 3] < v[first + 2] { first + 3 } else { first + 2 };
+                if v[cd] < v[ab] {
+                    cd
+                } else {
+                    ab
                 }
-            }
+            } else {
+                let mut best = first;
+                for c in first + 1..n {
+                    if v[c] < v[best] {
+                        best = c;
+                    }
+                }
+                best
+            };
             if v[best] >= v[i] {
                 return;
             }

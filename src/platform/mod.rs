@@ -79,7 +79,11 @@ const LOOKAHEAD: usize = 8;
 
 /// Everything that can happen. Instance events carry the slot's generation: a stale one
 /// (the slot was reused) is dropped, which is how timers are cancelled.
+/// `repr(C)`: a 4-byte tag and 4-byte-aligned fields, so the event queue moves an event as
+/// two aligned words and reading a field back is a plain load (a packed 1-byte tag made the
+/// handler's first read of a popped event wait on a store-forwarding stall).
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub enum Event {
     /// A request ends on an instance; `req` indexes the run's table of requests in flight.
     Done {
