@@ -40,8 +40,14 @@ pub enum Maker {
 /// Arrivals made per batch: enough to make a hand-over rare, few enough to stay in cache.
 const BATCH: usize = 1024;
 
-/// Batches a helper may have made and not yet handed over.
-const BATCHES_AHEAD: usize = 4;
+/// Batch buffers in circulation between the simulation and a helper: at most this many
+/// made and not yet taken.
+const BUFFERS: usize = 8;
+
+/// Emptied buffers go back to the helper this many at a time: the helper waits for empty
+/// buffers, not for room to hand one over, so it is woken once per this many batches rather
+/// than once per batch (each wake-up is a system call on the simulating thread).
+const RETURN_EVERY: usize = BUFFERS / 2;
 
 /// A stream's next arrival as one integer: its time, then the stream (ties), then the
 /// arrival's function. Ordered as the tuple would be, compared in two instructions — the
@@ -185,8 +191,10 @@ enum Source {
     Here(Box<Merge>),
     Helper {
         batches: Receiver<Vec<Arrival>>,
-        /// Emptied batches go back to be filled again (no allocation per batch).
+        /// Emptied batches go back to be filled again (no allocation per batch), in groups
+        /// of [`RETURN_EVERY`] gathered in `held`.
         spent: SyncSender<Vec<Arrival>>,
+        held: Vec<Vec<Arrival>>,
         thread: Option<JoinHandle<()>>,
     },
     Ended,
@@ -199,13 +207,14 @@ impl Feed {
         let source = match maker {
             Maker::Same => Source::Here(Box::new(merge)),
             Maker::Helper => {
-                let (to_sim, batches) = sync_channel::<Vec<Arrival>>(BATCHES_AHEAD);
-                let (spent, returned) = sync_channel::<Vec<Arrival>>(BATCHES_AHEAD + 2);
+                // room for every buffer in both directions: neither side ever waits to send
+                let (to_sim, batches) = sync_channel::<Vec<Arrival>>(BUFFERS);
+                let (spent, returned) = sync_channel::<Vec<Arrival>>(BUFFERS);
                 let thread = std::thread::Builder::new()
                     .name("coldcost-arrivals".into())
                     .spawn(move || make(merge, to_sim, returned))
                     .expect("a thread for arrivals");
-                Source::Helper { batches, spent, thread: Some(thread) }
+                Source::Helper { batches, spent, held: Vec::with_capacity(RETURN_EVERY), thread: Some(thread) }
             }
         };
         let mut feed = Feed { view: VecDeque::with_capacity(2 * BATCH), source };
@@ -245,11 +254,16 @@ impl Feed {
                     self.source = Source::Ended;
                 }
             }
-            Source::Helper { batches, spent, thread } => match batches.recv() {
+            Source::Helper { batches, spent, held, thread } => match batches.recv() {
                 Ok(mut batch) => {
                     let ended = batch.len() < BATCH;
                     self.view.extend(batch.drain(..));
-                    let _ = spent.try_send(batch);
+                    held.push(batch);
+                    if held.len() == RETURN_EVERY {
+                        for b in held.drain(..) {
+                            let _ = spent.try_send(b);
+                        }
+                    }
                     if ended {
                         self.source = Source::Ended;
                     }
@@ -271,7 +285,7 @@ impl Drop for Feed {
     /// A run that stops early (at its horizon, or halted) hangs up; the helper then stops at
     /// its next hand-over, and is waited for.
     fn drop(&mut self) {
-        if let Source::Helper { batches, spent, thread } = std::mem::replace(&mut self.source, Source::Ended) {
+        if let Source::Helper { batches, spent, thread, .. } = std::mem::replace(&mut self.source, Source::Ended) {
             drop((batches, spent));
             if let Some(t) = thread {
                 let _ = t.join();
@@ -280,11 +294,21 @@ impl Drop for Feed {
     }
 }
 
-/// The helper's loop: fill batches (reusing those handed back) until the streams end (the
-/// last batch is short, maybe empty) or the simulation hangs up.
+/// The helper's loop: fill [`BUFFERS`] new batches, then those handed back (waiting for
+/// them), until the streams end (the last batch is short, maybe empty) or the simulation
+/// hangs up.
 fn make(mut merge: Merge, to_sim: SyncSender<Vec<Arrival>>, returned: Receiver<Vec<Arrival>>) {
+    let mut new = BUFFERS;
     loop {
-        let mut batch = returned.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let mut batch = if new > 0 {
+            new -= 1;
+            Vec::with_capacity(BATCH)
+        } else {
+            match returned.recv() {
+                Ok(b) => b,
+                Err(_) => return,
+            }
+        };
         let ended = merge.fill(&mut batch, BATCH) < BATCH;
         if to_sim.send(batch).is_err() || ended {
             return;
