@@ -65,10 +65,14 @@ pub struct Instance {
     pub id: u64,
     // -- second line on
     pub times: PhaseTimes,
+    /// From when its current stretch counts in the time series' current bucket: when the
+    /// stretch began, or the bucket if it began before (see `stats::BucketTime`).
+    pub clock_since: Micros,
     pub host: u32,
     /// Layers `[0, cursor)` of its list are cached on the host and pinned by this instance
     /// (with `holds_image`, every layer of the stage, `[0, stage_end)`, is pinned).
     pub cursor: u32,
+    // -- third line
     pub created: Micros,
     /// Requests waiting for this instance to start (at most `concurrency`).
     pub pending: Vec<Pending>,
@@ -121,6 +125,7 @@ impl Instance {
             pending: Vec::new(),
             phase: Phase::Pull,
             phase_since: 0,
+            clock_since: 0,
             times: [0; Phase::COUNT],
             served: 0,
             idle_since: 0,
@@ -173,6 +178,7 @@ impl Slab {
         it.created = now;
         it.phase = phase;
         it.phase_since = now;
+        it.clock_since = now;
         it.idle_since = now;
         slot
     }

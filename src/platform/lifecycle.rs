@@ -159,7 +159,6 @@ impl Platform<'_> {
         fr.stats.live_change(now, 1);
         self.series.row.instances_created += 1;
         let k = reserved as usize;
-        fr.clock.shift(now - self.series.row.start, None, Some(first_phase), k);
         if let Some(h) = &mut fr.hour_clock {
             h.shift(now - self.hour_start, None, Some(first_phase), k);
         }

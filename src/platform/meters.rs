@@ -6,6 +6,7 @@
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::Phase;
 
+use super::instance::State;
 use super::stats::{add_row_time, BucketRow};
 use super::Platform;
 
@@ -30,13 +31,15 @@ impl Platform<'_> {
         let dt = now - it.phase_since;
         it.times[from.index()] += dt;
         it.phase_since = now;
+        let in_bucket = now - it.clock_since;
+        it.clock_since = now;
         if let Some(p) = to {
             it.phase = p;
         }
         let k = it.reserved as usize;
         let f = &mut self.funcs[it.func as usize];
         self.meters.stretch(&mut f.stats.billed, k, from, dt);
-        f.clock.shift(now - self.series.row.start, Some(from), to, k);
+        f.clock.credit(k, from, in_bucket);
         if let Some(h) = &mut f.hour_clock {
             h.shift(now - self.hour_start, Some(from), to, k);
         }
@@ -73,15 +76,20 @@ impl Platform<'_> {
         }
     }
 
-    /// Close every bucket that ended by `now`: each function's instance-time, times its
-    /// spec, makes the bucket's usage.
+    /// Close every bucket that ended by `now`: the stretches still open are credited up
+    /// to its end, then each function's instance-time, times its spec, makes the bucket's
+    /// usage.
     #[inline(never)]
     pub(super) fn close_buckets(&mut self, now: Micros) {
         while self.series.due(now) {
-            let len = self.series.row.end - self.series.row.start;
+            let end = self.series.row.end;
+            for it in self.insts.items.iter_mut().filter(|it| it.state != State::Dead) {
+                self.funcs[it.func as usize].clock.credit(it.reserved as usize, it.phase, end - it.clock_since);
+                it.clock_since = end;
+            }
             for f in &mut self.funcs {
                 if !f.clock.is_quiet() {
-                    let inst = f.clock.close(len);
+                    let inst = f.clock.take();
                     add_row_time(&mut self.series.row, &inst, &f.spec);
                 }
             }

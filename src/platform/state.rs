@@ -17,7 +17,7 @@ use super::instance::{Pending, Slab};
 use super::p2p::P2p;
 use super::pull::Transfers;
 use super::router::AvailList;
-use super::stats::{FnStats, PhaseClock, Series, Sink};
+use super::stats::{BucketTime, FnStats, PhaseClock, Series, Sink};
 use super::{Event, Platform, COARSE_LATENCIES_FROM, DEFER_LATENCIES_FROM};
 use crate::latency::LatencyLog;
 
@@ -56,7 +56,7 @@ pub(super) struct FnRt {
     /// Starting instances with a free pending slot.
     pub(super) starting: Vec<u32>,
     /// This function's instance-time in the current time-series bucket.
-    pub(super) clock: PhaseClock,
+    pub(super) clock: BucketTime,
     // routing reads these for every request too
     pub(super) max_instances: u32,
     pub(super) scale_timer_armed: bool,
@@ -204,7 +204,7 @@ impl<'a> Platform<'a> {
                         billed: vec![Default::default(); meters.rules().len()],
                         ..FnStats::with_latency_digits(if from_trace { 2 } else { 3 })
                     },
-                    clock: PhaseClock::default(),
+                    clock: BucketTime::default(),
                     hour_clock: meters.keeps_hours().then(Box::default),
                 }
             })

@@ -312,7 +312,7 @@ impl Sink for VecSink {
 }
 
 /// Time-series buckets: where the current one starts and ends, and its counters. The
-/// instance-time in it is kept per function by [`PhaseClock`]s and added when it closes.
+/// instance-time in it is kept per function by [`BucketTime`]s and added when it closes.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub bucket: Micros,
@@ -336,6 +336,35 @@ impl Series {
     pub fn next(&mut self) {
         let start = self.row.end;
         self.row = BucketRow { start, end: (start + self.bucket).min(self.horizon), ..Default::default() };
+    }
+}
+
+/// One function's instance-time by kind (on-demand, reserved) and phase in the current
+/// time-series bucket. Each instance credits its stretch as it closes, from its
+/// `clock_since` (the stretch's start, or the bucket's if later); when the bucket ends the
+/// platform credits the stretches still open up to the end (`close_buckets`). Exact, and
+/// one addition per phase change; the clock hours keep a [`PhaseClock`], which needs no
+/// walk over the instances at its close.
+#[derive(Debug, Clone, Default)]
+pub struct BucketTime {
+    inst: [[u128; Phase::COUNT]; 2],
+}
+
+impl BucketTime {
+    /// An instance of kind `k` spent `dt` more in phase `p` within the bucket.
+    #[inline(always)]
+    pub fn credit(&mut self, k: usize, p: Phase, dt: Micros) {
+        self.inst[k][p.index()] += dt as u128;
+    }
+
+    /// No instance-time in the bucket: it adds nothing.
+    pub fn is_quiet(&self) -> bool {
+        self.inst.iter().flatten().all(|&x| x == 0)
+    }
+
+    /// The bucket's instance-µs by kind and phase; the count restarts at 0.
+    pub fn take(&mut self) -> [[u128; Phase::COUNT]; 2] {
+        std::mem::take(&mut self.inst)
     }
 }
 

@@ -410,8 +410,10 @@ fn speed_probe_simfaas_model() {
 
 #[test]
 fn events_stay_small() {
-    // the queue moves events around on every push and pop
-    assert!(std::mem::size_of::<Event>() <= 12, "{}", std::mem::size_of::<Event>());
+    // the queue moves events around on every push and pop: with its 16-byte key an entry is
+    // 32 bytes, two to a cache line; the fields are 4-byte aligned words (see `Event`)
+    assert!(std::mem::size_of::<Event>() <= 16, "{}", std::mem::size_of::<Event>());
+    assert_eq!(std::mem::align_of::<Event>(), 4);
 }
 
 #[test]
@@ -436,6 +438,27 @@ fn clock_hours_with_activity_are_reported_with_their_usage() {
     assert_eq!(hours, vec![(0, 1, 2 * S), (3 * 3600, 1, S), (4 * 3600, 0, S)]);
     let pull: u128 = sink.hours.iter().map(|(_, h)| h.total().inst_us[Phase::Pull.index()]).sum();
     assert_eq!(pull, r.functions[0].1.usage().inst_us[Phase::Pull.index()]);
+}
+
+/// A stretch that spans buckets is split at their edges: an idle reserved instance counts the
+/// whole of each bucket, and one that served a request between 90 s and 150 s counts its busy
+/// minute half in the second bucket and half in the third.
+#[test]
+fn a_stretch_across_bucket_edges_counts_in_each_bucket_its_part() {
+    let mut sc = base();
+    sc.functions[0].reserved = Reserved::Fixed(1);
+    sc.functions[0].exec = Dist::Fixed(60 * S);
+    sc.workloads.push(once(90 * S));
+    let (_, sink) = run(&sc);
+    let mb = sc.functions[0].memory_mb as u128;
+    let inst = |b: &BucketRow, p: Phase| b.usage[1].mb_us[p.index()] / mb;
+    let (busy, idle) = (Phase::Busy, Phase::IdleReserved);
+    let b = &sink.buckets;
+    assert_eq!((inst(&b[0], busy), inst(&b[0], idle)), (0, 60 * S as u128));
+    assert_eq!((inst(&b[1], busy), inst(&b[1], idle)), (30 * S as u128, 30 * S as u128));
+    assert_eq!((inst(&b[2], busy), inst(&b[2], idle)), (30 * S as u128, 30 * S as u128));
+    assert_eq!((inst(&b[3], busy), inst(&b[3], idle)), (0, 60 * S as u128));
+    assert_eq!(inst(b.last().unwrap(), idle), 40 * S as u128, "the last bucket ends at the horizon");
 }
 
 #[test]
