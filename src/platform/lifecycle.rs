@@ -159,7 +159,7 @@ impl Platform<'_> {
         fr.stats.live_change(now, 1);
         self.series.row.instances_created += 1;
         let k = reserved as usize;
-        if let Some(h) = &mut fr.hour_clock {
+        if let (false, Some(h)) = (self.hours_from_buckets, &mut fr.hour_clock) {
             h.shift(now - self.hour_start, None, Some(first_phase), k);
         }
         Some(i)

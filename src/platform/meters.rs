@@ -40,8 +40,10 @@ impl Platform<'_> {
         let f = &mut self.funcs[it.func as usize];
         self.meters.stretch(&mut f.stats.billed, k, from, dt);
         f.clock.credit(k, from, in_bucket);
-        if let Some(h) = &mut f.hour_clock {
-            h.shift(now - self.hour_start, Some(from), to, k);
+        if !self.hours_from_buckets {
+            if let Some(h) = &mut f.hour_clock {
+                h.shift(now - self.hour_start, Some(from), to, k);
+            }
         }
         if to.is_none() {
             // usage is added from `times` once, when the instance ends
@@ -91,6 +93,9 @@ impl Platform<'_> {
                 if !f.clock.is_quiet() {
                     let inst = f.clock.take();
                     add_row_time(&mut self.series.row, &inst, &f.spec);
+                    if let (true, Some(h)) = (self.hours_from_buckets, &mut f.hour_clock) {
+                        h.absorb(&inst);
+                    }
                 }
             }
             if let Some(a) = &mut self.audit {

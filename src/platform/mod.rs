@@ -205,6 +205,11 @@ pub struct Platform<'a> {
     /// Start and end of the current clock hour (when hourly meters are on).
     hour_start: Micros,
     next_hour: Micros,
+    /// Every clock hour is made of whole time-series buckets (the bucket divides the hour,
+    /// or the run is an hour at most): each function's hour then sums its buckets'
+    /// instance-time as they close ([`PhaseClock::absorb`]) instead of following every
+    /// phase change.
+    hours_from_buckets: bool,
     /// Arrival and start of each request in flight (slots reused): keeps events small.
     reqs: ReqTable,
     /// Latency records waiting to be applied (large fleets only); histogram key =
@@ -336,7 +341,11 @@ impl Platform<'_> {
                 }
             }
             if let Some(h) = &fr.hour_clock {
-                h.prefetch(0, phases);
+                if self.hours_from_buckets {
+                    h.prefetch_started();
+                } else {
+                    h.prefetch(0, phases);
+                }
             }
             if let Some(i) = fr.avail_ondemand.first() {
                 engine::prefetch(self.insts.get(i), 3);

@@ -233,6 +233,7 @@ impl<'a> Platform<'a> {
             wants_requests,
             hour_start: 0,
             next_hour: if meters.keeps_hours() { HOUR.min(sc.simulation.horizon) } else { Micros::MAX },
+            hours_from_buckets: sc.simulation.horizon <= HOUR || HOUR % sc.simulation.bucket == 0,
             meters: meters.clone(),
             reqs: ReqTable::default(),
             latlog: (sc.functions.len() >= DEFER_LATENCIES_FROM).then(|| LatencyLog::new(2 * sc.functions.len())),

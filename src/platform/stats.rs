@@ -395,6 +395,20 @@ impl PhaseClock {
         }
     }
 
+    /// Add a whole bucket's instance-µs by kind and phase (from [`BucketTime::take`]), for
+    /// a clock whose hours are made of whole buckets and which is never shifted.
+    pub fn absorb(&mut self, inst: &[[u128; Phase::COUNT]; 2]) {
+        for (a, i) in self.area.iter_mut().flatten().zip(inst.iter().flatten()) {
+            *a += *i as i128;
+        }
+    }
+
+    /// Prefetch the line of its started counts (a hint).
+    #[inline(always)]
+    pub fn prefetch_started(&self) {
+        crate::engine::prefetch(&self.started, 1);
+    }
+
     /// Prefetch the lines an instance of kind `k` moving between `phases` touches (a hint).
     #[inline(always)]
     pub fn prefetch(&self, k: usize, phases: [Phase; 2]) {

@@ -427,17 +427,22 @@ fn clock_hours_with_activity_are_reported_with_their_usage() {
     sc.workloads.push(once(1800 * S));
     sc.workloads.push(once(4 * 3600 * S - S));
     let meters = Meters::new(vec![], Some(std::sync::Arc::new(|_: &[crate::usage::Usage; 2], _: [u64; 2]| 0.0)));
-    let mut sink = VecSink::default();
-    let r = simulate(&sc, 0, &mut sink, &meters, |_| {}).unwrap();
-    let hours: Vec<(u64, u64, u64)> = sink
-        .hours
-        .iter()
-        .map(|(_, h)| (h.start / S, h.started[0], h.total().inst_us[Phase::Busy.index()] as u64))
-        .collect();
-    // hour 0: a 10 s pull then 2 s busy; hour 3: cache hit, 1 s busy; hour 4: the other 1 s
-    assert_eq!(hours, vec![(0, 1, 2 * S), (3 * 3600, 1, S), (4 * 3600, 0, S)]);
-    let pull: u128 = sink.hours.iter().map(|(_, h)| h.total().inst_us[Phase::Pull.index()]).sum();
-    assert_eq!(pull, r.functions[0].1.usage().inst_us[Phase::Pull.index()]);
+    // the hours are summed from whole 1-minute buckets; with 7-minute buckets, which do not
+    // tile an hour, each hour follows every phase change itself: the same hours either way
+    for bucket in [60 * S, 7 * 60 * S] {
+        sc.simulation.bucket = bucket;
+        let mut sink = VecSink::default();
+        let r = simulate(&sc, 0, &mut sink, &meters, |_| {}).unwrap();
+        let hours: Vec<(u64, u64, u64)> = sink
+            .hours
+            .iter()
+            .map(|(_, h)| (h.start / S, h.started[0], h.total().inst_us[Phase::Busy.index()] as u64))
+            .collect();
+        // hour 0: a 10 s pull then 2 s busy; hour 3: cache hit, 1 s busy; hour 4: the other 1 s
+        assert_eq!(hours, vec![(0, 1, 2 * S), (3 * 3600, 1, S), (4 * 3600, 0, S)], "bucket {bucket}");
+        let pull: u128 = sink.hours.iter().map(|(_, h)| h.total().inst_us[Phase::Pull.index()]).sum();
+        assert_eq!(pull, r.functions[0].1.usage().inst_us[Phase::Pull.index()]);
+    }
 }
 
 /// A stretch that spans buckets is split at their edges: an idle reserved instance counts the
