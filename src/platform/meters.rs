@@ -6,7 +6,6 @@
 use crate::units::{Micros, MICROS_PER_HOUR as HOUR};
 use crate::usage::Phase;
 
-use super::instance::State;
 use super::stats::{add_row_time, BucketRow};
 use super::Platform;
 
@@ -85,10 +84,11 @@ impl Platform<'_> {
     pub(super) fn close_buckets(&mut self, now: Micros) {
         while self.series.due(now) {
             let end = self.series.row.end;
-            for it in self.insts.items.iter_mut().filter(|it| it.state != State::Dead) {
-                self.funcs[it.func as usize].clock.credit(it.reserved as usize, it.phase, end - it.clock_since);
+            let funcs = &mut self.funcs;
+            self.insts.for_each_live(|it| {
+                funcs[it.func as usize].clock.credit(it.reserved as usize, it.phase, end - it.clock_since);
                 it.clock_since = end;
-            }
+            });
             for f in &mut self.funcs {
                 if !f.clock.is_quiet() {
                     let inst = f.clock.take();
