@@ -347,25 +347,58 @@ impl Series {
 /// walk over the instances at its close.
 #[derive(Debug, Clone, Default)]
 pub struct BucketTime {
-    inst: [[u128; Phase::COUNT]; 2],
+    /// 64-bit sums (a plain add per credit: a 128-bit one into memory stalled on its carry);
+    /// a sum that would overflow moves into `high` first, so the total stays exact.
+    inst: [[u64; Phase::COUNT]; 2],
+    high: Option<Box<[[u128; Phase::COUNT]; 2]>>,
 }
 
 impl BucketTime {
     /// An instance of kind `k` spent `dt` more in phase `p` within the bucket.
     #[inline(always)]
     pub fn credit(&mut self, k: usize, p: Phase, dt: Micros) {
-        self.inst[k][p.index()] += dt as u128;
+        let x = &mut self.inst[k][p.index()];
+        match x.checked_add(dt) {
+            Some(v) => *x = v,
+            None => self.spill(k, p.index(), dt),
+        }
+    }
+
+    /// Move a sum about to overflow, with `dt`, into the 128-bit part.
+    #[cold]
+    fn spill(&mut self, k: usize, p: usize, dt: Micros) {
+        let high = self.high.get_or_insert_with(Default::default);
+        high[k][p] += self.inst[k][p] as u128 + dt as u128;
+        self.inst[k][p] = 0;
     }
 
     /// No instance-time in the bucket: it adds nothing.
     pub fn is_quiet(&self) -> bool {
-        self.inst.iter().flatten().all(|&x| x == 0)
+        self.inst.iter().flatten().all(|&x| x == 0) && self.high.is_none()
     }
 
     /// The bucket's instance-µs by kind and phase; the count restarts at 0.
     pub fn take(&mut self) -> [[u128; Phase::COUNT]; 2] {
-        std::mem::take(&mut self.inst)
+        let high = self.high.take().map_or([[0; Phase::COUNT]; 2], |h| *h);
+        let inst = std::mem::take(&mut self.inst);
+        std::array::from_fn(|k| std::array::from_fn(|p| high[k][p] + inst[k][p] as u128))
     }
+}
+
+#[cfg(test)]
+#[test]
+fn bucket_time_stays_exact_past_64_bits() {
+    let mut b = BucketTime::default();
+    b.credit(1, Phase::Busy, u64::MAX - 5);
+    b.credit(1, Phase::Busy, 10);
+    b.credit(1, Phase::Busy, u64::MAX);
+    b.credit(0, Phase::Pull, 3);
+    assert!(!b.is_quiet());
+    let t = b.take();
+    assert_eq!(t[1][Phase::Busy.index()], 2 * u64::MAX as u128 + 5);
+    assert_eq!(t[0][Phase::Pull.index()], 3);
+    assert!(b.is_quiet());
+    assert_eq!(b.take(), [[0; Phase::COUNT]; 2]);
 }
 
 /// One function's instance-time by kind (on-demand, reserved) and phase over a bucket: a
