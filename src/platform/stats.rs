@@ -401,10 +401,11 @@ fn bucket_time_stays_exact_past_64_bits() {
     assert_eq!(b.take(), [[0; Phase::COUNT]; 2]);
 }
 
-/// One function's instance-time by kind (on-demand, reserved) and phase over a bucket: a
-/// running sum that an instance debits with `t` on entering a phase and credits with `t` on
-/// leaving it (t from the bucket start); at the bucket's end the instances still there count
-/// to the end. Exact, and one addition per phase change.
+/// One function's instance-time by kind (on-demand, reserved) and phase over a clock hour (for
+/// the hourly minimum): a running sum that an instance debits with `t` on entering a phase and
+/// credits with `t` on leaving it (t from the hour's start); at the hour's end the instances
+/// still there count to the end. Exact. When the hour is made of whole time-series buckets
+/// it is not shifted at all: it absorbs its buckets' [`BucketTime`]s.
 #[derive(Debug, Clone, Default)]
 pub struct PhaseClock {
     level: [[i64; Phase::COUNT]; 2],
