@@ -239,7 +239,6 @@ mod tests {
         assert!(std::ptr::addr_of!(it.idle_since) as usize - base < 64);
     }
 
-    /// Three cache lines: the slab holds every live instance (10⁵ at a fleet's start).
     #[test]
     fn the_live_list_follows_allocations_and_frees() {
         let mut slab = Slab::default();
@@ -257,6 +256,7 @@ mod tests {
         slab.for_each_live(|_| panic!("nothing is live"));
     }
 
+    /// Three cache lines: the slab holds every live instance (10⁵ at a fleet's start).
     #[test]
     fn an_instance_takes_three_cache_lines() {
         assert_eq!(std::mem::size_of::<Instance>(), 192);

@@ -57,8 +57,8 @@ use instance::{Pending, Slab, State};
 use pull::Transfers;
 use state::{FnRt, LayerInfo, ReqTable};
 pub use stats::{
-    add_instance_time, BucketRow, BucketTime, FnStats, InstanceRow, NullSink, Outcome, PhaseClock, RequestRow, Series,
-    Sink, VecSink,
+    add_instance_time, BucketRow, FnStats, InstanceRow, NullSink, Outcome, PhaseClock, RequestRow, Series, Sink,
+    VecSink,
 };
 
 /// From this many functions on, latency records are deferred and applied in batches (see
